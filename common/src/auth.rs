@@ -1,0 +1,159 @@
+//! Access tokens: the claims the users service signs and every other service
+//! verifies, and the `Viewer` each request resolves to.
+
+use std::str::FromStr;
+
+use axum::http::{HeaderMap, header::AUTHORIZATION};
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// The claims of an access token, compatible with the original system's tokens:
+/// `sub` is the user id as a string.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: i64,
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is malformed, expired or not signed with our key")]
+    Invalid,
+    #[error("the token's subject is not a user id")]
+    BadSubject,
+}
+
+/// Signs and verifies access tokens with one HMAC key.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    header: Header,
+    validation: Validation,
+    lifetime: chrono::Duration,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("algorithm", &self.header.alg)
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    pub fn new(secret: &str, algorithm: &str, lifetime_minutes: i64) -> anyhow::Result<Self> {
+        let algorithm = Algorithm::from_str(algorithm)
+            .map_err(|_| anyhow::anyhow!("unknown JWT algorithm {algorithm:?}"))?;
+        anyhow::ensure!(
+            matches!(algorithm, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512),
+            "only HMAC algorithms (HS256, HS384, HS512) are supported, got {algorithm:?}"
+        );
+        anyhow::ensure!(lifetime_minutes > 0, "the token lifetime must be positive");
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes())?,
+            decoding: DecodingKey::from_secret(secret.as_bytes())?,
+            header: Header::new(algorithm),
+            validation,
+            lifetime: chrono::Duration::minutes(lifetime_minutes),
+        })
+    }
+
+    /// A fresh access token for `user_id`.
+    pub fn issue(&self, user_id: i64) -> anyhow::Result<String> {
+        let now = Utc::now();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now.timestamp(),
+            exp: (now + self.lifetime).timestamp(),
+        };
+        Ok(jsonwebtoken::encode(&self.header, &claims, &self.encoding)?)
+    }
+
+    /// The user id a token speaks for, if its signature and expiry hold.
+    pub fn verify(&self, token: &str) -> Result<i64, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?;
+        data.claims
+            .sub
+            .parse::<i64>()
+            .map_err(|_| TokenError::BadSubject)
+    }
+
+    /// Resolves the `Authorization` header of a request into a viewer.
+    pub fn viewer(&self, headers: &HeaderMap) -> Viewer {
+        match bearer_token(headers) {
+            None => Viewer::Anonymous,
+            Some(token) => match self.verify(token) {
+                Ok(user_id) => Viewer::User(user_id),
+                Err(_) => Viewer::InvalidToken,
+            },
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Who is asking: the outcome of checking a request's bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// No `Authorization` header.
+    Anonymous,
+    /// A token was presented but did not verify.
+    InvalidToken,
+    /// A verified token for this user id.
+    User(i64),
+}
+
+impl Viewer {
+    /// The viewer's user id, or the contract's UNAUTHENTICATED error.
+    pub fn require_user(&self) -> async_graphql::Result<i64> {
+        match self {
+            Viewer::User(id) => Ok(*id),
+            Viewer::Anonymous => Err(crate::errors::ErrorCode::Unauthenticated.error("Not authenticated")),
+            Viewer::InvalidToken => Err(crate::errors::ErrorCode::Unauthenticated
+                .error("Could not validate credentials")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_verify_and_tampered_ones_do_not() {
+        let keys = JwtKeys::new("test-secret", "HS256", 30).expect("keys");
+        let token = keys.issue(42).expect("token");
+        assert_eq!(keys.verify(&token), Ok(42));
+        let other = JwtKeys::new("other-secret", "HS256", 30).expect("keys");
+        assert_eq!(other.verify(&token), Err(TokenError::Invalid));
+        assert_eq!(keys.verify("not.a.jwt"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(AUTHORIZATION, "Bearer abc".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(AUTHORIZATION, "Basic abc".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(AUTHORIZATION, "bearer ".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), None);
+    }
+}

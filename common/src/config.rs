@@ -1,0 +1,100 @@
+//! Configuration shared by all services, layered as flags over environment over
+//! defaults (clap). Secrets are never defaulted in code: without `SECRET_KEY`
+//! a random key is generated once and kept in the data directory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use rand::Rng;
+
+/// Where the embedded SQLite stores and the generated secret live.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// Directory for the embedded SQLite databases and generated secrets (created on first start).
+    #[arg(long, env = "TASKTRACKER_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Log line format. Verbosity is set with RUST_LOG (default `info`).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+/// Settings of the access tokens the users service issues and every service checks.
+#[derive(Debug, Clone, Args)]
+pub struct JwtArgs {
+    /// HMAC key for signing access tokens. When unset, a random key is generated
+    /// once and stored in `<data-dir>/secret_key`, shared by every service using that directory.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// JWT signing algorithm: HS256, HS384 or HS512 (HS256 interoperates with the original system).
+    #[arg(long, env = "ALGORITHM", default_value = "HS256")]
+    pub algorithm: String,
+
+    /// Lifetime of an access token, in minutes.
+    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 30)]
+    pub access_token_expire_minutes: i64,
+}
+
+impl JwtArgs {
+    /// The signing key: the configured one, or the one kept in the data directory.
+    pub fn resolve_secret(&self, data_dir: &Path) -> anyhow::Result<String> {
+        match &self.secret_key {
+            Some(key) if !key.is_empty() => Ok(key.clone()),
+            _ => secret_from_data_dir(data_dir),
+        }
+    }
+}
+
+/// Reads `<data_dir>/secret_key`, creating it with 64 random hex characters on first use.
+pub fn secret_from_data_dir(data_dir: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let path = data_dir.join("secret_key");
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if !existing.trim().is_empty() => return Ok(existing.trim().to_owned()),
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
+    }
+    let bytes: [u8; 32] = rand::rng().random();
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+    // Two services starting at once may both have written; the file's content wins.
+    Ok(std::fs::read_to_string(&path)?.trim().to_owned())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match &mut file {
+        Ok(file) => file.write_all(contents.as_bytes()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => file.map(|_| ()),
+    }
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}

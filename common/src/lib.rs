@@ -1,0 +1,12 @@
+//! The small kit every TaskTracker service is built from: configuration, JWT
+//! claims, the two stores (PostgreSQL and embedded SQLite), telemetry, the
+//! GraphQL error codes of the public contract and the HTTP server scaffolding.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod errors;
+pub mod scalars;
+pub mod server;
+pub mod telemetry;
+pub mod testing;

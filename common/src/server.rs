@@ -1,0 +1,97 @@
+//! HTTP scaffolding every service shares: request ids and tracing on every
+//! request, `/health` and `/ready`, and serving until SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// The header that carries a request's id from the edge to every subgraph.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A readiness probe: resolves to whether the service's store answers.
+pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// `/health` (liveness, always 200 while the process serves) and `/ready` (the store answers).
+pub fn health_routes(service: &'static str, ready: Option<ReadyCheck>) -> Router {
+    Router::new()
+        .route(
+            "/health",
+            get(move || async move { Json(json!({"status": "healthy", "service": service})) }),
+        )
+        .route(
+            "/ready",
+            get(move || {
+                let ready = ready.clone();
+                async move {
+                    let is_ready = match ready {
+                        Some(check) => check().await,
+                        None => true,
+                    };
+                    let status = if is_ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                    let body = json!({"status": if is_ready { "ready" } else { "unavailable" }, "service": service});
+                    (status, Json(body)).into_response()
+                }
+            }),
+        )
+}
+
+/// Adds request ids (kept from `x-request-id` when the caller sent one) and a
+/// tracing span per request that names it, so every log line carries the id.
+pub fn with_request_tracing(app: Router) -> Router {
+    app.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER)),
+    )
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, draining in-flight requests");
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, letting requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,1 @@
+//! The original /api/v1 REST API, served by sending GraphQL operations to the router.

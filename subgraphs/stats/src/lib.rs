@@ -1,0 +1,1 @@
+//! The stats subgraph: per-user statistics computed from the counts tasks provides.

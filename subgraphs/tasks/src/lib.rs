@@ -1,0 +1,1 @@
+//! The tasks subgraph: tasks, their filters, pages and counts.

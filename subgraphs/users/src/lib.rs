@@ -1,0 +1,1 @@
+//! The users subgraph: accounts, login and access tokens.
