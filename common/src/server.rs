@@ -95,3 +95,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
+
+/// Tells whoever started us (the launcher, a test) where we listen: one line on
+/// stdout, `tasktracker: <service> listening on http://<addr>`. Logs go to stderr.
+pub fn announce(service: &str, addr: std::net::SocketAddr) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "tasktracker: {service} listening on http://{addr}");
+    let _ = stdout.flush();
+    tracing::info!(%addr, "{service} listening");
+}
