@@ -1,1 +1,64 @@
 //! The stats subgraph: per-user statistics computed from the counts tasks provides.
+//! No store: the router brings each user's task counts through `@requires`.
+
+pub mod config;
+mod http;
+pub mod schema;
+pub mod stats;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use common::auth::JwtKeys;
+use tokio::net::TcpListener;
+
+use crate::config::{Cli, Command, Config};
+
+/// The service name used in logs, `/health` and the announce line.
+pub const SERVICE: &str = "stats";
+
+/// A bound, not yet serving, stats server.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: axum::Router,
+}
+
+impl Application {
+    /// Resolves the signing key and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let secret = config.jwt.resolve_secret(&config.data_dir.data_dir)?;
+        let keys = JwtKeys::new(&secret, &config.jwt.algorithm, config.jwt.access_token_expire_minutes)?;
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+        let addr = listener.local_addr()?;
+        let app = http::router(schema::build_schema(), keys);
+        Ok(Self { listener, addr, app })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Announces the address and serves until SIGTERM / Ctrl-C, finishing requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        common::server::announce(SERVICE, self.addr);
+        common::server::serve(self.listener, self.app, common::server::shutdown_signal()).await?;
+        Ok(())
+    }
+}
+
+/// Runs the command line: the server, or `print-schema`.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::PrintSchema) => {
+            print!("{}", schema::subgraph_sdl(&schema::build_schema()));
+            Ok(())
+        }
+        None => {
+            common::telemetry::init(cli.config.log.log_format);
+            Application::build(cli.config).await?.run_until_stopped().await
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Command line and environment of the router (flags over env over defaults).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+use common::config::{DataDirArgs, JwtArgs, LogArgs};
+use http::HeaderName;
+
+/// A general Apollo Federation v2 router: serves one composed supergraph over
+/// GraphQL-over-HTTP, with GraphiQL at `/`, `/health`, `/ready` and Prometheus `/metrics`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "router", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Port to listen on (0 picks a free one; the chosen address is announced on stdout).
+    #[arg(long, env = "ROUTER_PORT", default_value_t = 4000)]
+    pub port: u16,
+
+    /// Address to bind (`0.0.0.0` to accept connections from other hosts).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// The composed supergraph SDL to serve. The file is watched: a valid new version
+    /// replaces the running one without dropping requests; a broken one is logged and ignored.
+    #[arg(long, env = "SUPERGRAPH_PATH", default_value = "supergraph.graphql")]
+    pub supergraph: PathBuf,
+
+    /// How often the supergraph file is checked for changes, in milliseconds (0 turns hot reload off).
+    #[arg(long, env = "ROUTER_SUPERGRAPH_POLL_MS", default_value_t = 1000)]
+    pub supergraph_poll_ms: u64,
+
+    /// `NAME=URL`: send subgraph NAME's requests to URL instead of the supergraph's routing URL.
+    /// Repeatable; the environment variable takes a comma-separated list.
+    #[arg(long = "subgraph-url", env = "SUBGRAPH_URLS", value_delimiter = ',', value_name = "NAME=URL")]
+    pub subgraph_urls: Vec<SubgraphUrl>,
+
+    /// Time allowed for one subgraph request, in milliseconds.
+    #[arg(long, env = "ROUTER_SUBGRAPH_TIMEOUT_MS", default_value_t = 30_000)]
+    pub subgraph_timeout_ms: u64,
+
+    /// Share one subgraph fetch between identical requests in flight at the same time.
+    #[arg(long, env = "ROUTER_DEDUP", value_enum, default_value_t = Switch::On)]
+    pub dedup: Switch,
+
+    /// How many query plans are kept in the plan cache.
+    #[arg(long, env = "ROUTER_PLAN_CACHE_SIZE", default_value_t = 1024)]
+    pub plan_cache_size: usize,
+
+    #[command(flatten)]
+    pub limits: RequestLimits,
+
+    /// A request header passed on to every subgraph (repeatable; the environment variable
+    /// takes a comma-separated list). `Authorization` is always passed on.
+    #[arg(long = "forward-header", env = "ROUTER_FORWARD_HEADERS", value_delimiter = ',', value_name = "NAME")]
+    pub forward_headers: Vec<ForwardedHeader>,
+
+    /// Check bearer tokens at the edge: a request whose `Authorization` token is present but
+    /// invalid or expired is refused with 401 UNAUTHENTICATED before planning. Requests without
+    /// a token still pass. The key is SECRET_KEY (or `<data-dir>/secret_key`), as for the users service.
+    #[arg(long, env = "ROUTER_REQUIRE_VALID_TOKEN")]
+    pub require_valid_token: bool,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+
+    /// Only read with --require-valid-token, to find the generated secret key.
+    #[command(flatten)]
+    pub data_dir: DataDirArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// What an operation may cost, checked on the parsed document before planning.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RequestLimits {
+    /// Largest accepted request body, in bytes (larger ones get 413).
+    #[arg(long, env = "ROUTER_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Deepest selection nesting allowed (fragments expanded).
+    #[arg(long, env = "ROUTER_MAX_DEPTH", default_value_t = 24)]
+    pub max_depth: usize,
+
+    /// Most aliased fields allowed in one document.
+    #[arg(long, env = "ROUTER_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+
+    /// Most fields allowed at the root of an operation (fragments expanded).
+    #[arg(long, env = "ROUTER_MAX_ROOT_FIELDS", default_value_t = 30)]
+    pub max_root_fields: usize,
+
+    /// Most lexical tokens allowed in one document (checked before parsing).
+    #[arg(long, env = "ROUTER_MAX_TOKENS", default_value_t = 15_000)]
+    pub max_tokens: usize,
+}
+
+/// An on/off setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+/// `NAME=URL` from `--subgraph-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubgraphUrl {
+    pub name: String,
+    pub url: String,
+}
+
+impl FromStr for SubgraphUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (name, url) = text
+            .split_once('=')
+            .ok_or_else(|| format!("expected NAME=URL, got {text:?}"))?;
+        let (name, url) = (name.trim(), url.trim());
+        if name.is_empty() || url.is_empty() {
+            return Err(format!("expected NAME=URL with both parts, got {text:?}"));
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("the URL of subgraph {name:?} must start with http:// or https://, got {url:?}"));
+        }
+        Ok(Self { name: name.to_owned(), url: url.to_owned() })
+    }
+}
+
+/// A header name from `--forward-header`. Headers that describe this hop
+/// rather than the caller (Host, Content-Length, …) are refused: forwarding them would break the subgraph request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardedHeader(pub HeaderName);
+
+const HOP_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+    "accept",
+    "accept-encoding",
+];
+
+impl FromStr for ForwardedHeader {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let name = HeaderName::from_str(text.trim()).map_err(|_| format!("{text:?} is not a header name"))?;
+        if HOP_HEADERS.contains(&name.as_str()) {
+            return Err(format!("{name} describes the connection, not the caller, and cannot be forwarded"));
+        }
+        Ok(Self(name))
+    }
+}
+
+impl Config {
+    pub fn subgraph_timeout(&self) -> Duration {
+        Duration::from_millis(self.subgraph_timeout_ms)
+    }
+
+    pub fn subgraph_url_overrides(&self) -> HashMap<String, String> {
+        self.subgraph_urls.iter().map(|s| (s.name.clone(), s.url.clone())).collect()
+    }
+
+    /// `None` when hot reload is off.
+    pub fn supergraph_poll_interval(&self) -> Option<Duration> {
+        (self.supergraph_poll_ms > 0).then(|| Duration::from_millis(self.supergraph_poll_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subgraph_urls_and_forwarded_headers_parse() {
+        let cli = Cli::try_parse_from([
+            "router",
+            "--subgraph-url",
+            "users=http://127.0.0.1:8001/graphql",
+            "--subgraph-url=tasks=http://127.0.0.1:8002/graphql",
+            "--forward-header",
+            "X-Tenant",
+            "--dedup",
+            "off",
+        ])
+        .expect("parses");
+        let overrides = cli.config.subgraph_url_overrides();
+        assert_eq!(overrides.get("users").map(String::as_str), Some("http://127.0.0.1:8001/graphql"));
+        assert_eq!(overrides.get("tasks").map(String::as_str), Some("http://127.0.0.1:8002/graphql"));
+        assert_eq!(cli.config.forward_headers, vec![ForwardedHeader(HeaderName::from_static("x-tenant"))]);
+        assert_eq!(cli.config.dedup, Switch::Off);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        for bad in ["users", "=http://x", "users=ftp://x"] {
+            let error = Cli::try_parse_from(["router", "--subgraph-url", bad]).expect_err(bad);
+            assert!(error.to_string().contains("subgraph-url"), "{error}");
+        }
+        let error = Cli::try_parse_from(["router", "--forward-header", "Content-Length"]).expect_err("hop header");
+        assert!(error.to_string().contains("cannot be forwarded"), "{error}");
+    }
+}

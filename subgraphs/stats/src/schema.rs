@@ -1,0 +1,113 @@
+//! The stats subgraph's GraphQL schema. It owns `User.stats` and nothing else:
+//! the router resolves `User.taskCounts` in the tasks subgraph first and hands
+//! those aggregates to us in the `User` representation (`@requires`), so this
+//! service never sees a task and needs no store.
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, ID, InputObject, Object, Schema, SimpleObject,
+    registry::SDLExportOptions,
+};
+use common::auth::Viewer;
+use common::errors::bad_input;
+
+use crate::stats::completed_percentage;
+
+pub type StatsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// The schema, ready to execute; each request carries its [`Viewer`] as request data.
+pub fn build_schema() -> StatsSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+}
+
+/// The subgraph SDL exactly as `{ _service { sdl } }` returns it (async-graphql
+/// exports it with these options), for `stats print-schema` and the committed file.
+pub fn subgraph_sdl(schema: &StatsSchema) -> String {
+    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+// The tasks subgraph's `TaskCounts`, field for field (the type is shareable),
+// undocumented here so that the description clients see is the owner's.
+#[derive(Debug, Clone, Copy, SimpleObject, InputObject)]
+#[graphql(name = "TaskCounts", input_name = "TaskCountsRepresentation", shareable)]
+pub struct TaskCounts {
+    pub total: i32,
+    pub todo: i32,
+    pub in_progress: i32,
+    pub done: i32,
+    pub completed: i32,
+    pub low: i32,
+    pub medium: i32,
+    pub high: i32,
+}
+
+/// A user's task statistics.
+#[derive(Debug, Clone, Copy, SimpleObject)]
+pub struct UserStats {
+    pub total_tasks: i32,
+    pub completed_tasks: i32,
+    /// Completed tasks as a percentage of all tasks, rounded to two decimals (0.0 with no tasks).
+    pub completed_percentage: f64,
+    pub breakdown: TaskCounts,
+}
+
+/// The user entity as this subgraph knows it: an id plus the counts the router brought.
+pub struct User {
+    id: ID,
+    task_counts: TaskCounts,
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    // Resolved by the tasks subgraph; the router passes it in the representation.
+    #[graphql(external)]
+    async fn task_counts(&self) -> TaskCounts {
+        self.task_counts
+    }
+
+    #[graphql(requires = "taskCounts { total todo inProgress done completed low medium high }")]
+    async fn stats(&self) -> UserStats {
+        let counts = self.task_counts;
+        UserStats {
+            total_tasks: counts.total,
+            completed_tasks: counts.completed,
+            completed_percentage: completed_percentage(counts.completed, counts.total),
+            breakdown: self.task_counts,
+        }
+    }
+}
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Resolves `User` representations: only the viewer's own, others are null.
+    #[graphql(entity)]
+    async fn find_user_by_id(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(key)] id: ID,
+        #[graphql(name = "taskCounts")] task_counts: Option<TaskCounts>,
+    ) -> async_graphql::Result<Option<User>> {
+        let viewer_id = viewer(ctx).require_user()?;
+        if id.parse::<i64>().ok() != Some(viewer_id) {
+            return Ok(None);
+        }
+        let task_counts = task_counts.ok_or_else(|| {
+            bad_input(
+                "taskCounts",
+                "the User representation must carry taskCounts (required by stats)",
+            )
+        })?;
+        Ok(Some(User { id, task_counts }))
+    }
+}
+
+fn viewer(ctx: &async_graphql::Context<'_>) -> Viewer {
+    ctx.data_opt::<Viewer>().copied().unwrap_or(Viewer::Anonymous)
+}
