@@ -1,0 +1,109 @@
+//! Command line and environment settings of the REST compatibility layer.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use common::config::LogArgs;
+
+/// The origins allowed when `BACKEND_CORS_ORIGINS` is not set (the original's defaults).
+pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://localhost:8000"];
+
+/// Serves the original `/api/v1` REST API by translating each request into one
+/// GraphQL operation sent to the federation router.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "rest-compat", version, about)]
+pub struct Cli {
+    /// Address to listen on (production sets 0.0.0.0).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on; 0 picks a free one (announced on stdout).
+    #[arg(long, env = "REST_PORT", default_value_t = 8000)]
+    pub port: u16,
+
+    /// GraphQL endpoint of the federation router every request is sent to.
+    #[arg(long, env = "ROUTER_URL", default_value = "http://127.0.0.1:4000/graphql")]
+    pub router_url: String,
+
+    /// Seconds to wait for the router before answering 503.
+    #[arg(long, env = "ROUTER_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub router_timeout_seconds: u64,
+
+    /// Origins allowed by CORS: a JSON list (`["http://a", "http://b"]`) or a
+    /// comma-separated list. Default: http://localhost:3000 and http://localhost:8000.
+    #[arg(long, env = "BACKEND_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+
+    /// Largest request body accepted, in bytes; larger ones are answered 413.
+    #[arg(long, env = "REST_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl Cli {
+    /// Settings for a test: port 0 on loopback, talking to `router_url`.
+    pub fn for_tests(router_url: &str) -> Self {
+        Self::parse_from(["rest-compat", "--port", "0", "--router-url", router_url])
+    }
+
+    pub fn router_timeout(&self) -> Duration {
+        Duration::from_secs(self.router_timeout_seconds.max(1))
+    }
+
+    /// The allowed CORS origins, from `--cors-origins` or the defaults.
+    pub fn cors_origin_list(&self) -> anyhow::Result<Vec<String>> {
+        match self.cors_origins.as_deref().map(str::trim) {
+            None | Some("") => Ok(DEFAULT_CORS_ORIGINS.iter().map(|origin| (*origin).to_owned()).collect()),
+            Some(text) => parse_origin_list(text),
+        }
+    }
+}
+
+/// Parses `BACKEND_CORS_ORIGINS` as the original did: a JSON list, or comma-separated.
+pub fn parse_origin_list(text: &str) -> anyhow::Result<Vec<String>> {
+    let origins: Vec<String> = if text.starts_with('[') {
+        serde_json::from_str(text)
+            .map_err(|err| anyhow::anyhow!("BACKEND_CORS_ORIGINS is not a JSON list of strings: {err}"))?
+    } else {
+        text.split(',').map(str::to_owned).collect()
+    };
+    Ok(origins
+        .into_iter()
+        .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+        .filter(|origin| !origin.is_empty())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_from_json_or_commas() {
+        assert_eq!(
+            parse_origin_list(r#"["http://a.example", "http://b.example/"]"#).expect("json list"),
+            vec!["http://a.example", "http://b.example"]
+        );
+        assert_eq!(
+            parse_origin_list("http://a.example, http://b.example").expect("comma list"),
+            vec!["http://a.example", "http://b.example"]
+        );
+        assert!(parse_origin_list("[not json").is_err());
+    }
+
+    #[test]
+    fn defaults_apply_without_setting() {
+        let cli = Cli::parse_from(["rest-compat"]);
+        assert_eq!(cli.port, 8000);
+        assert_eq!(cli.router_url, "http://127.0.0.1:4000/graphql");
+        if std::env::var_os("BACKEND_CORS_ORIGINS").is_none() {
+            assert_eq!(
+                cli.cors_origin_list().expect("defaults"),
+                vec!["http://localhost:3000", "http://localhost:8000"]
+            );
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Command line and environment configuration of the tasks subgraph.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use common::config::{DataDirArgs, JwtArgs, LogArgs};
+
+/// The tasks subgraph: tasks, their filters, pages and counts.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "tasks", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print the subgraph's federation SDL (exactly what `_service { sdl }` answers) and exit.
+    PrintSchema,
+}
+
+/// How the service runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "TASKS_PORT", default_value_t = 8002)]
+    pub port: u16,
+
+    /// Address to listen on; `0.0.0.0` to accept connections from other hosts.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// PostgreSQL (`postgres://…`) or SQLite (`sqlite:…`) URL of the tasks store.
+    /// When unset, an embedded SQLite file `<data-dir>/tasks.db` is used.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "TASKS_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: u32,
+
+    /// GraphQL endpoint of the users subgraph (e.g. `http://127.0.0.1:8001/graphql`). When set,
+    /// every authenticated request's account is checked there (deleted users and inactive
+    /// users are refused); when unset, a validly signed token is trusted as is.
+    #[arg(long, env = "USERS_URL")]
+    pub users_url: Option<String>,
+
+    /// How long an account check is remembered per token, in seconds (0 asks users every time).
+    #[arg(long, env = "ACCOUNT_CACHE_SECONDS", default_value_t = 5)]
+    pub account_cache_seconds: u64,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
+
+impl Config {
+    pub fn account_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.account_cache_seconds)
+    }
+
+    /// The users endpoint, if one is configured (an empty value counts as unset).
+    pub fn users_url(&self) -> Option<&str> {
+        self.users_url.as_deref().map(str::trim).filter(|url| !url.is_empty())
+    }
+}
