@@ -232,7 +232,14 @@ where
 }
 
 async fn spawn_and_wait_until_listening(name: ServiceName, mut command: Command) -> anyhow::Result<RunningService> {
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        // Its own process group: a terminal's Ctrl-C reaches only the launcher,
+        // which then stops the services in reverse order.
+        .process_group(0);
     let mut child = command.spawn().with_context(|| format!("starting {}", name.as_str()))?;
     let stdout = child.stdout.take().context("child stdout")?;
     let mut lines = BufReader::new(stdout).lines();
