@@ -1,0 +1,157 @@
+//! Every error this layer answers with, in the FastAPI shapes the original API
+//! used: `{"detail": "..."}`, or a pydantic-style list for 422.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// One entry of a 422 `detail` list, shaped like pydantic v2's errors as FastAPI prints them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub loc: Vec<Value>,
+    pub msg: String,
+    pub input: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ctx: Option<Value>,
+}
+
+impl Issue {
+    pub fn new(kind: &'static str, loc: Vec<Value>, msg: impl Into<String>, input: Value) -> Self {
+        Self { kind, loc, msg: msg.into(), input, ctx: None }
+    }
+
+    pub fn with_ctx(mut self, ctx: Value) -> Self {
+        self.ctx = Some(ctx);
+        self
+    }
+}
+
+/// A location in a request: `["body", "title"]`, `["query", "limit"]`, `["path", "task_id"]`.
+pub fn loc(place: &str, name: &str) -> Vec<Value> {
+    vec![Value::from(place), Value::from(name)]
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("request validation failed")]
+    Validation(Vec<Issue>),
+    #[error("no bearer token")]
+    NotAuthenticated,
+    #[error("the token was refused")]
+    InvalidCredentials,
+    #[error("wrong username or password")]
+    IncorrectLogin,
+    #[error("the account is inactive")]
+    InactiveUser,
+    #[error("username or e-mail taken")]
+    AlreadyRegistered,
+    #[error("no such task for this user")]
+    TaskNotFound,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("upstream part unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn internal(reason: impl std::fmt::Display) -> Self {
+        Error::Internal(reason.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::NotAuthenticated | Error::InvalidCredentials | Error::IncorrectLogin => {
+                StatusCode::UNAUTHORIZED
+            }
+            Error::InactiveUser => StatusCode::FORBIDDEN,
+            Error::AlreadyRegistered => StatusCode::BAD_REQUEST,
+            Error::TaskNotFound | Error::RouteNotFound => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `detail` of the response body.
+    fn detail(&self) -> Value {
+        match self {
+            Error::Validation(issues) => json!(issues),
+            Error::NotAuthenticated => json!("Not authenticated"),
+            Error::InvalidCredentials => json!("Could not validate credentials"),
+            Error::IncorrectLogin => json!("Incorrect username or password"),
+            Error::InactiveUser => json!("Inactive user"),
+            Error::AlreadyRegistered => json!("Username or email already registered"),
+            Error::TaskNotFound => json!("Task not found"),
+            Error::RouteNotFound => json!("Not Found"),
+            Error::MethodNotAllowed => json!("Method Not Allowed"),
+            Error::PayloadTooLarge => json!("Request body too large"),
+            Error::Unavailable(part) => json!(format!("Service unavailable: {part}")),
+            Error::Internal(_) => json!("Internal Server Error"),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match &self {
+            Error::Internal(reason) => tracing::error!(%reason, "internal error"),
+            Error::Unavailable(part) => tracing::warn!(%part, "upstream unavailable"),
+            _ => tracing::debug!(error = %self, "request refused"),
+        }
+        let mut response = (self.status(), Json(json!({"detail": self.detail()}))).into_response();
+        if self.status() == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Unknown routes: FastAPI's 404.
+pub async fn route_not_found() -> Error {
+    Error::RouteNotFound
+}
+
+/// Known route, wrong method: FastAPI's 405.
+pub async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthorized_carries_the_bearer_challenge() {
+        for error in [Error::NotAuthenticated, Error::InvalidCredentials, Error::IncorrectLogin] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        }
+        let response = Error::InactiveUser.into_response();
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn issues_serialise_like_pydantic() {
+        let issue = Issue::new("string_too_short", loc("body", "title"), "String should have at least 1 character", json!(""))
+            .with_ctx(json!({"min_length": 1}));
+        assert_eq!(
+            json!(issue),
+            json!({"type": "string_too_short", "loc": ["body", "title"], "msg": "String should have at least 1 character", "input": "", "ctx": {"min_length": 1}})
+        );
+    }
+}

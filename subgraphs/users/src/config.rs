@@ -1,0 +1,90 @@
+//! Command line and environment of the users service (flags over environment
+//! over defaults), and the `print-schema` subcommand.
+
+use std::num::NonZeroUsize;
+
+use clap::{Args, Parser, Subcommand};
+use common::config::{DataDirArgs, JwtArgs, LogArgs};
+
+/// The users subgraph: accounts, login and access tokens.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "users", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print the federation SDL of this subgraph, exactly as `_service { sdl }` returns it, and exit.
+    PrintSchema,
+}
+
+/// Everything the service needs to run.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// TCP port to listen on (0 picks a free one; the chosen address is printed on stdout).
+    #[arg(long, env = "USERS_PORT", default_value_t = 8001)]
+    pub port: u16,
+
+    /// Address to listen on (`0.0.0.0` to accept connections from other hosts).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// PostgreSQL (or `sqlite:`) URL of the users store. When unset, the embedded
+    /// SQLite file `<data-dir>/users.db` is used.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Largest number of open connections to the store.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: u32,
+
+    /// bcrypt work factor for new password hashes (4–31; 12 matches the original system).
+    #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// How many password hashes may be computed at once; further logins and
+    /// registrations wait their turn so that they cannot starve other requests.
+    /// Default: the number of CPU cores.
+    #[arg(long, env = "MAX_CONCURRENT_HASHES")]
+    pub max_concurrent_hashes: Option<NonZeroUsize>,
+
+    #[command(flatten)]
+    pub data: DataDirArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
+
+impl Config {
+    /// The configured hashing concurrency, or one per core.
+    pub fn hash_concurrency(&self) -> usize {
+        self.max_concurrent_hashes
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, NonZeroUsize::get)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bcrypt_cost_out_of_range_is_refused() {
+        assert!(Cli::try_parse_from(["users", "--bcrypt-cost", "3"]).is_err());
+        assert!(Cli::try_parse_from(["users", "--bcrypt-cost", "32"]).is_err());
+    }
+}
