@@ -1,6 +1,5 @@
 //! Command line and environment settings of the REST compatibility layer.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::Parser;
@@ -14,16 +13,20 @@ pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://lo
 #[derive(Debug, Clone, Parser)]
 #[command(name = "rest-compat", version, about)]
 pub struct Cli {
-    /// Address to listen on (production sets 0.0.0.0).
+    /// Address or host name to listen on (production sets 0.0.0.0).
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: IpAddr,
+    pub host: String,
 
     /// Port to listen on; 0 picks a free one (announced on stdout).
     #[arg(long, env = "REST_PORT", default_value_t = 8000)]
     pub port: u16,
 
     /// GraphQL endpoint of the federation router every request is sent to.
-    #[arg(long, env = "ROUTER_URL", default_value = "http://127.0.0.1:4000/graphql")]
+    #[arg(
+        long,
+        env = "ROUTER_URL",
+        default_value = "http://127.0.0.1:4000/graphql"
+    )]
     pub router_url: String,
 
     /// Seconds to wait for the router before answering 503.
@@ -56,7 +59,10 @@ impl Cli {
     /// The allowed CORS origins, from `--cors-origins` or the defaults.
     pub fn cors_origin_list(&self) -> anyhow::Result<Vec<String>> {
         match self.cors_origins.as_deref().map(str::trim) {
-            None | Some("") => Ok(DEFAULT_CORS_ORIGINS.iter().map(|origin| (*origin).to_owned()).collect()),
+            None | Some("") => Ok(DEFAULT_CORS_ORIGINS
+                .iter()
+                .map(|origin| (*origin).to_owned())
+                .collect()),
             Some(text) => parse_origin_list(text),
         }
     }
@@ -65,8 +71,9 @@ impl Cli {
 /// Parses `BACKEND_CORS_ORIGINS` as the original did: a JSON list, or comma-separated.
 pub fn parse_origin_list(text: &str) -> anyhow::Result<Vec<String>> {
     let origins: Vec<String> = if text.starts_with('[') {
-        serde_json::from_str(text)
-            .map_err(|err| anyhow::anyhow!("BACKEND_CORS_ORIGINS is not a JSON list of strings: {err}"))?
+        serde_json::from_str(text).map_err(|err| {
+            anyhow::anyhow!("BACKEND_CORS_ORIGINS is not a JSON list of strings: {err}")
+        })?
     } else {
         text.split(',').map(str::to_owned).collect()
     };

@@ -1,31 +1,38 @@
 //! Every error this layer answers with, in the FastAPI shapes the original API
 //! used: `{"detail": "..."}`, or a pydantic-style list for 422.
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 /// One entry of a 422 `detail` list, shaped like pydantic v2's errors as FastAPI prints them.
+/// The JSON parts are boxed to keep `Result<_, Issue>` small.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub loc: Vec<Value>,
     pub msg: String,
-    pub input: Value,
+    pub input: Box<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ctx: Option<Value>,
+    pub ctx: Option<Box<Value>>,
 }
 
 impl Issue {
     pub fn new(kind: &'static str, loc: Vec<Value>, msg: impl Into<String>, input: Value) -> Self {
-        Self { kind, loc, msg: msg.into(), input, ctx: None }
+        Self {
+            kind,
+            loc,
+            msg: msg.into(),
+            input: Box::new(input),
+            ctx: None,
+        }
     }
 
     pub fn with_ctx(mut self, ctx: Value) -> Self {
-        self.ctx = Some(ctx);
+        self.ctx = Some(Box::new(ctx));
         self
     }
 }
@@ -136,7 +143,11 @@ mod tests {
 
     #[test]
     fn unauthorized_carries_the_bearer_challenge() {
-        for error in [Error::NotAuthenticated, Error::InvalidCredentials, Error::IncorrectLogin] {
+        for error in [
+            Error::NotAuthenticated,
+            Error::InvalidCredentials,
+            Error::IncorrectLogin,
+        ] {
             let response = error.into_response();
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
             assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
@@ -147,8 +158,13 @@ mod tests {
 
     #[test]
     fn issues_serialise_like_pydantic() {
-        let issue = Issue::new("string_too_short", loc("body", "title"), "String should have at least 1 character", json!(""))
-            .with_ctx(json!({"min_length": 1}));
+        let issue = Issue::new(
+            "string_too_short",
+            loc("body", "title"),
+            "String should have at least 1 character",
+            json!(""),
+        )
+        .with_ctx(json!({"min_length": 1}));
         assert_eq!(
             json!(issue),
             json!({"type": "string_too_short", "loc": ["body", "title"], "msg": "String should have at least 1 character", "input": "", "ctx": {"min_length": 1}})

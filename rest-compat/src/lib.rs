@@ -1,1 +1,78 @@
-//! The original /api/v1 REST API, served by sending GraphQL operations to the router.
+//! The original `/api/v1` REST API of TaskTracker, kept for the existing web
+//! frontend and scripts. A thin layer: each request is validated as the
+//! original FastAPI app validated it, then answered by ONE GraphQL operation
+//! sent to the federation router. It has no database and no business rules.
+
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod graphql;
+pub mod models;
+pub mod openapi;
+pub mod requests;
+pub mod routes;
+pub mod validation;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+
+pub use config::Cli;
+pub use error::Error;
+
+use crate::graphql::RouterClient;
+use crate::routes::AppState;
+
+/// The layer, bound to its port and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    app: axum::Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and assembles the routes.
+    pub async fn build(config: Cli) -> anyhow::Result<Self> {
+        let router = RouterClient::new(&config.router_url, config.router_timeout())?;
+        let cors = cors::layer(&config.cors_origin_list()?)?;
+        let app = routes::router(AppState { router })
+            .layer(DefaultBodyLimit::max(config.max_body_bytes))
+            .layer(cors);
+        let app = common::server::with_request_tracing(app);
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+        let addr = listener.local_addr()?;
+        common::server::announce(routes::SERVICE_NAME, addr);
+        tracing::info!(router_url = %config.router_url, "forwarding REST requests to the router");
+        Ok(Self {
+            listener,
+            app,
+            addr,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, letting requests in flight finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        common::server::serve(self.listener, self.app, common::server::shutdown_signal()).await?;
+        Ok(())
+    }
+}
+
+/// Runs the layer with `cli`: what both `rest-compat` and `tasktracker rest-compat` do.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    common::telemetry::init(cli.log.log_format);
+    Application::build(cli).await?.run_until_stopped().await
+}

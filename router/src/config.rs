@@ -40,7 +40,12 @@ pub struct Config {
 
     /// `NAME=URL`: send subgraph NAME's requests to URL instead of the supergraph's routing URL.
     /// Repeatable; the environment variable takes a comma-separated list.
-    #[arg(long = "subgraph-url", env = "SUBGRAPH_URLS", value_delimiter = ',', value_name = "NAME=URL")]
+    #[arg(
+        long = "subgraph-url",
+        env = "SUBGRAPH_URLS",
+        value_delimiter = ',',
+        value_name = "NAME=URL"
+    )]
     pub subgraph_urls: Vec<SubgraphUrl>,
 
     /// Time allowed for one subgraph request, in milliseconds.
@@ -60,7 +65,12 @@ pub struct Config {
 
     /// A request header passed on to every subgraph (repeatable; the environment variable
     /// takes a comma-separated list). `Authorization` is always passed on.
-    #[arg(long = "forward-header", env = "ROUTER_FORWARD_HEADERS", value_delimiter = ',', value_name = "NAME")]
+    #[arg(
+        long = "forward-header",
+        env = "ROUTER_FORWARD_HEADERS",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
     pub forward_headers: Vec<ForwardedHeader>,
 
     /// Check bearer tokens at the edge: a request whose `Authorization` token is present but
@@ -130,9 +140,14 @@ impl FromStr for SubgraphUrl {
             return Err(format!("expected NAME=URL with both parts, got {text:?}"));
         }
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("the URL of subgraph {name:?} must start with http:// or https://, got {url:?}"));
+            return Err(format!(
+                "the URL of subgraph {name:?} must start with http:// or https://, got {url:?}"
+            ));
         }
-        Ok(Self { name: name.to_owned(), url: url.to_owned() })
+        Ok(Self {
+            name: name.to_owned(),
+            url: url.to_owned(),
+        })
     }
 }
 
@@ -161,9 +176,12 @@ impl FromStr for ForwardedHeader {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let name = HeaderName::from_str(text.trim()).map_err(|_| format!("{text:?} is not a header name"))?;
+        let name = HeaderName::from_str(text.trim())
+            .map_err(|_| format!("{text:?} is not a header name"))?;
         if HOP_HEADERS.contains(&name.as_str()) {
-            return Err(format!("{name} describes the connection, not the caller, and cannot be forwarded"));
+            return Err(format!(
+                "{name} describes the connection, not the caller, and cannot be forwarded"
+            ));
         }
         Ok(Self(name))
     }
@@ -175,7 +193,10 @@ impl Config {
     }
 
     pub fn subgraph_url_overrides(&self) -> HashMap<String, String> {
-        self.subgraph_urls.iter().map(|s| (s.name.clone(), s.url.clone())).collect()
+        self.subgraph_urls
+            .iter()
+            .map(|s| (s.name.clone(), s.url.clone()))
+            .collect()
     }
 
     /// `None` when hot reload is off.
@@ -208,9 +229,18 @@ mod tests {
         ])
         .expect("parses");
         let overrides = cli.config.subgraph_url_overrides();
-        assert_eq!(overrides.get("users").map(String::as_str), Some("http://127.0.0.1:8001/graphql"));
-        assert_eq!(overrides.get("tasks").map(String::as_str), Some("http://127.0.0.1:8002/graphql"));
-        assert_eq!(cli.config.forward_headers, vec![ForwardedHeader(HeaderName::from_static("x-tenant"))]);
+        assert_eq!(
+            overrides.get("users").map(String::as_str),
+            Some("http://127.0.0.1:8001/graphql")
+        );
+        assert_eq!(
+            overrides.get("tasks").map(String::as_str),
+            Some("http://127.0.0.1:8002/graphql")
+        );
+        assert_eq!(
+            cli.config.forward_headers,
+            vec![ForwardedHeader(HeaderName::from_static("x-tenant"))]
+        );
         assert_eq!(cli.config.dedup, Switch::Off);
     }
 
@@ -220,7 +250,8 @@ mod tests {
             let error = Cli::try_parse_from(["router", "--subgraph-url", bad]).expect_err(bad);
             assert!(error.to_string().contains("subgraph-url"), "{error}");
         }
-        let error = Cli::try_parse_from(["router", "--forward-header", "Content-Length"]).expect_err("hop header");
+        let error = Cli::try_parse_from(["router", "--forward-header", "Content-Length"])
+            .expect_err("hop header");
         assert!(error.to_string().contains("cannot be forwarded"), "{error}");
     }
 }

@@ -1,5 +1,131 @@
 //! A general Apollo Federation v2 router: loads a composed supergraph, plans
 //! operations with `hive-router-query-planner`, executes the plans against the
 //! subgraphs and serves GraphQL over HTTP with GraphiQL.
+//!
+//! The engine (planning and execution) lives in [`engine`]; the rest of the
+//! crate is the HTTP edge: transport, limits, header forwarding, metrics,
+//! GraphiQL and hot reload of the supergraph.
 
+pub mod config;
 pub mod engine;
+mod error;
+mod graphiql;
+mod graphql_http;
+mod http;
+pub mod limits;
+pub mod metrics;
+pub mod negotiation;
+mod reload;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use common::auth::JwtKeys;
+use tokio::net::TcpListener;
+
+use crate::config::Switch;
+pub use crate::config::{Cli, Config};
+use crate::engine::EngineOptions;
+pub use crate::metrics::Metrics;
+use crate::reload::{SharedEngine, SupergraphWatcher};
+
+/// The service name used in logs, `/health` and the announce line.
+pub const SERVICE: &str = "router";
+
+/// A bound, not yet serving, router.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: axum::Router,
+    watcher: Option<SupergraphWatcher>,
+}
+
+impl Application {
+    /// Loads the supergraph (a router without one refuses to start) and binds
+    /// the listener (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let metrics = Metrics::new();
+        let options = EngineOptions {
+            subgraph_timeout: config.subgraph_timeout(),
+            deduplicate_fetches: config.dedup == Switch::On,
+            plan_cache_size: config.plan_cache_size,
+            subgraph_url_overrides: config.subgraph_url_overrides(),
+            ..EngineOptions::default()
+        };
+        let (engine, loaded_sdl) = reload::load_engine(&config.supergraph, &options).await?;
+        tracing::info!(
+            supergraph = %config.supergraph.display(),
+            subgraphs = reload::describe_subgraphs(&engine),
+            "supergraph loaded"
+        );
+        let engine = SharedEngine::new(engine);
+        let edge_auth = if config.require_valid_token {
+            let secret = config.jwt.resolve_secret(&config.data_dir.data_dir)?;
+            let keys = JwtKeys::new(
+                &secret,
+                &config.jwt.algorithm,
+                config.jwt.access_token_expire_minutes,
+            )?;
+            Some(Arc::new(keys))
+        } else {
+            None
+        };
+        let state = http::AppState {
+            engine: engine.clone(),
+            limits: config.limits,
+            forward_headers: config
+                .forward_headers
+                .iter()
+                .map(|header| header.0.clone())
+                .collect(),
+            edge_auth,
+            metrics: metrics.clone(),
+        };
+        let watcher = config
+            .supergraph_poll_interval()
+            .map(|interval| SupergraphWatcher {
+                path: config.supergraph.clone(),
+                interval,
+                options,
+                engine,
+                metrics,
+                loaded_sdl,
+            });
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+        let addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            addr,
+            app: http::router(state),
+            watcher,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Announces the address and serves until SIGTERM / Ctrl-C, finishing requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let watcher = self.watcher.map(SupergraphWatcher::spawn);
+        common::server::announce(SERVICE, self.addr);
+        let served =
+            common::server::serve(self.listener, self.app, common::server::shutdown_signal()).await;
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
+        Ok(served?)
+    }
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    common::telemetry::init(cli.config.log.log_format);
+    Application::build(cli.config)
+        .await?
+        .run_until_stopped()
+        .await
+}

@@ -38,7 +38,11 @@ impl ResponseMediaType {
             (None, Some(_)) => Some(Self::Json),
             (Some(graphql), Some(json)) => {
                 let graphql_wins = graphql.q > json.q || (graphql.q == json.q && graphql.named);
-                Some(if graphql_wins { Self::GraphQLResponseJson } else { Self::Json })
+                Some(if graphql_wins {
+                    Self::GraphQLResponseJson
+                } else {
+                    Self::Json
+                })
             }
         }
     }
@@ -46,9 +50,11 @@ impl ResponseMediaType {
 
 /// Whether the client names `text/html` itself (a browser), rather than reaching it through `*/*`.
 pub fn wants_html(accept: Option<&str>) -> bool {
-    accept
-        .map(parse_accept)
-        .is_some_and(|ranges| ranges.iter().any(|range| range.media_type == "text/html" && range.q > 0.0))
+    accept.map(parse_accept).is_some_and(|ranges| {
+        ranges
+            .iter()
+            .any(|range| range.media_type == "text/html" && range.q > 0.0)
+    })
 }
 
 struct MediaRange {
@@ -99,7 +105,10 @@ fn preference(ranges: &[MediaRange], media_type: &str) -> Option<Preference> {
         .iter()
         .filter_map(|range| specificity(range).map(|s| (s, range)))
         .max_by_key(|(s, _)| *s)
-        .map(|(s, range)| Preference { q: range.q, named: s == 2 })
+        .map(|(s, range)| Preference {
+            q: range.q,
+            named: s == 2,
+        })
         .filter(|preference| preference.q > 0.0)
 }
 
@@ -116,26 +125,50 @@ mod tests {
             (Some("*/*"), Some(Json)),
             (Some("application/*"), Some(Json)),
             (Some("application/json"), Some(Json)),
-            (Some("application/graphql-response+json"), Some(GraphQLResponseJson)),
-            (Some("application/graphql-response+json, application/json"), Some(GraphQLResponseJson)),
-            (Some("application/json, application/graphql-response+json"), Some(GraphQLResponseJson)),
-            (Some("application/graphql-response+json;q=0.5, application/json"), Some(Json)),
-            (Some("application/graphql-response+json, */*;q=0.1"), Some(GraphQLResponseJson)),
+            (
+                Some("application/graphql-response+json"),
+                Some(GraphQLResponseJson),
+            ),
+            (
+                Some("application/graphql-response+json, application/json"),
+                Some(GraphQLResponseJson),
+            ),
+            (
+                Some("application/json, application/graphql-response+json"),
+                Some(GraphQLResponseJson),
+            ),
+            (
+                Some("application/graphql-response+json;q=0.5, application/json"),
+                Some(Json),
+            ),
+            (
+                Some("application/graphql-response+json, */*;q=0.1"),
+                Some(GraphQLResponseJson),
+            ),
             (Some("application/json; charset=utf-8"), Some(Json)),
-            (Some("text/html,application/xhtml+xml,*/*;q=0.8"), Some(Json)),
+            (
+                Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+                Some(Json),
+            ),
             (Some("text/html"), None),
             (Some("application/xml"), None),
             (Some("application/json;q=0"), None),
             (Some("*/*, application/json;q=0"), Some(GraphQLResponseJson)),
         ];
         for (accept, expected) in cases {
-            assert_eq!(ResponseMediaType::negotiate(*accept), *expected, "Accept: {accept:?}");
+            assert_eq!(
+                ResponseMediaType::negotiate(*accept),
+                *expected,
+                "Accept: {accept:?}"
+            );
         }
     }
 
     #[test]
     fn browsers_are_recognised_by_naming_html() {
-        assert!(wants_html(Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")));
+        assert!(wants_html(Some(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        )));
         assert!(!wants_html(Some("*/*")));
         assert!(!wants_html(Some("application/json")));
         assert!(!wants_html(None));

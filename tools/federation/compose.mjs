@@ -9,17 +9,14 @@
 // The supergraph SDL goes to stdout; composition errors go to stderr with exit code 1;
 // bad usage or unreadable files exit with 2.
 
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "graphql";
 import { composeServices, compositionHasErrors } from "@theguild/federation-composition";
 import YAML from "yaml";
+import { UsageError, readText, runCli } from "./cli.mjs";
 
 const USAGE = `usage: compose.mjs --config supergraph.yaml
        compose.mjs NAME=ROUTING_URL=SDL_FILE [NAME=ROUTING_URL=SDL_FILE ...]`;
-
-/** A failure of the tool's input (as opposed to a composition error): exit 2. */
-class UsageError extends Error {}
 
 /** The subgraphs named on the command line as `name=routing_url=path`. */
 function subgraphsFromArguments(args) {
@@ -71,14 +68,6 @@ function subgraphsFromConfig(configPath) {
   });
 }
 
-function readText(path, what) {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} ${path}: ${err.message}`);
-  }
-}
-
 /** Parses each subgraph's SDL; a syntax error is reported against its file. */
 function serviceDefinitions(subgraphs) {
   return subgraphs.map(({ name, url, file }) => {
@@ -92,9 +81,7 @@ function serviceDefinitions(subgraphs) {
 }
 
 function parseCommandLine(argv) {
-  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
-    throw new UsageError(USAGE);
-  }
+  if (argv.length === 0) throw new UsageError(USAGE);
   if (argv[0] === "--config" || argv[0].startsWith("--config=")) {
     const path = argv[0] === "--config" ? argv[1] : argv[0].slice("--config=".length);
     const rest = argv.slice(argv[0] === "--config" ? 2 : 1);
@@ -104,15 +91,12 @@ function parseCommandLine(argv) {
   return subgraphsFromArguments(argv);
 }
 
-function main() {
-  let services;
-  try {
-    services = serviceDefinitions(parseCommandLine(process.argv.slice(2)));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`compose: ${err.message}\n`);
-    return 2;
+function main(argv) {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
+  const services = serviceDefinitions(parseCommandLine(argv));
   const result = composeServices(services);
   if (compositionHasErrors(result)) {
     process.stderr.write(`compose: the subgraphs do not compose (${result.errors.length} error(s)):\n`);
@@ -127,4 +111,4 @@ function main() {
   return 0;
 }
 
-process.exitCode = main();
+await runCli("compose", main);

@@ -3,10 +3,37 @@
 //! request into one GraphQL response. The HTTP layer only parses transport
 //! details, enforces request limits and serialises what comes back.
 //!
-//! (Interface agreed between the HTTP layer and the engine; bodies are being written.)
+//! Modules: `planning` (parse, validate, plan, caches), `operation` (the client's
+//! selection tree), `variables`, `executor` (runs plans), `transport` (subgraph
+//! calls, deduplication), `shaping` (projection, null propagation),
+//! `introspection` and `schema` (the indexed API schema).
+
+mod executor;
+mod introspection;
+mod operation;
+mod planning;
+mod schema;
+mod shaping;
+mod transport;
+mod variables;
+
+pub use transport::{
+    HttpTransport, SubgraphRequest, SubgraphResponse, SubgraphTransport, TransportError,
+};
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use hive_router_query_planner::planner::{Planner, QueryPlannerOptions};
+
+use executor::{ExecutionState, Executor, Subgraph};
+use introspection::Introspection;
+use operation::OperationKind;
+use planning::{PrepareError, Preparer};
+use schema::ApiSchema;
+use transport::Deduplicator;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -106,7 +133,13 @@ pub struct Response {
 
 /// A supergraph loaded and ready to serve.
 pub struct Engine {
-    _private: (),
+    schema: ApiSchema,
+    preparer: Preparer,
+    introspection: Introspection,
+    subgraphs: HashMap<String, Subgraph>,
+    transport: Arc<dyn SubgraphTransport>,
+    deduplicator: Deduplicator,
+    options: EngineOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,22 +148,199 @@ pub struct EngineError(pub String);
 
 impl Engine {
     /// Loads a composed supergraph SDL (join v0.3/v0.4, link v1.0; fed 1 and fed 2 subgraphs).
-    pub fn new(_supergraph_sdl: &str, _options: EngineOptions) -> Result<Engine, EngineError> {
-        Err(EngineError("the engine is not written yet".to_owned()))
+    pub fn new(supergraph_sdl: &str, options: EngineOptions) -> Result<Engine, EngineError> {
+        let transport = HttpTransport::new().map_err(|error| EngineError(error.to_string()))?;
+        Engine::with_transport(supergraph_sdl, options, Arc::new(transport))
+    }
+
+    /// Like `new`, with subgraph calls going through `transport` instead of HTTP.
+    pub fn with_transport(
+        supergraph_sdl: &str,
+        options: EngineOptions,
+        transport: Arc<dyn SubgraphTransport>,
+    ) -> Result<Engine, EngineError> {
+        let document = graphql_tools::parser::parse_schema::<String>(supergraph_sdl)
+            .map_err(|error| EngineError(format!("the supergraph does not parse: {error}")))?
+            .into_static();
+        // The planner panics on some malformed supergraphs instead of returning errors.
+        let planner = catch_unwind(AssertUnwindSafe(|| {
+            Planner::new_from_supergraph(&document, QueryPlannerOptions::default())
+        }))
+        .map_err(|_| EngineError("the supergraph is not a valid federation supergraph".to_owned()))?
+        .map_err(|error| EngineError(format!("the supergraph cannot be planned over: {error}")))?;
+        let supergraph = &planner.supergraph;
+        let schema = ApiSchema::new(
+            (*planner.consumer_schema.document).clone(),
+            supergraph.query_type.clone(),
+            supergraph.mutation_type.clone(),
+            supergraph.subscription_type.clone(),
+        );
+        let mut subgraphs = HashMap::new();
+        for name in supergraph.known_subgraphs.values() {
+            let url = options
+                .subgraph_url_overrides
+                .get(name)
+                .or_else(|| supergraph.subgraph_endpoint_map.get(name))
+                .ok_or_else(|| EngineError(format!("the subgraph \"{name}\" has no URL")))?;
+            subgraphs.insert(
+                name.clone(),
+                Subgraph {
+                    name: name.as_str().into(),
+                    url: url.as_str().into(),
+                },
+            );
+        }
+        if let Some(unknown) = options
+            .subgraph_url_overrides
+            .keys()
+            .find(|name| !subgraphs.contains_key(*name))
+        {
+            return Err(EngineError(format!(
+                "a URL override names \"{unknown}\", which is not a subgraph of the supergraph"
+            )));
+        }
+        let introspection = Introspection::new(&schema);
+        let preparer = Preparer::new(planner, options.plan_cache_size);
+        Ok(Engine {
+            schema,
+            preparer,
+            introspection,
+            subgraphs,
+            transport,
+            deduplicator: Deduplicator::new(),
+            options,
+        })
     }
 
     /// Plans (or takes the cached plan) and executes one request.
-    pub async fn execute(&self, _request: GraphQLRequest, _context: RequestContext) -> Response {
-        Response { outcome: Outcome::Refused(RequestErrorKind::Validation), data: None, errors: vec![] }
+    pub async fn execute(&self, request: GraphQLRequest, context: RequestContext) -> Response {
+        let prepared = match self.preparer.prepare(
+            &self.schema,
+            &request.query,
+            request.operation_name.as_deref(),
+        ) {
+            Ok(prepared) => prepared,
+            Err(PrepareError::Refused(kind, errors)) => return Response::refused(kind, errors),
+            Err(PrepareError::PlanningFailed(error)) => {
+                return Response {
+                    outcome: Outcome::Executed,
+                    data: Some(Value::Null),
+                    errors: vec![*error],
+                };
+            }
+        };
+        let operation = &prepared.operation;
+        match operation.kind {
+            OperationKind::Mutation if !context.allow_mutations => {
+                return Response::refused(
+                    RequestErrorKind::MutationNotAllowed,
+                    vec![
+                        GraphQLError::new("Mutations can only be sent with POST.")
+                            .with_code("BAD_REQUEST"),
+                    ],
+                );
+            }
+            OperationKind::Subscription => {
+                return Response::refused(
+                    RequestErrorKind::Validation,
+                    vec![
+                        GraphQLError::new("Subscriptions are not supported by this router.")
+                            .with_code("GRAPHQL_VALIDATION_FAILED"),
+                    ],
+                );
+            }
+            _ => {}
+        }
+        let variables = match variables::coerce_variables(
+            &self.schema,
+            &operation.variables,
+            request.variables,
+        ) {
+            Ok(variables) => variables,
+            Err(errors) => return Response::refused(RequestErrorKind::Validation, errors),
+        };
+        let mut headers = context.forwarded_headers;
+        if let Ok(request_id) = http::HeaderValue::from_str(&context.request_id)
+            && !context.request_id.is_empty()
+        {
+            headers.insert(
+                http::header::HeaderName::from_static("x-request-id"),
+                request_id,
+            );
+        }
+        let executor = Executor {
+            subgraphs: &self.subgraphs,
+            transport: &self.transport,
+            deduplicator: self
+                .options
+                .deduplicate_fetches
+                .then_some(&self.deduplicator),
+            timeout: self.options.subgraph_timeout,
+            schema: &self.schema,
+            variables: &variables,
+            headers: &headers,
+            state: Mutex::new(ExecutionState {
+                data: Value::Object(Map::new()),
+                errors: Vec::new(),
+            }),
+        };
+        if let Some(node) = prepared.plan.as_ref().and_then(|plan| plan.node.as_ref()) {
+            executor.run(node).await;
+        }
+        let ExecutionState { data, mut errors } = executor.into_state();
+        let mut data = match data {
+            Value::Object(data) => data,
+            _ => Map::new(),
+        };
+        self.introspection
+            .resolve_root_fields(operation, &variables, &mut data);
+        let data = shaping::shape(&self.schema, &variables, operation, data, &mut errors);
+        Response {
+            outcome: Outcome::Executed,
+            data: Some(data),
+            errors,
+        }
+    }
+
+    /// The query plan of an operation, pretty-printed (for debugging and explain tooling).
+    pub fn query_plan(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Result<String, Vec<GraphQLError>> {
+        match self.preparer.prepare(&self.schema, query, operation_name) {
+            Ok(prepared) => Ok(prepared
+                .plan
+                .as_ref()
+                .map_or_else(|| "QueryPlan {}".to_owned(), ToString::to_string)),
+            Err(PrepareError::Refused(_, errors)) => Err(errors),
+            Err(PrepareError::PlanningFailed(error)) => Err(vec![*error]),
+        }
     }
 
     /// The API schema (without federation internals and `@inaccessible` elements), as SDL.
     pub fn api_schema_sdl(&self) -> &str {
-        ""
+        &self.schema.sdl
     }
 
     /// Subgraph name → URL in use.
     pub fn subgraphs(&self) -> Vec<(String, String)> {
-        Vec::new()
+        let mut subgraphs: Vec<(String, String)> = self
+            .subgraphs
+            .values()
+            .map(|subgraph| (subgraph.name.to_string(), subgraph.url.to_string()))
+            .collect();
+        subgraphs.sort();
+        subgraphs
+    }
+}
+
+impl Response {
+    fn refused(kind: RequestErrorKind, errors: Vec<GraphQLError>) -> Response {
+        Response {
+            outcome: Outcome::Refused(kind),
+            data: None,
+            errors,
+        }
     }
 }

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use axum::Router;
 use common::auth::JwtKeys;
 
 use crate::schema::StatsSchema;
@@ -34,5 +34,9 @@ async fn graphql(
     request: GraphQLRequest,
 ) -> GraphQLResponse {
     let viewer = state.keys.viewer(&headers);
-    state.schema.execute(request.into_inner().data(viewer)).await.into()
+    state
+        .schema
+        .execute(request.into_inner().data(viewer))
+        .await
+        .into()
 }

@@ -12,7 +12,8 @@ use anyhow::Context;
 use common::auth::JwtKeys;
 use tokio::net::TcpListener;
 
-use crate::config::{Cli, Command, Config};
+use crate::config::Command;
+pub use crate::config::{Cli, Config};
 
 /// The service name used in logs, `/health` and the announce line.
 pub const SERVICE: &str = "stats";
@@ -28,13 +29,21 @@ impl Application {
     /// Resolves the signing key and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let secret = config.jwt.resolve_secret(&config.data_dir.data_dir)?;
-        let keys = JwtKeys::new(&secret, &config.jwt.algorithm, config.jwt.access_token_expire_minutes)?;
+        let keys = JwtKeys::new(
+            &secret,
+            &config.jwt.algorithm,
+            config.jwt.access_token_expire_minutes,
+        )?;
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .await
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let addr = listener.local_addr()?;
         let app = http::router(schema::build_schema(), keys);
-        Ok(Self { listener, addr, app })
+        Ok(Self {
+            listener,
+            addr,
+            app,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -58,7 +67,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => {
             common::telemetry::init(cli.config.log.log_format);
-            Application::build(cli.config).await?.run_until_stopped().await
+            Application::build(cli.config)
+                .await?
+                .run_until_stopped()
+                .await
         }
     }
 }

@@ -4,8 +4,8 @@
 //! service never sees a task and needs no store.
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, ID, InputObject, Object, Schema, SimpleObject,
-    registry::SDLExportOptions,
+    Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema,
+    SimpleObject, registry::SDLExportOptions,
 };
 use common::auth::Viewer;
 use common::errors::bad_input;
@@ -30,7 +30,11 @@ pub fn subgraph_sdl(schema: &StatsSchema) -> String {
 // The tasks subgraph's `TaskCounts`, field for field (the type is shareable),
 // undocumented here so that the description clients see is the owner's.
 #[derive(Debug, Clone, Copy, SimpleObject, InputObject)]
-#[graphql(name = "TaskCounts", input_name = "TaskCountsRepresentation", shareable)]
+#[graphql(
+    name = "TaskCounts",
+    input_name = "TaskCountsRepresentation",
+    shareable
+)]
 pub struct TaskCounts {
     pub total: i32,
     pub todo: i32,
@@ -92,22 +96,40 @@ impl Query {
         &self,
         ctx: &async_graphql::Context<'_>,
         #[graphql(key)] id: ID,
-        #[graphql(name = "taskCounts")] task_counts: Option<TaskCounts>,
+        // Taken as `_Any` and parsed here, so that a missing or malformed value is
+        // reported as BAD_USER_INPUT naming the field.
+        #[graphql(name = "taskCounts")] task_counts: Option<Any>,
     ) -> async_graphql::Result<Option<User>> {
         let viewer_id = viewer(ctx).require_user()?;
         if id.parse::<i64>().ok() != Some(viewer_id) {
             return Ok(None);
         }
-        let task_counts = task_counts.ok_or_else(|| {
-            bad_input(
-                "taskCounts",
-                "the User representation must carry taskCounts (required by stats)",
-            )
-        })?;
+        let task_counts = parse_task_counts(task_counts)?;
         Ok(Some(User { id, task_counts }))
     }
 }
 
+/// The counts of a representation (required by `stats`), or BAD_USER_INPUT saying what is wrong.
+fn parse_task_counts(value: Option<Any>) -> async_graphql::Result<TaskCounts> {
+    let Some(Any(value)) = value else {
+        return Err(bad_input(
+            "taskCounts",
+            "the User representation must carry taskCounts (required by stats)",
+        ));
+    };
+    <TaskCounts as InputType>::parse(Some(value)).map_err(|err| {
+        bad_input(
+            "taskCounts",
+            format!(
+                "malformed taskCounts in the User representation: {}",
+                err.into_server_error(Default::default()).message
+            ),
+        )
+    })
+}
+
 fn viewer(ctx: &async_graphql::Context<'_>) -> Viewer {
-    ctx.data_opt::<Viewer>().copied().unwrap_or(Viewer::Anonymous)
+    ctx.data_opt::<Viewer>()
+        .copied()
+        .unwrap_or(Viewer::Anonymous)
 }

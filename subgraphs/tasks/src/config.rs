@@ -69,6 +69,38 @@ impl Config {
 
     /// The users endpoint, if one is configured (an empty value counts as unset).
     pub fn users_url(&self) -> Option<&str> {
-        self.users_url.as_deref().map(str::trim).filter(|url| !url.is_empty())
+        self.users_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let cli = Cli::try_parse_from(["tasks"]).expect("defaults parse");
+        assert_eq!(cli.config.port, 8002);
+        assert_eq!(cli.config.account_cache_seconds, 5);
+        let cli = Cli::try_parse_from(["tasks", "--users-url", " ", "--db-max-connections", "3"])
+            .expect("parses");
+        assert_eq!(cli.config.users_url(), None, "a blank URL counts as unset");
+        assert_eq!(cli.config.db_max_connections, 3);
+        assert!(Cli::try_parse_from(["tasks", "--db-max-connections", "0"]).is_err());
+        assert!(matches!(
+            Cli::try_parse_from(["tasks", "print-schema"])
+                .expect("parses")
+                .command,
+            Some(Command::PrintSchema)
+        ));
     }
 }

@@ -1,1 +1,129 @@
-//! The tasks subgraph: tasks, their filters, pages and counts.
+//! The tasks subgraph: tasks, their filters, pages and counts, as an Apollo
+//! Federation v2 subgraph that extends the users subgraph's `User`.
+
+pub mod account;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod loaders;
+pub mod model;
+pub mod schema;
+pub mod session;
+pub mod store;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use common::auth::JwtKeys;
+use common::db::{Migrations, Pool, StoreLocation};
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+
+pub use config::{Cli, Command, Config};
+
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/tasks/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/tasks/sqlite");
+
+pub const MIGRATIONS: Migrations = Migrations {
+    postgres: &POSTGRES_MIGRATIONS,
+    sqlite: &SQLITE_MIGRATIONS,
+};
+
+/// The running service: a bound listener and everything it serves.
+pub struct Application {
+    port: u16,
+    listener: TcpListener,
+    app: axum::Router,
+    pool: Pool,
+}
+
+impl Application {
+    /// Opens (and migrates) the store, binds the listener (port 0 picks one) and announces it.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let data_dir = &config.data_dir.data_dir;
+        let secret = config.jwt.resolve_secret(data_dir)?;
+        let keys = JwtKeys::new(
+            &secret,
+            &config.jwt.algorithm,
+            config.jwt.access_token_expire_minutes,
+        )?;
+
+        let location =
+            StoreLocation::resolve(config.database_url.as_deref(), data_dir, http::SERVICE);
+        tracing::info!(store = %location.describe(), "opening the tasks store");
+        let pool = Pool::connect(&location, config.db_max_connections, &MIGRATIONS).await?;
+        let store = store::TaskStore::new(pool.clone());
+
+        let accounts = match config.users_url() {
+            Some(url) => Some(Arc::new(account::AccountChecker::new(
+                url,
+                config.account_cache_ttl(),
+            )?)),
+            None => {
+                tracing::warn!(
+                    "no --users-url: valid tokens are trusted without checking the account"
+                );
+                None
+            }
+        };
+
+        let state = http::AppState {
+            schema: schema::build(),
+            store,
+            keys,
+            accounts,
+        };
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+        let addr = listener.local_addr()?;
+        common::server::announce(http::SERVICE, addr);
+        Ok(Self {
+            port: addr.port(),
+            listener,
+            app: http::router(state),
+            pool,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(common::server::shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` resolves, finishing requests in flight, then closes the store.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let served = common::server::serve(self.listener, self.app, shutdown).await;
+        self.pool.close().await;
+        served.context("serving HTTP")
+    }
+}
+
+/// Runs the command line: serve, or print the schema.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::PrintSchema) => {
+            print!("{}", print_schema().await?);
+            Ok(())
+        }
+        None => {
+            common::telemetry::init(cli.config.log.log_format);
+            Application::build(cli.config)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+    }
+}
+
+/// The federation SDL (no store needed).
+pub async fn print_schema() -> anyhow::Result<String> {
+    schema::federation_sdl(&schema::build()).await
+}

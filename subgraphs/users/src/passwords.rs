@@ -36,7 +36,11 @@ impl Passwords {
         })
         .await?
         .map_err(|err| Error::Hashing(err.to_string()))?;
-        Ok(Self { cost, permits, dummy_hash: dummy_hash.into() })
+        Ok(Self {
+            cost,
+            permits,
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     /// A new `$2b$` hash of `password`. Like passlib, bcrypt uses the first 72 bytes.
@@ -97,9 +101,22 @@ mod tests {
     async fn hashes_verify_and_wrong_passwords_do_not() {
         let passwords = Passwords::new(4, 2).await.expect("hasher");
         let hash = passwords.hash("secret123".to_owned()).await.expect("hash");
-        assert!(hash.starts_with("$2b$04$"), "unexpected hash format: {hash}");
-        assert!(passwords.verify("secret123".to_owned(), Some(hash.clone())).await.expect("verify"));
-        assert!(!passwords.verify("secret124".to_owned(), Some(hash)).await.expect("verify"));
+        assert!(
+            hash.starts_with("$2b$04$"),
+            "unexpected hash format: {hash}"
+        );
+        assert!(
+            passwords
+                .verify("secret123".to_owned(), Some(hash.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !passwords
+                .verify("secret124".to_owned(), Some(hash))
+                .await
+                .expect("verify")
+        );
     }
 
     #[tokio::test]

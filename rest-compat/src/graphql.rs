@@ -1,0 +1,314 @@
+//! The one way this layer talks to the rest of the system: a GraphQL operation
+//! sent to the router over a pooled keep-alive connection, its errors turned
+//! into the REST contract's statuses.
+
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Issue, loc};
+
+/// What an operation's errors mean depends on where it is sent from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `login`: any authentication failure is "Incorrect username or password".
+    Login,
+    /// Everything else: an authentication failure means the token was refused.
+    Other,
+}
+
+/// A client of the router's GraphQL endpoint.
+#[derive(Debug, Clone)]
+pub struct RouterClient {
+    http: reqwest::Client,
+    url: String,
+}
+
+/// One GraphQL response as the router sends it.
+#[derive(Debug, Deserialize)]
+struct Response<T> {
+    data: Option<T>,
+    #[serde(default)]
+    errors: Vec<GraphqlError>,
+}
+
+/// One entry of a response's `errors`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GraphqlError {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub extensions: Extensions,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extensions {
+    pub code: Option<String>,
+    pub field: Option<String>,
+    pub service_name: Option<String>,
+}
+
+impl RouterClient {
+    pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self {
+            http,
+            url: url.to_owned(),
+        })
+    }
+
+    /// Sends `query` and returns its `data`, or the REST error its errors stand for.
+    /// `body` is the REST request body, quoted as `input` when a subgraph refuses a field.
+    pub async fn execute<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: Value,
+        authorization: Option<&HeaderValue>,
+        request_id: Option<&HeaderValue>,
+        purpose: Purpose,
+        body: &Value,
+    ) -> Result<T, Error> {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(value) = authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, value.clone());
+        }
+        if let Some(value) = request_id {
+            request = request.header(common::server::REQUEST_ID_HEADER, value.clone());
+        }
+        let response = request.send().await.map_err(|err| {
+            tracing::warn!(error = %err, "the router could not be reached");
+            Error::Unavailable("router".to_owned())
+        })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|err| {
+            tracing::warn!(error = %err, "the router's answer was cut off");
+            Error::Unavailable("router".to_owned())
+        })?;
+        let parsed: Response<T> = match serde_json::from_slice(&bytes) {
+            Ok(parsed) => parsed,
+            Err(_) if status.is_server_error() => {
+                tracing::warn!(%status, "the router answered without a GraphQL body");
+                return Err(Error::Unavailable("router".to_owned()));
+            }
+            Err(err) => {
+                return Err(Error::internal(format!(
+                    "unreadable router answer ({status}): {err}"
+                )));
+            }
+        };
+        if !parsed.errors.is_empty() {
+            return Err(map_errors(&parsed.errors, purpose, body));
+        }
+        parsed
+            .data
+            .ok_or_else(|| Error::internal("the router answered with neither data nor errors"))
+    }
+}
+
+/// The REST error standing for a response's GraphQL errors. When several
+/// apply, the one FastAPI would have hit first wins: authentication, then
+/// availability, then input, then the rest.
+pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Error {
+    let has = |code: &str| {
+        errors
+            .iter()
+            .find(|error| error.extensions.code.as_deref() == Some(code))
+    };
+    if has("UNAUTHENTICATED").is_some() {
+        return match purpose {
+            Purpose::Login => Error::IncorrectLogin,
+            Purpose::Other => Error::InvalidCredentials,
+        };
+    }
+    if has("FORBIDDEN").is_some() {
+        return match purpose {
+            Purpose::Login => Error::IncorrectLogin,
+            Purpose::Other => Error::InactiveUser,
+        };
+    }
+    if let Some(error) = has("SUBGRAPH_UNAVAILABLE") {
+        let part = error
+            .extensions
+            .service_name
+            .clone()
+            .unwrap_or_else(|| "router".to_owned());
+        return Error::Unavailable(part);
+    }
+    let bad_input: Vec<&GraphqlError> = errors
+        .iter()
+        .filter(|error| error.extensions.code.as_deref() == Some("BAD_USER_INPUT"))
+        .collect();
+    if bad_input
+        .iter()
+        .any(|error| error.extensions.field.as_deref() == Some("id"))
+    {
+        // Ids are checked to be integers before sending, so a refused one is out of range: no such task.
+        return Error::TaskNotFound;
+    }
+    if !bad_input.is_empty() {
+        return Error::Validation(
+            bad_input
+                .iter()
+                .map(|error| input_issue(error, body))
+                .collect(),
+        );
+    }
+    if has("NOT_FOUND").is_some() {
+        return Error::TaskNotFound;
+    }
+    if has("CONFLICT").is_some() {
+        return Error::AlreadyRegistered;
+    }
+    let summary: Vec<String> = errors
+        .iter()
+        .map(|error| {
+            format!(
+                "{} ({})",
+                error.message,
+                error.extensions.code.as_deref().unwrap_or("no code")
+            )
+        })
+        .collect();
+    Error::internal(format!(
+        "the router answered with errors: {}",
+        summary.join("; ")
+    ))
+}
+
+/// A subgraph's BAD_USER_INPUT as a pydantic-style issue at the REST field it concerns.
+fn input_issue(error: &GraphqlError, body: &Value) -> Issue {
+    let graphql_field = error.extensions.field.as_deref().unwrap_or_default();
+    let rest_field = snake_case(graphql_field);
+    let place = if matches!(
+        rest_field.as_str(),
+        "skip" | "limit" | "status" | "priority"
+    ) && !body.is_object()
+    {
+        "query"
+    } else {
+        "body"
+    };
+    let input = body.get(&rest_field).cloned().unwrap_or(Value::Null);
+    Issue::new(
+        "value_error",
+        loc(place, &rest_field),
+        format!("Value error, {}", error.message),
+        input,
+    )
+    .with_ctx(json!({"error": error.message}))
+}
+
+/// `dueDate` → `due_date`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str, field: Option<&str>, service: Option<&str>) -> GraphqlError {
+        GraphqlError {
+            message: "message".to_owned(),
+            extensions: Extensions {
+                code: Some(code.to_owned()),
+                field: field.map(str::to_owned),
+                service_name: service.map(str::to_owned),
+            },
+        }
+    }
+
+    #[test]
+    fn codes_map_to_statuses() {
+        let body = json!({"dueDate": 1, "due_date": "x"});
+        let cases = [
+            (error("UNAUTHENTICATED", None, None), Purpose::Other, 401),
+            (error("UNAUTHENTICATED", None, None), Purpose::Login, 401),
+            (error("FORBIDDEN", None, None), Purpose::Other, 403),
+            (error("NOT_FOUND", None, None), Purpose::Other, 404),
+            (error("CONFLICT", None, None), Purpose::Other, 400),
+            (
+                error("BAD_USER_INPUT", Some("title"), None),
+                Purpose::Other,
+                422,
+            ),
+            (
+                error("BAD_USER_INPUT", Some("id"), None),
+                Purpose::Other,
+                404,
+            ),
+            (
+                error("SUBGRAPH_UNAVAILABLE", None, Some("stats")),
+                Purpose::Other,
+                503,
+            ),
+            (
+                error("INTERNAL_SERVER_ERROR", None, None),
+                Purpose::Other,
+                500,
+            ),
+        ];
+        for (graphql_error, purpose, status) in cases {
+            assert_eq!(
+                map_errors(std::slice::from_ref(&graphql_error), purpose, &body)
+                    .status()
+                    .as_u16(),
+                status,
+                "{graphql_error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn authentication_wins_over_other_errors() {
+        let errors = [
+            error("SUBGRAPH_UNAVAILABLE", None, Some("stats")),
+            error("FORBIDDEN", None, None),
+        ];
+        assert!(matches!(
+            map_errors(&errors, Purpose::Other, &Value::Null),
+            Error::InactiveUser
+        ));
+        let errors = [error("SUBGRAPH_UNAVAILABLE", None, Some("stats"))];
+        assert!(
+            matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "stats")
+        );
+    }
+
+    #[test]
+    fn refused_fields_point_at_the_rest_field() {
+        let body = json!({"due_date": "2025-01-01"});
+        let Error::Validation(issues) = map_errors(
+            &[error("BAD_USER_INPUT", Some("dueDate"), None)],
+            Purpose::Other,
+            &body,
+        ) else {
+            panic!("BAD_USER_INPUT must be a 422");
+        };
+        assert_eq!(issues[0].loc, loc("body", "due_date"));
+        assert_eq!(*issues[0].input, json!("2025-01-01"));
+        assert_eq!(snake_case("isCompleted"), "is_completed");
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP surface: every `/api/v1` route (with and without a trailing
+//! slash, answering directly), the service routes, and FastAPI's 404/405.
+
+mod auth;
+mod docs;
+pub mod service;
+mod stats;
+mod tasks;
+
+use axum::Router;
+use axum::routing::{MethodRouter, get, patch, post};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::error::{self, Error};
+use crate::graphql::{Purpose, RouterClient};
+pub use service::SERVICE_NAME;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub router: RouterClient,
+}
+
+impl AppState {
+    /// Sends an operation on behalf of an authenticated caller.
+    async fn send_as<T: DeserializeOwned>(
+        &self,
+        caller: &Caller,
+        query: &str,
+        variables: Value,
+        body: &Value,
+    ) -> Result<T, Error> {
+        let authorization = caller.require()?;
+        self.router
+            .execute(
+                query,
+                variables,
+                Some(authorization),
+                caller.request_id.as_ref(),
+                Purpose::Other,
+                body,
+            )
+            .await
+    }
+
+    /// Sends an operation that needs no account (register, login): the caller's
+    /// token, if any, is not forwarded, as the original ignored it there.
+    async fn send_anonymous<T: DeserializeOwned>(
+        &self,
+        caller: &Caller,
+        query: &str,
+        variables: Value,
+        purpose: Purpose,
+        body: &Value,
+    ) -> Result<T, Error> {
+        self.router
+            .execute(
+                query,
+                variables,
+                None,
+                caller.request_id.as_ref(),
+                purpose,
+                body,
+            )
+            .await
+    }
+}
+
+/// Every route this layer serves.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new();
+    let api = both(api, "/auth/register", post(auth::register));
+    let api = both(api, "/auth/login", post(auth::login));
+    let api = both(api, "/auth/me", get(auth::me));
+    let api = both(api, "/tasks", get(tasks::list).post(tasks::create));
+    let api = both(api, "/tasks/stats", get(stats::task_stats));
+    let api = both(
+        api,
+        "/tasks/{task_id}",
+        get(tasks::read).put(tasks::update).delete(tasks::delete),
+    );
+    let api = both(api, "/tasks/{task_id}/complete", patch(tasks::complete));
+    let api = both(api, "/tasks/{task_id}/incomplete", patch(tasks::incomplete));
+    let api = both(api, "/stats", get(stats::user_stats));
+    // The 405 fallback reaches only routes that exist when it is set: keep it last.
+    Router::new()
+        .nest("/api/v1", api.with_state(state))
+        .merge(service::routes())
+        .merge(docs::routes())
+        .fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+}
+
+/// Registers `path` and `path/` with the same handlers.
+fn both(api: Router<AppState>, path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
+    api.route(path, methods.clone())
+        .route(&format!("{path}/"), methods)
+}

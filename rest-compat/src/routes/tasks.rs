@@ -1,0 +1,217 @@
+//! `/api/v1/tasks`: the caller's tasks, one GraphQL operation per request.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::MeData;
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::error::{Error, Issue};
+use crate::models::{GraphqlTask, GraphqlTaskPage, Task, TaskList, task_fields};
+use crate::requests::{self, with_task_id};
+use crate::validation;
+
+const LIST: &str = concat!(
+    "query ListTasks($filter: TaskFilter, $skip: Int!, $limit: Int!) { me { ",
+    "tasks(filter: $filter, skip: $skip, limit: $limit) { items { ",
+    task_fields!(),
+    " } totalCount } } }"
+);
+const READ: &str = concat!(
+    "query Task($id: ID!) { task(id: $id) { ",
+    task_fields!(),
+    " } }"
+);
+const CREATE: &str = concat!(
+    "mutation CreateTask($input: CreateTaskInput!) { createTask(input: $input) { ",
+    task_fields!(),
+    " } }"
+);
+const UPDATE: &str = concat!(
+    "mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) { ",
+    task_fields!(),
+    " } }"
+);
+const DELETE: &str = "mutation DeleteTask($id: ID!) { deleteTask(id: $id) }";
+const COMPLETE: &str = concat!(
+    "mutation CompleteTask($id: ID!) { completeTask(id: $id) { ",
+    task_fields!(),
+    " } }"
+);
+const UNCOMPLETE: &str = concat!(
+    "mutation UncompleteTask($id: ID!) { uncompleteTask(id: $id) { ",
+    task_fields!(),
+    " } }"
+);
+
+/// GraphQL's `Int` is 32-bit; a larger `skip` reads past every task anyway.
+const GRAPHQL_INT_MAX: i64 = i32::MAX as i64;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserTasks {
+    tasks: GraphqlTaskPage,
+}
+
+#[derive(Deserialize)]
+struct ReadData {
+    task: Option<GraphqlTask>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateData {
+    create_task: GraphqlTask,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateData {
+    update_task: GraphqlTask,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeleteData {
+    delete_task: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CompleteData {
+    complete_task: GraphqlTask,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UncompleteData {
+    uncomplete_task: GraphqlTask,
+}
+
+/// The `{task_id}` segment, checked to be an integer.
+fn task_id(path: Result<Path<String>, PathRejection>) -> Result<i64, Issue> {
+    match path {
+        Ok(Path(raw)) => validation::task_id(&raw),
+        // Undecodable percent-escapes are no integer either.
+        Err(_) => validation::task_id(""),
+    }
+}
+
+/// Variables naming a task: the id as GraphQL's `ID` string.
+fn id_variables(id: i64) -> Value {
+    json!({"id": id.to_string()})
+}
+
+fn task_response(status: StatusCode, task: GraphqlTask) -> Result<Response, Error> {
+    Ok((status, Json(Task::try_from(task)?)).into_response())
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<TaskList>, Error> {
+    caller.require()?;
+    let query = requests::list_query(query.as_deref())?;
+    let variables = json!({
+        "filter": query.filter,
+        "skip": query.skip.min(GRAPHQL_INT_MAX),
+        "limit": query.limit,
+    });
+    let data: MeData<UserTasks> = app.send_as(&caller, LIST, variables, &Value::Null).await?;
+    Ok(Json(TaskList::from_page(
+        data.viewer()?.tasks,
+        query.skip,
+        query.limit,
+    )?))
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, Error> {
+    let body = body.as_json();
+    caller.require()?;
+    let input = requests::create_task_input(&body).map_err(Error::Validation)?;
+    let data: CreateData = app
+        .send_as(&caller, CREATE, json!({"input": input}), &body)
+        .await?;
+    task_response(StatusCode::CREATED, data.create_task)
+}
+
+pub async fn read(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Error> {
+    caller.require()?;
+    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let data: ReadData = app
+        .send_as(&caller, READ, id_variables(id), &Value::Null)
+        .await?;
+    task_response(StatusCode::OK, data.task.ok_or(Error::TaskNotFound)?)
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, Error> {
+    let body = body.as_json();
+    caller.require()?;
+    let (id, input) = with_task_id(task_id(path), requests::update_task_input(&body))?;
+    let variables = json!({"id": id.to_string(), "input": input});
+    let data: UpdateData = app.send_as(&caller, UPDATE, variables, &body).await?;
+    task_response(StatusCode::OK, data.update_task)
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, Error> {
+    caller.require()?;
+    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let data: DeleteData = app
+        .send_as(&caller, DELETE, id_variables(id), &Value::Null)
+        .await?;
+    if data.delete_task {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::TaskNotFound)
+    }
+}
+
+pub async fn complete(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Error> {
+    caller.require()?;
+    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let data: CompleteData = app
+        .send_as(&caller, COMPLETE, id_variables(id), &Value::Null)
+        .await?;
+    task_response(StatusCode::OK, data.complete_task)
+}
+
+pub async fn incomplete(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, Error> {
+    caller.require()?;
+    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let data: UncompleteData = app
+        .send_as(&caller, UNCOMPLETE, id_variables(id), &Value::Null)
+        .await?;
+    task_response(StatusCode::OK, data.uncomplete_task)
+}

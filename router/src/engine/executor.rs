@@ -1,0 +1,811 @@
+//! Runs a query plan: root fetches merged into the response tree, entity fetches
+//! (one `_entities` call per fetch node, representations deduplicated, results
+//! mapped back onto every entity that asked), sequences, parallel branches and
+//! conditions. Subgraph failures become errors at the affected paths; the rest of
+//! the tree still resolves.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::FutureExt;
+use futures::future::{BoxFuture, join_all};
+use hive_router_query_planner::ast::selection_item::SelectionItem;
+use hive_router_query_planner::ast::selection_set::SelectionSet;
+use hive_router_query_planner::planner::plan_nodes::{
+    FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
+    PlanNode,
+};
+use hive_router_query_planner::state::supergraph_state::OperationKind;
+use http::HeaderMap;
+use serde::Deserialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use super::GraphQLError;
+use super::schema::{ApiSchema, TypeKind};
+use super::transport::{Deduplicator, SubgraphRequest, SubgraphTransport};
+
+/// A subgraph as the executor calls it.
+#[derive(Debug, Clone)]
+pub(crate) struct Subgraph {
+    pub name: Arc<str>,
+    pub url: Arc<str>,
+}
+
+/// What the plan has produced so far.
+#[derive(Default)]
+pub(crate) struct ExecutionState {
+    pub data: Value,
+    pub errors: Vec<GraphQLError>,
+}
+
+/// Everything one plan execution reads, plus the state it builds.
+pub(crate) struct Executor<'a> {
+    pub subgraphs: &'a HashMap<String, Subgraph>,
+    pub transport: &'a Arc<dyn SubgraphTransport>,
+    pub deduplicator: Option<&'a Deduplicator>,
+    pub timeout: Duration,
+    pub schema: &'a ApiSchema,
+    pub variables: &'a Map<String, Value>,
+    pub headers: &'a HeaderMap,
+    /// Parallel branches only ever hold this between awaits, never across one.
+    pub state: Mutex<ExecutionState>,
+}
+
+/// One step of a concrete response path.
+#[derive(Debug, Clone, Copy)]
+enum PathStep<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// The entities of one `_entities` selection (the whole fetch, or one alias of a batch).
+struct EntityGroup<'p> {
+    response_key: &'p str,
+    variable: &'p str,
+    paths: Vec<&'p FlattenNodePath>,
+    requires: &'p SelectionSet,
+    input_rewrites: &'p [FetchRewrite],
+    output_rewrites: &'p [FetchRewrite],
+}
+
+/// The representations of a group and where each answer goes.
+#[derive(Default)]
+struct CollectedGroup<'p> {
+    representations: Vec<Value>,
+    /// Every entity that asked, with the representation answering it.
+    targets: Vec<(Vec<PathStep<'p>>, usize)>,
+    /// For each representation, the first target asking for it (to place errors).
+    first_target: Vec<usize>,
+}
+
+#[derive(Deserialize)]
+struct SubgraphBody {
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Vec<SubgraphError>,
+}
+
+#[derive(Deserialize)]
+struct SubgraphError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    path: Option<Vec<Value>>,
+    #[serde(default)]
+    extensions: Option<Map<String, Value>>,
+}
+
+impl<'a> Executor<'a> {
+    pub(crate) fn into_state(self) -> ExecutionState {
+        self.state
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ExecutionState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn run<'s>(&'s self, node: &'s PlanNode) -> BoxFuture<'s, ()> {
+        async move {
+            match node {
+                PlanNode::Fetch(fetch) => self.root_fetch(fetch).await,
+                PlanNode::Subscription(subscription) => {
+                    self.root_fetch(&subscription.primary).await
+                }
+                PlanNode::Flatten(flatten) => match flatten.node.as_ref() {
+                    PlanNode::Fetch(fetch) => {
+                        let Some(requires) = &fetch.requires else {
+                            return self.unsupported("a flattened fetch without requirements");
+                        };
+                        let group = EntityGroup {
+                            response_key: "_entities",
+                            variable: "representations",
+                            paths: vec![&flatten.path],
+                            requires,
+                            input_rewrites: fetch.input_rewrites.as_deref().unwrap_or_default(),
+                            output_rewrites: fetch.output_rewrites.as_deref().unwrap_or_default(),
+                        };
+                        self.entity_fetch(fetch, vec![group]).await
+                    }
+                    _ => self.unsupported("a flatten node around something else than a fetch"),
+                },
+                PlanNode::BatchFetch(batch) => {
+                    let groups = batch
+                        .entity_batch
+                        .aliases
+                        .iter()
+                        .map(|alias| EntityGroup {
+                            response_key: &alias.alias,
+                            variable: &alias.representations_variable_name,
+                            paths: alias.merge_paths.iter().collect(),
+                            requires: &alias.requires,
+                            input_rewrites: alias.input_rewrites.as_deref().unwrap_or_default(),
+                            output_rewrites: alias.output_rewrites.as_deref().unwrap_or_default(),
+                        })
+                        .collect();
+                    let fetch = FetchParts {
+                        service_name: &batch.service_name,
+                        query: &batch.operation.document_str,
+                        variable_usages: batch.variable_usages.as_ref(),
+                        operation: &batch.operation.document.operation.selection_set,
+                        deduplicate: true,
+                    };
+                    self.entity_fetch_parts(fetch, groups).await
+                }
+                PlanNode::Sequence(sequence) => {
+                    for child in &sequence.nodes {
+                        self.run(child).await;
+                    }
+                }
+                PlanNode::Parallel(parallel) => {
+                    join_all(parallel.nodes.iter().map(|child| self.run(child))).await;
+                }
+                PlanNode::Condition(condition) => {
+                    let flag = self
+                        .variables
+                        .get(&condition.condition)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    let branch = if flag {
+                        &condition.if_clause
+                    } else {
+                        &condition.else_clause
+                    };
+                    if let Some(branch) = branch {
+                        self.run(branch).await;
+                    }
+                }
+                // No incremental delivery: deferred parts are simply resolved before answering.
+                PlanNode::Defer(defer) => {
+                    if let Some(primary) = &defer.primary.node {
+                        self.run(primary).await;
+                    }
+                    for deferred in &defer.deferred {
+                        if let Some(node) = &deferred.node {
+                            self.run(node).await;
+                        }
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+
+    fn unsupported(&self, what: &str) {
+        self.lock().errors.push(
+            GraphQLError::new(format!(
+                "The query plan contains {what}, which this router cannot execute."
+            ))
+            .with_code("INTERNAL_SERVER_ERROR"),
+        );
+    }
+
+    async fn root_fetch(&self, fetch: &FetchNode) {
+        let parts = FetchParts::of(fetch);
+        let body = FetchBody {
+            query: parts.query,
+            usages: parts.variable_usages,
+            variables: self.variables,
+            extra: &[],
+        };
+        match self.send(&parts, &body).await {
+            Ok(response) => {
+                let mut state = self.lock();
+                if let Some(mut data) = response.data {
+                    for rewrite in fetch.output_rewrites.iter().flatten() {
+                        apply_rewrite(self.schema, rewrite, &mut data);
+                    }
+                    deep_merge(&mut state.data, data);
+                }
+                for error in response.errors {
+                    state
+                        .errors
+                        .push(subgraph_error(error, parts.service_name, Some));
+                }
+            }
+            Err(reason) => {
+                let path =
+                    first_field_key(parts.operation).map(|key| vec![Value::String(key.to_owned())]);
+                self.lock()
+                    .errors
+                    .push(unavailable(parts.service_name, &reason, path));
+            }
+        }
+    }
+
+    async fn entity_fetch(&self, fetch: &FetchNode, groups: Vec<EntityGroup<'_>>) {
+        self.entity_fetch_parts(FetchParts::of(fetch), groups).await
+    }
+
+    async fn entity_fetch_parts(&self, fetch: FetchParts<'_>, groups: Vec<EntityGroup<'_>>) {
+        let collected: Vec<CollectedGroup> = {
+            let state = self.lock();
+            groups
+                .iter()
+                .map(|group| self.collect(&state.data, group))
+                .collect()
+        };
+        if collected
+            .iter()
+            .all(|group| group.representations.is_empty())
+        {
+            return;
+        }
+        let extra: Vec<(&str, &[Value])> = groups
+            .iter()
+            .zip(&collected)
+            .map(|(group, collected)| (group.variable, &collected.representations[..]))
+            .collect();
+        let body = FetchBody {
+            query: fetch.query,
+            usages: fetch.variable_usages,
+            variables: self.variables,
+            extra: &extra,
+        };
+        let result = self.send(&fetch, &body).await;
+        let mut state = self.lock();
+        let state = &mut *state;
+        match result {
+            Ok(response) => {
+                let mut data = response.data.unwrap_or(Value::Null);
+                let mut entities: Vec<Vec<Value>> = groups
+                    .iter()
+                    .map(
+                        |group| match data.get_mut(group.response_key).map(Value::take) {
+                            Some(Value::Array(entities)) => entities,
+                            _ => Vec::new(),
+                        },
+                    )
+                    .collect();
+                let mut blamed = Vec::new();
+                for error in response.errors {
+                    let client_error = subgraph_error(error, fetch.service_name, |path| {
+                        entity_error_path(&groups, &collected, &entities, &mut blamed, &path)
+                    });
+                    state.errors.push(client_error);
+                }
+                for ((group, collected), entities) in
+                    groups.iter().zip(&collected).zip(entities.iter_mut())
+                {
+                    merge_entities(
+                        self.schema,
+                        &mut state.data,
+                        group,
+                        collected,
+                        std::mem::take(entities),
+                    );
+                }
+            }
+            Err(reason) => {
+                let path = groups
+                    .iter()
+                    .zip(&collected)
+                    .find_map(|(group, collected)| {
+                        let (steps, _) = collected.targets.first()?;
+                        let mut path = steps_to_path(steps);
+                        if let Some(key) =
+                            first_entity_field_key(fetch.operation, group.response_key)
+                        {
+                            path.push(Value::String(key.to_owned()));
+                        }
+                        Some(path)
+                    });
+                state
+                    .errors
+                    .push(unavailable(fetch.service_name, &reason, path));
+            }
+        }
+    }
+
+    /// Finds the entities of a group in the response tree and builds their representations.
+    fn collect<'p>(&self, data: &Value, group: &EntityGroup<'p>) -> CollectedGroup<'p> {
+        let mut collected = CollectedGroup::default();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut steps = Vec::new();
+        for path in &group.paths {
+            visit_targets(
+                self.schema,
+                data,
+                path.as_slice(),
+                &mut steps,
+                &mut |entity, steps| {
+                    let Some(mut representation) =
+                        project_requires(self.schema, group.requires, entity)
+                    else {
+                        return;
+                    };
+                    for rewrite in group.input_rewrites {
+                        apply_rewrite(self.schema, rewrite, &mut representation);
+                    }
+                    let key = representation.to_string();
+                    let next = collected.representations.len();
+                    let index = *seen.entry(key).or_insert(next);
+                    if index == next {
+                        collected.representations.push(representation);
+                        collected.first_target.push(collected.targets.len());
+                    }
+                    collected.targets.push((steps.to_vec(), index));
+                },
+            );
+        }
+        collected
+    }
+
+    /// Sends one subgraph request and reads its GraphQL response.
+    async fn send(
+        &self,
+        fetch: &FetchParts<'_>,
+        body: &FetchBody<'_>,
+    ) -> Result<SubgraphBody, String> {
+        let subgraph = self.subgraphs.get(fetch.service_name).ok_or_else(|| {
+            format!(
+                "the subgraph \"{}\" is not in the supergraph",
+                fetch.service_name
+            )
+        })?;
+        let body = serde_json::to_vec(body)
+            .map_err(|error| format!("cannot serialise the request: {error}"))?;
+        let request = SubgraphRequest {
+            subgraph: subgraph.name.clone(),
+            url: subgraph.url.clone(),
+            body: Bytes::from(body),
+            headers: self.headers.clone(),
+        };
+        let pending = match self.deduplicator {
+            Some(deduplicator) if fetch.deduplicate => deduplicator.fetch(self.transport, request),
+            _ => self.transport.fetch(request),
+        };
+        let response = tokio::time::timeout(self.timeout, pending)
+            .await
+            .map_err(|_| format!("no response within {} ms", self.timeout.as_millis()))?
+            .map_err(|error| error.to_string())?;
+        let success = (200..300).contains(&response.status);
+        match serde_json::from_slice::<SubgraphBody>(&response.body) {
+            Ok(body) if body.data.is_some() || !body.errors.is_empty() => Ok(body),
+            _ if !success => Err(format!("HTTP status {}", response.status)),
+            Ok(_) => Err("the response has neither data nor errors".to_owned()),
+            Err(error) => Err(format!("the response is not GraphQL JSON: {error}")),
+        }
+    }
+}
+
+/// The parts of a fetch or batch fetch node the sending code needs.
+struct FetchParts<'p> {
+    service_name: &'p str,
+    query: &'p str,
+    variable_usages: Option<&'p BTreeSet<String>>,
+    operation: &'p SelectionSet,
+    /// Mutations are never shared: two identical mutations are two intended effects.
+    deduplicate: bool,
+}
+
+impl<'p> FetchParts<'p> {
+    fn of(fetch: &'p FetchNode) -> FetchParts<'p> {
+        FetchParts {
+            service_name: &fetch.service_name,
+            query: &fetch.operation.document_str,
+            variable_usages: fetch.variable_usages.as_ref(),
+            operation: &fetch.operation.document.operation.selection_set,
+            deduplicate: !matches!(fetch.operation_kind, Some(OperationKind::Mutation)),
+        }
+    }
+}
+
+/// The JSON body of a subgraph request, serialised straight from borrowed parts.
+struct FetchBody<'b> {
+    query: &'b str,
+    usages: Option<&'b BTreeSet<String>>,
+    variables: &'b Map<String, Value>,
+    extra: &'b [(&'b str, &'b [Value])],
+}
+
+impl Serialize for FetchBody<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Variables<'v>(&'v FetchBody<'v>);
+        impl Serialize for Variables<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                for name in self.0.usages.into_iter().flatten() {
+                    if let Some(value) = self.0.variables.get(name) {
+                        map.serialize_entry(name, value)?;
+                    }
+                }
+                for (name, values) in self.0.extra {
+                    map.serialize_entry(name, values)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("query", self.query)?;
+        map.serialize_entry("variables", &Variables(self))?;
+        map.end()
+    }
+}
+
+type TargetVisitor<'v, 'p> = dyn FnMut(&Map<String, Value>, &[PathStep<'p>]) + 'v;
+
+/// Calls `visit` on every object the flatten path leads to.
+fn visit_targets<'p>(
+    schema: &ApiSchema,
+    value: &Value,
+    path: &'p [FlattenNodePathSegment],
+    steps: &mut Vec<PathStep<'p>>,
+    visit: &mut TargetVisitor<'_, 'p>,
+) {
+    match (path.split_first(), value) {
+        (_, Value::Array(items)) => {
+            // Lists are walked whether or not the path marks them with `@`.
+            let rest = match path.first() {
+                Some(FlattenNodePathSegment::List) => &path[1..],
+                _ => path,
+            };
+            for (index, item) in items.iter().enumerate() {
+                steps.push(PathStep::Index(index));
+                visit_targets(schema, item, rest, steps, visit);
+                steps.pop();
+            }
+        }
+        (None, Value::Object(object)) => visit(object, steps),
+        (Some((FlattenNodePathSegment::Field(key), rest)), Value::Object(object)) => {
+            if let Some(child) = object.get(key) {
+                steps.push(PathStep::Key(key));
+                visit_targets(schema, child, rest, steps, visit);
+                steps.pop();
+            }
+        }
+        (Some((FlattenNodePathSegment::TypeCondition(types), rest)), Value::Object(object))
+            if typename_matches(schema, object, types) =>
+        {
+            visit_targets(schema, value, rest, steps, visit);
+        }
+        _ => {}
+    }
+}
+
+fn typename_matches(
+    schema: &ApiSchema,
+    object: &Map<String, Value>,
+    types: &BTreeSet<String>,
+) -> bool {
+    match object.get("__typename").and_then(Value::as_str) {
+        Some(typename) => types
+            .iter()
+            .any(|condition| schema.type_condition_applies(condition, typename)),
+        None => true,
+    }
+}
+
+/// The representation of an entity: the required fields, keyed by field name.
+fn project_requires(
+    schema: &ApiSchema,
+    requires: &SelectionSet,
+    entity: &Map<String, Value>,
+) -> Option<Value> {
+    let mut representation = Map::new();
+    project_items(schema, &requires.items, entity, &mut representation);
+    (!representation.is_empty()).then_some(Value::Object(representation))
+}
+
+fn project_items(
+    schema: &ApiSchema,
+    items: &[SelectionItem],
+    object: &Map<String, Value>,
+    out: &mut Map<String, Value>,
+) {
+    let typename = object.get("__typename").and_then(Value::as_str);
+    for item in items {
+        match item {
+            SelectionItem::Field(field) => {
+                let Some(value) = object.get(field.selection_identifier()) else {
+                    continue;
+                };
+                let projected = if field.selections.items.is_empty() {
+                    value.clone()
+                } else {
+                    project_value(schema, &field.selections.items, value)
+                };
+                match out.get_mut(&field.name) {
+                    Some(existing) => deep_merge(existing, projected),
+                    None => {
+                        out.insert(field.name.clone(), projected);
+                    }
+                }
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                let applies = typename.is_none_or(|typename| {
+                    schema.type_condition_applies(&fragment.type_condition, typename)
+                });
+                if applies {
+                    project_items(schema, &fragment.selections.items, object, out);
+                }
+            }
+            SelectionItem::FragmentSpread(_) => {}
+        }
+    }
+}
+
+fn project_value(schema: &ApiSchema, items: &[SelectionItem], value: &Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut out = Map::new();
+            project_items(schema, items, object, &mut out);
+            Value::Object(out)
+        }
+        Value::Array(values) => Value::Array(
+            values
+                .iter()
+                .map(|value| project_value(schema, items, value))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Applies an input or output rewrite of the plan to a representation or an entity.
+fn apply_rewrite(schema: &ApiSchema, rewrite: &FetchRewrite, value: &mut Value) {
+    match rewrite {
+        FetchRewrite::ValueSetter(setter) => {
+            rewrite_at(schema, &setter.path, value, &mut |target| {
+                *target = Value::String(setter.set_value_to.clone());
+            });
+        }
+        FetchRewrite::KeyRenamer(renamer) => {
+            let Some((FetchNodePathSegment::Key(old_key), parent_path)) = renamer.path.split_last()
+            else {
+                return;
+            };
+            rewrite_at(schema, parent_path, value, &mut |parent| {
+                if let Value::Object(object) = parent
+                    && let Some(moved) = object.remove(old_key)
+                {
+                    object.insert(renamer.rename_key_to.clone(), moved);
+                }
+            });
+        }
+    }
+}
+
+fn rewrite_at(
+    schema: &ApiSchema,
+    path: &[FetchNodePathSegment],
+    value: &mut Value,
+    apply: &mut dyn FnMut(&mut Value),
+) {
+    if let Value::Array(items) = value {
+        for item in items {
+            rewrite_at(schema, path, item, apply);
+        }
+        return;
+    }
+    let Some((segment, rest)) = path.split_first() else {
+        apply(value);
+        return;
+    };
+    let Value::Object(object) = value else {
+        return;
+    };
+    match segment {
+        FetchNodePathSegment::TypenameEquals(types) => {
+            if typename_matches(schema, object, types) {
+                rewrite_at(schema, rest, value, apply);
+            }
+        }
+        FetchNodePathSegment::Key(key) => {
+            if let Some(child) = object.get_mut(key) {
+                rewrite_at(schema, rest, child, apply);
+            }
+        }
+    }
+}
+
+/// Puts the entities a subgraph returned into every place that asked for them.
+fn merge_entities(
+    schema: &ApiSchema,
+    data: &mut Value,
+    group: &EntityGroup,
+    collected: &CollectedGroup,
+    mut entities: Vec<Value>,
+) {
+    for entity in &mut entities {
+        for rewrite in group.output_rewrites {
+            apply_rewrite(schema, rewrite, entity);
+        }
+        // An `@interfaceObject` subgraph answers with the interface's name; the
+        // concrete type already known must survive the merge.
+        if let Value::Object(object) = entity
+            && object
+                .get("__typename")
+                .and_then(Value::as_str)
+                .is_some_and(|typename| schema.kind_of(typename) != Some(TypeKind::Object))
+        {
+            object.remove("__typename");
+        }
+    }
+    let mut remaining_uses = vec![0usize; entities.len()];
+    for (_, index) in &collected.targets {
+        if let Some(uses) = remaining_uses.get_mut(*index) {
+            *uses += 1;
+        }
+    }
+    for (steps, index) in &collected.targets {
+        let Some(entity) = entities.get_mut(*index) else {
+            continue;
+        };
+        remaining_uses[*index] -= 1;
+        let entity = if remaining_uses[*index] == 0 {
+            entity.take()
+        } else {
+            entity.clone()
+        };
+        if entity.is_null() {
+            continue;
+        }
+        if let Some(target) = value_at_mut(data, steps) {
+            deep_merge(target, entity);
+        }
+    }
+}
+
+fn value_at_mut<'v>(value: &'v mut Value, steps: &[PathStep]) -> Option<&'v mut Value> {
+    steps.iter().try_fold(value, |current, step| match step {
+        PathStep::Key(key) => current.get_mut(*key),
+        PathStep::Index(index) => current.get_mut(*index),
+    })
+}
+
+/// Merges a subgraph's answer into the response tree.
+pub(crate) fn deep_merge(target: &mut Value, source: Value) {
+    match (target, source) {
+        (Value::Object(target), Value::Object(source)) => {
+            for (key, value) in source {
+                match target.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
+            for (existing, value) in target.iter_mut().zip(source) {
+                deep_merge(existing, value);
+            }
+        }
+        // Another subgraph's data is never erased by a null.
+        (target, Value::Null) if !target.is_null() => {}
+        (target, source) => *target = source,
+    }
+}
+
+fn steps_to_path(steps: &[PathStep]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|step| match step {
+            PathStep::Key(key) => Value::String((*key).to_owned()),
+            PathStep::Index(index) => Value::from(*index),
+        })
+        .collect()
+}
+
+/// `["_entities", 3, "reviews"]` → the client path of the entity behind representation 3.
+///
+/// Some subgraphs (async-graphql) leave the index out: `["_entities", "reviews"]`. The
+/// error is then put on the first entity whose value at that path is null and that
+/// no earlier error took.
+fn entity_error_path(
+    groups: &[EntityGroup],
+    collected: &[CollectedGroup],
+    entities: &[Vec<Value>],
+    blamed: &mut Vec<(usize, usize)>,
+    path: &[Value],
+) -> Option<Vec<Value>> {
+    let key = path.first()?.as_str()?;
+    let position = groups.iter().position(|group| group.response_key == key)?;
+    let collected = &collected[position];
+    let (index, rest) = match path.get(1).and_then(Value::as_u64) {
+        Some(index) => (usize::try_from(index).ok()?, &path[2..]),
+        None => {
+            let rest = &path[1..];
+            let is_null_at_rest = |entity: &Value| {
+                rest.iter()
+                    .try_fold(entity, |value, step| match step {
+                        Value::String(key) => value.get(key),
+                        Value::Number(index) => value.get(usize::try_from(index.as_u64()?).ok()?),
+                        _ => None,
+                    })
+                    .is_none_or(Value::is_null)
+            };
+            let index = (0..collected.representations.len())
+                .find(|index| {
+                    !blamed.contains(&(position, *index))
+                        && entities[position].get(*index).is_none_or(&is_null_at_rest)
+                })
+                .unwrap_or(0);
+            (index, rest)
+        }
+    };
+    blamed.push((position, index));
+    let target = *collected.first_target.get(index)?;
+    let mut client_path = steps_to_path(&collected.targets.get(target)?.0);
+    client_path.extend(rest.iter().cloned());
+    Some(client_path)
+}
+
+fn subgraph_error(
+    error: SubgraphError,
+    service_name: &str,
+    map_path: impl FnOnce(Vec<Value>) -> Option<Vec<Value>>,
+) -> GraphQLError {
+    let mut extensions = error.extensions.unwrap_or_default();
+    extensions
+        .entry("serviceName")
+        .or_insert_with(|| Value::String(service_name.to_owned()));
+    GraphQLError {
+        message: error.message,
+        locations: None,
+        path: error.path.and_then(map_path),
+        extensions: Some(extensions),
+    }
+}
+
+fn unavailable(service_name: &str, reason: &str, path: Option<Vec<Value>>) -> GraphQLError {
+    let mut error = GraphQLError::new(format!("HTTP fetch failed from '{service_name}': {reason}"))
+        .with_code("SUBGRAPH_UNAVAILABLE");
+    if let Some(extensions) = error.extensions.as_mut() {
+        extensions.insert(
+            "serviceName".to_owned(),
+            Value::String(service_name.to_owned()),
+        );
+    }
+    error.path = path;
+    error
+}
+
+/// The response key of the first field a root fetch asks for.
+fn first_field_key(selection_set: &SelectionSet) -> Option<&str> {
+    selection_set.items.iter().find_map(|item| match item {
+        SelectionItem::Field(field) if field.name != "__typename" => {
+            Some(field.selection_identifier())
+        }
+        SelectionItem::InlineFragment(fragment) => first_field_key(&fragment.selections),
+        _ => None,
+    })
+}
+
+/// The response key of the first entity field an `_entities` selection asks for.
+fn first_entity_field_key<'p>(operation: &'p SelectionSet, response_key: &str) -> Option<&'p str> {
+    operation.items.iter().find_map(|item| match item {
+        SelectionItem::Field(field) if field.selection_identifier() == response_key => {
+            first_field_key(&field.selections)
+        }
+        _ => None,
+    })
+}

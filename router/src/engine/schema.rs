@@ -1,0 +1,224 @@
+//! The API schema (what clients see: no federation internals, no `@inaccessible`
+//! elements) indexed for the hot path: field types by parent type, possible types
+//! of abstract types, enum values and input fields. Validation, result shaping,
+//! variable coercion and introspection all read it.
+
+use std::collections::{HashMap, HashSet};
+
+use graphql_tools::static_graphql::query::Type;
+use graphql_tools::static_graphql::schema::{Definition, Document, TypeDefinition};
+
+/// A field or input type reference (`[String!]!` …).
+pub(crate) type TypeRef = Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeKind {
+    Scalar,
+    Object,
+    Interface,
+    Union,
+    Enum,
+    InputObject,
+}
+
+impl TypeKind {
+    pub(crate) fn is_composite(self) -> bool {
+        matches!(
+            self,
+            TypeKind::Object | TypeKind::Interface | TypeKind::Union
+        )
+    }
+
+    pub(crate) fn introspection_name(self) -> &'static str {
+        match self {
+            TypeKind::Scalar => "SCALAR",
+            TypeKind::Object => "OBJECT",
+            TypeKind::Interface => "INTERFACE",
+            TypeKind::Union => "UNION",
+            TypeKind::Enum => "ENUM",
+            TypeKind::InputObject => "INPUT_OBJECT",
+        }
+    }
+}
+
+/// An input field of an input object type.
+#[derive(Debug)]
+pub(crate) struct InputField {
+    pub name: String,
+    pub value_type: TypeRef,
+    pub has_default: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct TypeInfo {
+    pub kind: TypeKind,
+    /// Output fields (objects and interfaces).
+    pub fields: HashMap<String, TypeRef>,
+    /// Object types a value of this type can be (itself for objects).
+    pub possible_types: HashSet<String>,
+    pub enum_values: HashSet<String>,
+    pub input_fields: Vec<InputField>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ApiSchema {
+    /// The consumer schema of the planner: API schema plus introspection types.
+    pub document: Document,
+    /// The API schema alone, printed.
+    pub sdl: String,
+    pub types: HashMap<String, TypeInfo>,
+    pub query_type: String,
+    pub mutation_type: Option<String>,
+    pub subscription_type: Option<String>,
+}
+
+/// Built-in definitions that the introspection schema adds but SDL printing omits.
+const BUILT_IN_DIRECTIVES: [&str; 5] = ["skip", "include", "deprecated", "specifiedBy", "oneOf"];
+const BUILT_IN_SCALARS: [&str; 5] = ["Boolean", "Float", "Int", "ID", "String"];
+
+impl ApiSchema {
+    pub(crate) fn new(
+        document: Document,
+        query_type: String,
+        mutation_type: Option<String>,
+        subscription_type: Option<String>,
+    ) -> ApiSchema {
+        let mut types: HashMap<String, TypeInfo> = HashMap::new();
+        let mut implementations: Vec<(String, String)> = Vec::new();
+        for definition in &document.definitions {
+            let Definition::TypeDefinition(type_definition) = definition else {
+                continue;
+            };
+            let (name, info) = match type_definition {
+                TypeDefinition::Scalar(scalar) => (&scalar.name, TypeInfo::empty(TypeKind::Scalar)),
+                TypeDefinition::Object(object) => {
+                    for interface in &object.implements_interfaces {
+                        implementations.push((interface.clone(), object.name.clone()));
+                    }
+                    let mut info = TypeInfo::empty(TypeKind::Object);
+                    info.possible_types.insert(object.name.clone());
+                    info.fields = object
+                        .fields
+                        .iter()
+                        .map(|field| (field.name.clone(), field.field_type.clone()))
+                        .collect();
+                    (&object.name, info)
+                }
+                TypeDefinition::Interface(interface) => {
+                    let mut info = TypeInfo::empty(TypeKind::Interface);
+                    info.fields = interface
+                        .fields
+                        .iter()
+                        .map(|field| (field.name.clone(), field.field_type.clone()))
+                        .collect();
+                    (&interface.name, info)
+                }
+                TypeDefinition::Union(union) => {
+                    let mut info = TypeInfo::empty(TypeKind::Union);
+                    info.possible_types = union.types.iter().cloned().collect();
+                    (&union.name, info)
+                }
+                TypeDefinition::Enum(enumeration) => {
+                    let mut info = TypeInfo::empty(TypeKind::Enum);
+                    info.enum_values = enumeration
+                        .values
+                        .iter()
+                        .map(|value| value.name.clone())
+                        .collect();
+                    (&enumeration.name, info)
+                }
+                TypeDefinition::InputObject(input) => {
+                    let mut info = TypeInfo::empty(TypeKind::InputObject);
+                    info.input_fields = input
+                        .fields
+                        .iter()
+                        .map(|field| InputField {
+                            name: field.name.clone(),
+                            value_type: field.value_type.clone(),
+                            has_default: field.default_value.is_some(),
+                        })
+                        .collect();
+                    (&input.name, info)
+                }
+            };
+            types.insert(name.clone(), info);
+        }
+        for (interface, object) in implementations {
+            if let Some(info) = types.get_mut(&interface) {
+                info.possible_types.insert(object);
+            }
+        }
+        let sdl = print_api_sdl(&document, &query_type);
+        ApiSchema {
+            document,
+            sdl,
+            types,
+            query_type,
+            mutation_type,
+            subscription_type,
+        }
+    }
+
+    /// Whether a value of concrete type `object_type` matches a fragment on `type_condition`.
+    pub(crate) fn type_condition_applies(&self, type_condition: &str, object_type: &str) -> bool {
+        type_condition == object_type
+            || self
+                .types
+                .get(type_condition)
+                .is_some_and(|info| info.possible_types.contains(object_type))
+    }
+
+    pub(crate) fn kind_of(&self, type_name: &str) -> Option<TypeKind> {
+        self.types.get(type_name).map(|info| info.kind)
+    }
+
+    pub(crate) fn field_type(&self, parent_type: &str, field_name: &str) -> Option<&TypeRef> {
+        self.types.get(parent_type)?.fields.get(field_name)
+    }
+}
+
+impl TypeInfo {
+    fn empty(kind: TypeKind) -> TypeInfo {
+        TypeInfo {
+            kind,
+            fields: HashMap::new(),
+            possible_types: HashSet::new(),
+            enum_values: HashSet::new(),
+            input_fields: Vec::new(),
+        }
+    }
+}
+
+/// The innermost named type of a type reference.
+pub(crate) fn named_type(type_ref: &TypeRef) -> &str {
+    match type_ref {
+        Type::NamedType(name) => name,
+        Type::ListType(inner) | Type::NonNullType(inner) => named_type(inner),
+    }
+}
+
+/// The API schema as SDL: the consumer schema without what the introspection schema adds.
+fn print_api_sdl(document: &Document, query_type: &str) -> String {
+    let mut printed = document.clone();
+    printed
+        .definitions
+        .retain_mut(|definition| match definition {
+            Definition::DirectiveDefinition(directive) => {
+                !BUILT_IN_DIRECTIVES.contains(&directive.name.as_str())
+            }
+            Definition::TypeDefinition(TypeDefinition::Scalar(scalar)) => {
+                !BUILT_IN_SCALARS.contains(&scalar.name.as_str()) && !scalar.name.starts_with("__")
+            }
+            Definition::TypeDefinition(TypeDefinition::Object(object)) => {
+                if object.name == query_type {
+                    object.fields.retain(|field| !field.name.starts_with("__"));
+                }
+                !object.name.starts_with("__")
+            }
+            Definition::TypeDefinition(TypeDefinition::Enum(enumeration)) => {
+                !enumeration.name.starts_with("__")
+            }
+            _ => true,
+        });
+    printed.to_string()
+}

@@ -1,0 +1,245 @@
+//! Result shaping: the merged subgraph data projected onto the client's selection
+//! set (only requested fields, in request order, under the client's aliases, with
+//! `__typename` and abstract types resolved), then null propagation as the GraphQL
+//! spec says: a null in a non-null position nulls the nearest nullable parent.
+
+use serde_json::{Map, Value};
+
+use super::GraphQLError;
+use super::operation::{ClientOperation, FieldSelection, Selection, value_to_json};
+use super::schema::{ApiSchema, TypeKind, TypeRef};
+
+/// A null reached a non-null position: the enclosing nullable position becomes null.
+struct Bubble;
+
+struct Shaper<'a> {
+    schema: &'a ApiSchema,
+    variables: &'a Map<String, Value>,
+    errors: &'a mut Vec<GraphQLError>,
+    path: Vec<Value>,
+}
+
+/// The client's `data` built from the merged subgraph data.
+pub(crate) fn shape(
+    schema: &ApiSchema,
+    variables: &Map<String, Value>,
+    operation: &ClientOperation,
+    data: Map<String, Value>,
+    errors: &mut Vec<GraphQLError>,
+) -> Value {
+    let mut data = data;
+    let mut shaper = Shaper {
+        schema,
+        variables,
+        errors,
+        path: Vec::new(),
+    };
+    match shaper.object(&mut data, &operation.root_type, &[&operation.selections]) {
+        Ok(object) => Value::Object(object),
+        Err(Bubble) => Value::Null,
+    }
+}
+
+type FieldGroup<'s> = (&'s str, Vec<&'s FieldSelection>);
+
+impl<'a> Shaper<'a> {
+    fn object(
+        &mut self,
+        data: &mut Map<String, Value>,
+        type_name: &str,
+        selection_sets: &[&[Selection]],
+    ) -> Result<Map<String, Value>, Bubble> {
+        let mut fields: Vec<FieldGroup> = Vec::new();
+        for selections in selection_sets {
+            self.collect_fields(selections, type_name, &mut fields);
+        }
+        let mut out = Map::with_capacity(fields.len());
+        for (key, group) in fields {
+            let field = group[0];
+            if field.name == "__typename" {
+                out.insert(key.to_owned(), Value::String(type_name.to_owned()));
+                continue;
+            }
+            let mut value = data.remove(key).unwrap_or(Value::Null);
+            if type_name.starts_with("__") {
+                self.hide_deprecated(field, &mut value);
+            }
+            let children: Vec<&[Selection]> =
+                group.iter().map(|field| &field.selections[..]).collect();
+            self.path.push(Value::String(key.to_owned()));
+            let completed =
+                self.complete(&field.field_type, value, &children, type_name, &field.name);
+            self.path.pop();
+            out.insert(key.to_owned(), completed?);
+        }
+        Ok(out)
+    }
+
+    /// Fields of `selections` that apply to `type_name`, merged by response key, in request order.
+    fn collect_fields<'s>(
+        &self,
+        selections: &'s [Selection],
+        type_name: &str,
+        fields: &mut Vec<FieldGroup<'s>>,
+    ) {
+        for selection in selections {
+            match selection {
+                Selection::Field(field) => {
+                    if !field.condition.is_included(self.variables) {
+                        continue;
+                    }
+                    match fields
+                        .iter_mut()
+                        .find(|(key, _)| *key == field.response_key)
+                    {
+                        Some((_, group)) => group.push(field),
+                        None => fields.push((&field.response_key, vec![field])),
+                    }
+                }
+                Selection::Fragment(fragment) => {
+                    let applies = fragment.type_condition.as_deref().is_none_or(|condition| {
+                        self.schema.type_condition_applies(condition, type_name)
+                    });
+                    if applies && fragment.condition.is_included(self.variables) {
+                        self.collect_fields(&fragment.selections, type_name, fields);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Completes a value of type `type_ref`. `Err` means a null in a non-null position.
+    fn complete(
+        &mut self,
+        type_ref: &TypeRef,
+        value: Value,
+        selection_sets: &[&[Selection]],
+        parent_type: &str,
+        field_name: &str,
+    ) -> Result<Value, Bubble> {
+        match type_ref {
+            TypeRef::NonNullType(inner) => {
+                if value.is_null() {
+                    self.null_in_non_null(parent_type, field_name);
+                    return Err(Bubble);
+                }
+                // A null here means a child already bubbled up (and was reported).
+                match self.complete(inner, value, selection_sets, parent_type, field_name)? {
+                    Value::Null => Err(Bubble),
+                    completed => Ok(completed),
+                }
+            }
+            TypeRef::ListType(inner) => match value {
+                Value::Null => Ok(Value::Null),
+                Value::Array(items) => {
+                    let mut completed = Vec::with_capacity(items.len());
+                    for (index, item) in items.into_iter().enumerate() {
+                        self.path.push(Value::from(index));
+                        let result =
+                            self.complete(inner, item, selection_sets, parent_type, field_name);
+                        self.path.pop();
+                        match result {
+                            Ok(item) => completed.push(item),
+                            Err(Bubble) => return Ok(Value::Null),
+                        }
+                    }
+                    Ok(Value::Array(completed))
+                }
+                _ => {
+                    self.error(format!(
+                        "Expected a list for field \"{parent_type}.{field_name}\"."
+                    ));
+                    Ok(Value::Null)
+                }
+            },
+            TypeRef::NamedType(name) => {
+                let kind = self.schema.kind_of(name).unwrap_or(TypeKind::Scalar);
+                match value {
+                    Value::Null => Ok(Value::Null),
+                    Value::Object(mut object) if kind.is_composite() => {
+                        let Some(concrete) = self.concrete_type(name, kind, &object) else {
+                            self.error(format!(
+                                "Abstract type \"{name}\" must resolve to an object type at runtime for field \"{parent_type}.{field_name}\"."
+                            ));
+                            return Ok(Value::Null);
+                        };
+                        Ok(self
+                            .object(&mut object, &concrete, selection_sets)
+                            .map_or(Value::Null, Value::Object))
+                    }
+                    _ if kind.is_composite() => {
+                        self.error(format!(
+                            "Expected an object for field \"{parent_type}.{field_name}\"."
+                        ));
+                        Ok(Value::Null)
+                    }
+                    leaf => Ok(leaf),
+                }
+            }
+        }
+    }
+
+    fn concrete_type(
+        &self,
+        name: &str,
+        kind: TypeKind,
+        object: &Map<String, Value>,
+    ) -> Option<String> {
+        if kind == TypeKind::Object {
+            return Some(name.to_owned());
+        }
+        let Some(typename) = object.get("__typename").and_then(Value::as_str) else {
+            // The plan only asks for `__typename` when the selection depends on it.
+            return Some(name.to_owned());
+        };
+        match self.schema.kind_of(typename)? {
+            TypeKind::Object if self.schema.type_condition_applies(name, typename) => {
+                Some(typename.to_owned())
+            }
+            // An `@interfaceObject` entity nobody asked the concrete type of: shape it as the interface.
+            TypeKind::Interface if typename == name => Some(typename.to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Reports a null in a non-null field, unless an error already explains it.
+    fn null_in_non_null(&mut self, parent_type: &str, field_name: &str) {
+        let explained = self.errors.iter().any(|error| {
+            error
+                .path
+                .as_deref()
+                .is_some_and(|path| path.starts_with(&self.path) || self.path.starts_with(path))
+        });
+        if !explained {
+            self.error(format!(
+                "Cannot return null for non-nullable field {parent_type}.{field_name}."
+            ));
+        }
+    }
+
+    fn error(&mut self, message: String) {
+        let mut error = GraphQLError::new(message);
+        error.path = Some(self.path.clone());
+        self.errors.push(error);
+    }
+
+    /// Introspection lists hide deprecated entries unless `includeDeprecated: true`.
+    fn hide_deprecated(&self, field: &FieldSelection, value: &mut Value) {
+        if !matches!(
+            field.name.as_str(),
+            "fields" | "enumValues" | "args" | "inputFields"
+        ) {
+            return;
+        }
+        let include = field
+            .arguments
+            .iter()
+            .find(|(name, _)| name == "includeDeprecated")
+            .is_some_and(|(_, argument)| {
+                value_to_json(argument, self.variables) == Value::Bool(true)
+            });
+        if let (false, Value::Array(items)) = (include, value) {
+            items.retain(|item| item.get("isDeprecated") != Some(&Value::Bool(true)));
+        }
+    }
+}

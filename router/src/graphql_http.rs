@@ -1,0 +1,305 @@
+//! GraphQL over HTTP (the GraphQL-over-HTTP spec): reads a request from a GET
+//! query string or a JSON POST body, negotiates the response media type,
+//! checks the edge token and the limits, runs the engine and answers with the
+//! status code the spec asks for.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use async_graphql_parser::types::OperationType;
+use axum::body::Body;
+use axum::extract::Query;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use crate::engine::{GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind};
+use crate::error::{Error, graphql_body, refusal_status};
+use crate::http::AppState;
+use crate::limits;
+use crate::negotiation::ResponseMediaType;
+
+/// Answers one GraphQL request (GET or POST).
+pub async fn serve(
+    state: &AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let Some(media) = ResponseMediaType::negotiate(accept) else {
+        return Error::NotAcceptable.into_response_as(ResponseMediaType::Json);
+    };
+    let started = Instant::now();
+    let response = match execute(state, &method, &uri, &headers, body, media).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(%error, "request refused at the edge");
+            error.into_response_as(media)
+        }
+    };
+    tracing::info!(
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "graphql request"
+    );
+    response
+}
+
+async fn execute(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+    media: ResponseMediaType,
+) -> Result<Response, Error> {
+    if let Some(keys) = &state.edge_auth {
+        if keys.viewer(headers) == common::auth::Viewer::InvalidToken {
+            return Err(Error::Unauthenticated);
+        }
+    }
+    let is_get = method == Method::GET;
+    let request = if is_get {
+        request_from_query_string(uri)?
+    } else {
+        request_from_body(state, headers, body).await?
+    };
+
+    limits::check_tokens(&request.query, &state.limits).map_err(limit_error)?;
+    let document = async_graphql_parser::parse_query(&request.query).map_err(parse_error)?;
+    limits::check_document(&document, &state.limits).map_err(limit_error)?;
+    let operation_type =
+        limits::selected_operation_type(&document, request.operation_name.as_deref());
+    if is_get && operation_type == Some(OperationType::Mutation) {
+        return Err(Error::MutationViaGet);
+    }
+
+    let context = RequestContext {
+        forwarded_headers: state.forwarded_headers(headers),
+        request_id: headers
+            .get(common::server::REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        allow_mutations: !is_get,
+    };
+    let engine = state.engine.current();
+    let response = engine.execute(request, context).await;
+
+    let mut body = Map::new();
+    let status = match response.outcome {
+        Outcome::Executed => {
+            body.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
+            StatusCode::OK
+        }
+        Outcome::Refused(RequestErrorKind::MutationNotAllowed) => {
+            return Err(Error::MutationViaGet);
+        }
+        Outcome::Refused(kind) => refusal_status(kind, media),
+    };
+    if !response.errors.is_empty() {
+        body.insert(
+            "errors".to_owned(),
+            serde_json::to_value(&response.errors).unwrap_or_default(),
+        );
+    }
+    Ok(graphql_body(status, media, &Value::Object(body)))
+}
+
+fn request_from_query_string(uri: &Uri) -> Result<GraphQLRequest, Error> {
+    let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri)
+        .map_err(|error| Error::BadRequest(format!("The query string is malformed: {error}")))?;
+    let query = params
+        .get("query")
+        .filter(|query| !query.trim().is_empty())
+        .ok_or_else(|| Error::BadRequest("The query parameter is missing".to_owned()))?
+        .clone();
+    let json_parameter = |name: &str| -> Result<Option<Map<String, Value>>, Error> {
+        match params.get(name).map(String::as_str) {
+            None | Some("") => Ok(None),
+            Some(text) => {
+                let value = serde_json::from_str::<Value>(text).map_err(|error| {
+                    Error::BadRequest(format!("The {name} parameter is not valid JSON: {error}"))
+                })?;
+                optional_map(name, value)
+            }
+        }
+    };
+    Ok(GraphQLRequest {
+        variables: json_parameter("variables")?,
+        extensions: json_parameter("extensions")?,
+        operation_name: params
+            .get("operationName")
+            .filter(|name| !name.is_empty())
+            .cloned(),
+        query,
+    })
+}
+
+async fn request_from_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<GraphQLRequest, Error> {
+    check_content_type(headers)?;
+    let max_bytes = state.limits.max_body_bytes;
+    let declared_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > max_bytes) {
+        return Err(Error::PayloadTooLarge { max_bytes });
+    }
+    let bytes = axum::body::to_bytes(body, max_bytes)
+        .await
+        .map_err(|error| {
+            if is_length_limit(&error) {
+                Error::PayloadTooLarge { max_bytes }
+            } else {
+                Error::BadRequest("The request body could not be read".to_owned())
+            }
+        })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::BadRequest(
+            "The request body is empty: expected a JSON object with a query".to_owned(),
+        ));
+    }
+    let value = serde_json::from_slice::<Value>(&bytes).map_err(|error| {
+        Error::BadRequest(format!("The request body is not valid JSON: {error}"))
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(Error::BadRequest(
+            "The request body must be a JSON object".to_owned(),
+        ));
+    };
+    let query = match fields.remove("query") {
+        Some(Value::String(query)) => query,
+        None | Some(Value::Null) => {
+            return Err(Error::BadRequest(
+                "The query parameter is missing".to_owned(),
+            ));
+        }
+        Some(_) => {
+            return Err(Error::BadRequest(
+                "The query parameter must be a string".to_owned(),
+            ));
+        }
+    };
+    let operation_name = match fields.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => {
+            return Err(Error::BadRequest(
+                "The operationName parameter must be a string".to_owned(),
+            ));
+        }
+    };
+    Ok(GraphQLRequest {
+        query,
+        operation_name,
+        variables: fields
+            .remove("variables")
+            .map_or(Ok(None), |value| optional_map("variables", value))?,
+        extensions: fields
+            .remove("extensions")
+            .map_or(Ok(None), |value| optional_map("extensions", value))?,
+    })
+}
+
+/// `variables` and `extensions` are maps or null.
+fn optional_map(name: &str, value: Value) -> Result<Option<Map<String, Value>>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(map) => Ok(Some(map)),
+        _ => Err(Error::BadRequest(format!(
+            "The {name} parameter must be a JSON object"
+        ))),
+    }
+}
+
+/// POST bodies must be `application/json`, in UTF-8 (the default when no charset is given).
+fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return Err(Error::UnsupportedMediaType(
+            "A POST request needs Content-Type: application/json".to_owned(),
+        ));
+    };
+    let content_type = content_type.to_str().unwrap_or_default();
+    let mut parts = content_type.split(';');
+    let media_type = parts.next().unwrap_or_default().trim();
+    let charset_is_utf8 = parts
+        .filter_map(|param| param.split_once('='))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
+        .all(|(_, value)| value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8"));
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(Error::UnsupportedMediaType(format!(
+            "Content-Type {content_type:?} is not supported: send application/json"
+        )));
+    }
+    if !charset_is_utf8 {
+        return Err(Error::UnsupportedMediaType(format!(
+            "Content-Type {content_type:?} is not supported: the body must be UTF-8"
+        )));
+    }
+    Ok(())
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+fn limit_error(error: limits::LimitExceeded) -> Error {
+    let extensions = Map::from_iter([
+        ("limit".to_owned(), Value::from(error.limit)),
+        ("max".to_owned(), Value::from(error.max)),
+    ]);
+    Error::refused(
+        RequestErrorKind::Validation,
+        error.to_string(),
+        "GRAPHQL_VALIDATION_FAILED",
+        None,
+        extensions,
+    )
+}
+
+fn parse_error(error: async_graphql_parser::Error) -> Error {
+    let locations: Vec<Location> = error
+        .positions()
+        .map(|pos| Location {
+            line: pos.line,
+            column: pos.column,
+        })
+        .collect();
+    let message = match &error {
+        async_graphql_parser::Error::Syntax { message, .. } => {
+            // pest's message spans several lines with a picture of the source; the last line says what was expected.
+            let reason = message
+                .lines()
+                .rev()
+                .find(|line| line.trim_start().starts_with('='))
+                .map_or(message.as_str(), |line| {
+                    line.trim_start().trim_start_matches('=').trim()
+                });
+            format!("Syntax Error: {reason}")
+        }
+        other => format!("Syntax Error: {other}"),
+    };
+    Error::refused(
+        RequestErrorKind::Parse,
+        message,
+        "GRAPHQL_PARSE_FAILED",
+        (!locations.is_empty()).then_some(locations),
+        Map::new(),
+    )
+}

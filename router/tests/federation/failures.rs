@@ -1,0 +1,163 @@
+//! Failures: subgraph errors with rewritten paths, null propagation, stopped and
+//! silent subgraphs (partial data, `SUBGRAPH_UNAVAILABLE` at the affected path),
+//! and sharing of identical in-flight fetches.
+
+use std::time::Duration;
+
+use router::engine::Outcome;
+use serde_json::json;
+
+use crate::harness::{silent_url, spawn_stack, spawn_stack_with, to_json, unreachable_url};
+
+#[tokio::test]
+async fn subgraph_errors_come_back_at_the_client_path() {
+    let stack = spawn_stack().await;
+    let response = stack.query("{ users { name flakyScore } }").await;
+    let json = to_json(&response);
+    assert_eq!(
+        json["data"],
+        json!({"users": [
+            {"name": "Ada Lovelace", "flakyScore": 10},
+            {"name": "Alan Turing", "flakyScore": null},
+            {"name": "Grace Hopper", "flakyScore": 10}
+        ]})
+    );
+    assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+    let error = &response.errors[0];
+    assert_eq!(error.message, "score service exploded");
+    assert_eq!(
+        error.path,
+        Some(vec![json!("users"), json!(1), json!("flakyScore")])
+    );
+    let extensions = error.extensions.as_ref().expect("extensions");
+    assert_eq!(extensions["code"], "SCORE_BROKEN");
+    assert_eq!(extensions["serviceName"], "reviews");
+}
+
+#[tokio::test]
+async fn a_null_in_a_non_null_field_nulls_the_nearest_nullable_parent() {
+    let stack = spawn_stack().await;
+    let response = stack
+        .query(r#"{ user(id: "2") { name strictScore } me { name } }"#)
+        .await;
+    assert_eq!(
+        to_json(&response)["data"],
+        json!({"user": null, "me": {"name": "Ada Lovelace"}})
+    );
+    assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+    assert_eq!(
+        response.errors[0].path,
+        Some(vec![json!("user"), json!("strictScore")])
+    );
+
+    // [User!]! of non-null items: the null bubbles through the list up to `data`.
+    let response = stack.query("{ users { name strictScore } }").await;
+    assert!(matches!(response.outcome, Outcome::Executed));
+    assert_eq!(response.data, Some(json!(null)));
+    assert_eq!(
+        response.errors[0].path,
+        Some(vec![json!("users"), json!(1), json!("strictScore")])
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_subgraph_gives_partial_data_and_an_error_at_its_path() {
+    let stack = spawn_stack_with(|options| {
+        options
+            .subgraph_url_overrides
+            .insert("inventory".to_owned(), unreachable_url());
+    })
+    .await;
+    let response = stack
+        .query(r#"{ product(upc: "b1") { name ... on Book { inStock } } me { name } }"#)
+        .await;
+    assert!(matches!(response.outcome, Outcome::Executed));
+    // inStock is non-null: the book that lost it becomes null; the rest of the data stays.
+    assert_eq!(
+        response.data,
+        Some(json!({"product": null, "me": {"name": "Ada Lovelace"}}))
+    );
+    assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+    let error = &response.errors[0];
+    assert_eq!(error.path, Some(vec![json!("product"), json!("inStock")]));
+    let extensions = error.extensions.as_ref().expect("extensions");
+    assert_eq!(extensions["code"], "SUBGRAPH_UNAVAILABLE");
+    assert_eq!(extensions["serviceName"], "inventory");
+
+    let response = stack
+        .query("{ me { name } topProducts { name price } }")
+        .await;
+    assert!(
+        response.errors.is_empty(),
+        "inventory is not needed: {:?}",
+        response.errors
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_root_subgraph_leaves_the_other_root_fields() {
+    let stack = spawn_stack_with(|options| {
+        options
+            .subgraph_url_overrides
+            .insert("accounts".to_owned(), unreachable_url());
+    })
+    .await;
+    let response = stack.query("{ me { name } latestReviews { body } }").await;
+    let json = to_json(&response);
+    assert_eq!(json["data"]["me"], json!(null));
+    assert_eq!(
+        json["data"]["latestReviews"][0],
+        json!({"body": "A classic"})
+    );
+    assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+    assert_eq!(response.errors[0].path, Some(vec![json!("me")]));
+    assert_eq!(
+        response.errors[0].extensions.as_ref().expect("extensions")["serviceName"],
+        "accounts"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_subgraph_times_out_into_an_error() {
+    let silent = silent_url().await;
+    let stack = spawn_stack_with(|options| {
+        options
+            .subgraph_url_overrides
+            .insert("reviews".to_owned(), silent);
+        options.subgraph_timeout = Duration::from_millis(200);
+    })
+    .await;
+    let response = stack.query("{ me { name reviews { body } } }").await;
+    assert_eq!(
+        to_json(&response)["data"],
+        json!({"me": null}),
+        "reviews is non-null: me becomes null"
+    );
+    let error = &response.errors[0];
+    assert_eq!(
+        error.extensions.as_ref().expect("extensions")["code"],
+        "SUBGRAPH_UNAVAILABLE"
+    );
+    assert_eq!(error.path, Some(vec![json!("me"), json!("reviews")]));
+}
+
+#[tokio::test]
+async fn identical_fetches_in_flight_share_one_request() {
+    let stack = spawn_stack().await;
+    let query = "{ topProducts { name } }";
+    // On this single-threaded runtime both executions reach the subgraph call before
+    // the subgraph can answer, so the second one finds the first in flight.
+    let (first, second) = tokio::join!(stack.query(query), stack.query(query));
+    assert_eq!(to_json(&first), to_json(&second));
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(stack.products.requests(), 1);
+}
+
+#[tokio::test]
+async fn deduplication_can_be_switched_off() {
+    let stack = spawn_stack_with(|options| options.deduplicate_fetches = false).await;
+    let query = "{ topProducts { name } }";
+    let (first, second) = tokio::join!(stack.query(query), stack.query(query));
+    assert_eq!(to_json(&first), to_json(&second));
+    assert_eq!(stack.products.requests(), 2);
+}

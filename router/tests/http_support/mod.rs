@@ -1,0 +1,192 @@
+//! Shared by the router's HTTP tests: a small "echo" subgraph that reports the
+//! headers it received, and a router in front of it, both on real ports.
+//! The supergraphs next to this file were composed from the echo subgraph's SDL
+//! with `tools/federation/compose.mjs`; their routing URL is a placeholder
+//! replaced with `--subgraph-url`.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::path::PathBuf;
+
+use async_graphql::{Context, EmptySubscription, Object, Schema, SimpleObject};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use clap::Parser;
+use serde_json::{Value, json};
+
+pub const SUPERGRAPH_V1: &str = include_str!("echo_v1.supergraph.graphql");
+/// V1 plus `Query.goodbye`.
+pub const SUPERGRAPH_V2: &str = include_str!("echo_v2.supergraph.graphql");
+
+struct ReceivedHeaders(HeaderMap);
+
+#[derive(SimpleObject)]
+struct Received {
+    authorization: Option<String>,
+    tenant: Option<String>,
+    cookie: Option<String>,
+    request_id: Option<String>,
+}
+
+struct Query;
+
+#[Object]
+impl Query {
+    async fn hello(&self) -> &'static str {
+        "hello from echo"
+    }
+
+    async fn goodbye(&self) -> &'static str {
+        "goodbye from echo"
+    }
+
+    async fn repeat(&self, text: String) -> String {
+        text
+    }
+
+    async fn received(&self, ctx: &Context<'_>) -> Received {
+        let headers = &ctx.data_unchecked::<ReceivedHeaders>().0;
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        Received {
+            authorization: header("authorization"),
+            tenant: header("x-tenant"),
+            cookie: header("cookie"),
+            request_id: header("x-request-id"),
+        }
+    }
+}
+
+struct Mutation;
+
+#[Object]
+impl Mutation {
+    async fn shout(&self, text: String) -> String {
+        text.to_uppercase()
+    }
+}
+
+type EchoSchema = Schema<Query, Mutation, EmptySubscription>;
+
+async fn echo_graphql(
+    State(schema): State<EchoSchema>,
+    headers: HeaderMap,
+    request: async_graphql_axum::GraphQLRequest,
+) -> async_graphql_axum::GraphQLResponse {
+    schema
+        .execute(request.into_inner().data(ReceivedHeaders(headers)))
+        .await
+        .into()
+}
+
+/// Starts the echo subgraph; returns its GraphQL URL.
+pub async fn spawn_echo_subgraph() -> String {
+    let schema = Schema::build(Query, Mutation, EmptySubscription).finish();
+    let app = axum::Router::new()
+        .route("/graphql", axum::routing::post(echo_graphql))
+        .with_state(schema);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the echo subgraph");
+    let addr = listener.local_addr().expect("echo subgraph address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/graphql")
+}
+
+/// A router serving the echo supergraph.
+pub struct TestRouter {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    /// The supergraph file the router watches.
+    pub supergraph: PathBuf,
+}
+
+impl TestRouter {
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.base_url)
+    }
+
+    /// POSTs `body` as JSON to `/graphql` with `Accept: application/json`.
+    pub async fn post(&self, body: &Value) -> reqwest::Response {
+        self.post_with(body, "application/json").await
+    }
+
+    pub async fn post_with(&self, body: &Value, accept: &str) -> reqwest::Response {
+        self.client
+            .post(self.graphql_url())
+            .header("content-type", "application/json")
+            .header("accept", accept)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("router answers")
+    }
+
+    /// POSTs `{ query }` and returns the JSON body, asserting a 200.
+    pub async fn query(&self, query: &str) -> Value {
+        let response = self.post(&json!({ "query": query })).await;
+        assert_eq!(response.status(), 200, "status of {query}");
+        response.json().await.expect("a JSON body")
+    }
+}
+
+/// A router in front of a fresh echo subgraph, serving the V1 supergraph, with `extra_args`.
+pub async fn spawn_router(extra_args: &[&str]) -> TestRouter {
+    let subgraph_url = spawn_echo_subgraph().await;
+    spawn_router_for(&subgraph_url, SUPERGRAPH_V1, extra_args).await
+}
+
+pub async fn spawn_router_for(
+    subgraph_url: &str,
+    supergraph_sdl: &str,
+    extra_args: &[&str],
+) -> TestRouter {
+    let dir = common::testing::fresh_data_dir("router-http");
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    let supergraph = dir.join("supergraph.graphql");
+    std::fs::write(&supergraph, supergraph_sdl).expect("write the supergraph");
+    let subgraph = format!("echo={subgraph_url}");
+    let supergraph_arg = supergraph.display().to_string();
+    let mut args = vec![
+        "router",
+        "--port",
+        "0",
+        "--supergraph",
+        &supergraph_arg,
+        "--subgraph-url",
+        &subgraph,
+    ];
+    args.extend_from_slice(extra_args);
+    let cli = router::Cli::try_parse_from(args).expect("valid router arguments");
+    let app = router::Application::build(cli.config)
+        .await
+        .expect("the router starts");
+    let base_url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestRouter {
+        base_url,
+        client: reqwest::Client::new(),
+        supergraph,
+    }
+}
+
+/// The `extensions.code` of the first error of a GraphQL response body.
+pub fn first_error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
+}
+
+/// The content type of a response.
+pub fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

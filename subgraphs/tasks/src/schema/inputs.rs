@@ -1,0 +1,150 @@
+//! The GraphQL inputs of the tasks subgraph and their validation into the
+//! model's types. Every refusal names the offending field (`extensions.field`).
+
+use async_graphql::{ID, InputObject, MaybeUndefined};
+use common::errors::bad_input;
+use common::scalars::DateTime;
+
+use crate::model::{NewTask, TaskChanges, TaskCriteria, TaskPriority, TaskStatus};
+
+pub const TITLE_MAX_CHARS: usize = 255;
+pub const LIMIT_MAX: i64 = 1000;
+
+#[derive(InputObject, Debug, Clone, Copy, Default)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub priority: Option<TaskPriority>,
+}
+
+impl From<Option<TaskFilter>> for TaskCriteria {
+    fn from(filter: Option<TaskFilter>) -> Self {
+        let filter = filter.unwrap_or_default();
+        TaskCriteria {
+            status: filter.status,
+            priority: filter.priority,
+        }
+    }
+}
+
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateTaskInput {
+    pub title: String,
+    pub description: Option<String>,
+    #[graphql(default_with = "Some(TaskStatus::Todo)")]
+    pub status: Option<TaskStatus>,
+    #[graphql(default_with = "Some(TaskPriority::Medium)")]
+    pub priority: Option<TaskPriority>,
+    pub due_date: Option<DateTime>,
+}
+
+impl CreateTaskInput {
+    pub fn validate(self) -> async_graphql::Result<NewTask> {
+        Ok(NewTask {
+            title: valid_title(self.title)?,
+            description: self.description,
+            status: self.status.ok_or_else(|| null_refused("status"))?,
+            priority: self.priority.ok_or_else(|| null_refused("priority"))?,
+            due_date: self.due_date.map(|due| due.0),
+        })
+    }
+}
+
+/// Only the fields given change. `null` clears `description` or `dueDate`; the other fields cannot be null.
+#[derive(InputObject, Debug, Clone)]
+pub struct UpdateTaskInput {
+    pub title: MaybeUndefined<String>,
+    pub description: MaybeUndefined<String>,
+    pub status: MaybeUndefined<TaskStatus>,
+    pub priority: MaybeUndefined<TaskPriority>,
+    pub is_completed: MaybeUndefined<bool>,
+    pub due_date: MaybeUndefined<DateTime>,
+}
+
+impl UpdateTaskInput {
+    pub fn validate(self) -> async_graphql::Result<TaskChanges> {
+        Ok(TaskChanges {
+            title: required("title", self.title)?
+                .map(valid_title)
+                .transpose()?,
+            description: clearable(self.description),
+            status: required("status", self.status)?,
+            priority: required("priority", self.priority)?,
+            is_completed: required("isCompleted", self.is_completed)?,
+            due_date: clearable(self.due_date).map(|due| due.map(|due| due.0)),
+        })
+    }
+}
+
+/// A field that may be left out but not set to null.
+fn required<T>(field: &str, value: MaybeUndefined<T>) -> async_graphql::Result<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(null_refused(field)),
+        MaybeUndefined::Value(value) => Ok(Some(value)),
+    }
+}
+
+/// A field that may be left out (`None`), cleared (`Some(None)`) or set.
+fn clearable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    value.into()
+}
+
+fn null_refused(field: &str) -> async_graphql::Error {
+    bad_input(field, format!("{field} cannot be null"))
+}
+
+fn valid_title(title: String) -> async_graphql::Result<String> {
+    let length = title.chars().count();
+    if length == 0 || length > TITLE_MAX_CHARS {
+        return Err(bad_input(
+            "title",
+            format!("title must be 1 to {TITLE_MAX_CHARS} characters long"),
+        ));
+    }
+    Ok(title)
+}
+
+/// A page request: `skip` ≥ 0 and `limit` 1–1000, as the original API allowed.
+pub fn valid_page(skip: Option<i64>, limit: Option<i64>) -> async_graphql::Result<(i64, i64)> {
+    let skip = skip
+        .filter(|skip| *skip >= 0)
+        .ok_or_else(|| bad_input("skip", "skip must be an integer of at least 0"))?;
+    let limit = limit
+        .filter(|limit| (1..=LIMIT_MAX).contains(limit))
+        .ok_or_else(|| {
+            bad_input(
+                "limit",
+                format!("limit must be an integer from 1 to {LIMIT_MAX}"),
+            )
+        })?;
+    Ok((skip, limit))
+}
+
+/// A task id. Malformed ids are refused; well-formed ids that no row can have
+/// (beyond the 32-bit serial range) are `None`, i.e. not found.
+pub fn task_id(id: &ID) -> async_graphql::Result<Option<i32>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| bad_input("id", format!("{:?} is not a valid task id", id.as_str())))?;
+    Ok(i32::try_from(id).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_counted_in_characters() {
+        assert!(valid_title("é".repeat(255)).is_ok());
+        assert!(valid_title("é".repeat(256)).is_err());
+        assert!(valid_title(String::new()).is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(task_id(&ID::from("42")).expect("valid"), Some(42));
+        assert_eq!(task_id(&ID::from("99999999999")).expect("valid"), None);
+        assert!(task_id(&ID::from("abc")).is_err());
+        assert!(task_id(&ID::from("")).is_err());
+    }
+}

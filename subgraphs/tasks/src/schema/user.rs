@@ -1,0 +1,121 @@
+//! The `User` entity as far as tasks extends it: a user's task pages and counts.
+//! Only the viewer's own `User` is ever built (entities of other users are null).
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+
+use crate::loaders::Loaders;
+use crate::model::CountsRow;
+use crate::schema::inputs::{TaskFilter, valid_page};
+use crate::schema::task::Task;
+use crate::session::Session;
+use crate::store::TaskStore;
+
+pub struct User {
+    pub id: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct TaskPage {
+    pub items: Vec<Task>,
+    pub total_count: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// How many of a user's tasks are in each state. Shared with the stats subgraph.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+#[graphql(shareable)]
+pub struct TaskCounts {
+    pub total: i64,
+    pub todo: i64,
+    pub in_progress: i64,
+    pub done: i64,
+    pub completed: i64,
+    pub low: i64,
+    pub medium: i64,
+    pub high: i64,
+}
+
+impl From<CountsRow> for TaskCounts {
+    fn from(row: CountsRow) -> Self {
+        let CountsRow {
+            total,
+            todo,
+            in_progress,
+            done,
+            completed,
+            low,
+            medium,
+            high,
+        } = row;
+        Self {
+            total,
+            todo,
+            in_progress,
+            done,
+            completed,
+            low,
+            medium,
+            high,
+        }
+    }
+}
+
+impl User {
+    /// The owner whose rows this user may see: the viewer, and only if this is the viewer.
+    async fn owner_id(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let viewer = ctx.data::<Session>()?.user_id().await?;
+        if viewer != self.id {
+            return Err(common::errors::internal(format_args!(
+                "user {viewer} reached the tasks of user {}",
+                self.id
+            )));
+        }
+        Ok(viewer)
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID::from(self.id.to_string())
+    }
+
+    /// The user's tasks matching `filter`, newest first.
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TaskFilter>,
+        #[graphql(default_with = "Some(0)")] skip: Option<i64>,
+        #[graphql(default_with = "Some(100)")] limit: Option<i64>,
+    ) -> async_graphql::Result<TaskPage> {
+        let owner_id = self.owner_id(ctx).await?;
+        let (skip, limit) = valid_page(skip, limit)?;
+        let store = ctx.data::<TaskStore>()?;
+        let criteria = filter.into();
+        let (rows, total_count) = tokio::try_join!(
+            store.page(owner_id, criteria, skip, limit),
+            store.count(owner_id, criteria)
+        )
+        .map_err(crate::error::Error::into_graphql)?;
+        Ok(TaskPage {
+            items: rows.into_iter().map(Task).collect(),
+            total_count,
+            skip,
+            limit,
+        })
+    }
+
+    /// Counts over all of the user's tasks.
+    async fn task_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<TaskCounts> {
+        let owner_id = self.owner_id(ctx).await?;
+        let counts = ctx
+            .data::<Loaders>()?
+            .counts
+            .load_one(owner_id)
+            .await
+            .map_err(crate::error::Error::into_graphql)?
+            .unwrap_or_default();
+        Ok(counts.into())
+    }
+}
