@@ -1033,7 +1033,7 @@ async fn routing(rest: &Rest, stack: &Stack) {
 async fn unavailable_parts_are_503_never_made_up_numbers() {
     let mut stack = Stack::start(Store::Postgres).await;
     let rest = Rest::new(&stack);
-    let (_, token) = rest.user("jo").await;
+    let (_, token) = rest.user("joan").await;
     let task = rest
         .create(&token, json!({"title": "kept", "status": "done"}))
         .await;
@@ -1075,7 +1075,7 @@ async fn unavailable_parts_are_503_never_made_up_numbers() {
         .expect_detail(503, "Service unavailable: tasks");
     assert_eq!(
         rest.get("/auth/me", &token).await.expect(200)["username"],
-        "jo"
+        "joan"
     );
 
     stack.stop(Service::Users).await;
@@ -1086,7 +1086,7 @@ async fn unavailable_parts_are_503_never_made_up_numbers() {
         Method::POST,
         "/auth/login",
         None,
-        Some(json!({"username": "jo", "password": "secret-123"})),
+        Some(json!({"username": "joan", "password": "secret-123"})),
     )
     .await
     .expect_detail(503, "Service unavailable: users");

@@ -10,7 +10,8 @@
 //! and `GET /api/v1/stats/` with 50 concurrent keep-alive connections, and prints
 //! throughput, p50/p99 latency and the CPU time the whole stack spent per request
 //! (utime + stime from `/proc/<pid>/stat` of the stack's processes, before and after;
-//! the processes are found by name, or given with `--pids 1,2,3`).
+//! the processes are the one listening on the URL's port plus, under the launcher,
+//! the launcher and its other children — or given with `--pids 1,2,3`).
 //! Every loop is bounded by a request count and a time limit.
 
 use std::sync::Arc;
@@ -64,39 +65,106 @@ fn settings() -> Settings {
         }
     }
     if settings.pids.is_empty() {
-        settings.pids = stack_pids();
+        settings.pids = stack_pids(&settings.url);
     }
     settings
 }
 
-/// The running processes whose executable is one of the stack's.
-fn stack_pids() -> Vec<u32> {
+/// The stack behind `url`: the process listening on its port and, when that
+/// process was started by the `tasktracker` launcher, the launcher and all of
+/// its children (the other services). Falls back to every process named like
+/// one of the stack's executables.
+fn stack_pids(url: &str) -> Vec<u32> {
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.trim_end_matches('/').parse::<u16>().ok())
+        .unwrap_or(80);
+    let Some(server) = listening_pid(port) else {
+        return all_pids()
+            .into_iter()
+            .filter(|pid| STACK_NAMES.contains(&program_name(*pid).as_str()))
+            .collect();
+    };
+    let parent = stat_fields(server).and_then(|fields| fields.get(1)?.parse::<u32>().ok());
+    match parent.filter(|parent| program_name(*parent) == "tasktracker") {
+        Some(launcher) => {
+            let mut pids: Vec<u32> = all_pids()
+                .into_iter()
+                .filter(|pid| {
+                    stat_fields(*pid).and_then(|fields| fields.get(1)?.parse::<u32>().ok())
+                        == Some(launcher)
+                })
+                .collect();
+            pids.push(launcher);
+            pids
+        }
+        None => vec![server],
+    }
+}
+
+fn all_pids() -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                return false;
-            };
-            let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
-            let name = String::from_utf8_lossy(program);
-            let base = name.rsplit('/').next().unwrap_or_default();
-            STACK_NAMES.contains(&base)
-        })
-        .filter(|pid| *pid != std::process::id())
         .collect()
+}
+
+/// The base name of a process's executable, from its command line.
+fn program_name(pid: u32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(program)
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name: state, ppid, …
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// The process holding the socket that listens on `port` (IPv4 or IPv6).
+fn listening_pid(port: u16) -> Option<u32> {
+    let wanted = format!(":{port:04X}");
+    let inode = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .find_map(|table| {
+            let text = std::fs::read_to_string(table).ok()?;
+            text.lines().skip(1).find_map(|line| {
+                let columns: Vec<&str> = line.split_whitespace().collect();
+                let listening = columns.get(3) == Some(&"0A");
+                (listening && columns.get(1)?.ends_with(&wanted))
+                    .then(|| columns.get(9).map(|inode| (*inode).to_owned()))?
+            })
+        })?;
+    let target = format!("socket:[{inode}]");
+    all_pids().into_iter().find(|pid| {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+            fds.filter_map(Result::ok).any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|link| link.to_string_lossy() == target)
+            })
+        })
+    })
 }
 
 /// utime + stime of the processes, in seconds.
 fn cpu_seconds(pids: &[u32]) -> f64 {
     pids.iter()
         .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
+            // utime and stime are the 14th and 15th fields, the 12th and 13th after the name.
+            let fields = stat_fields(*pid)?;
             let utime: f64 = fields.get(11)?.parse().ok()?;
             let stime: f64 = fields.get(12)?.parse().ok()?;
             Some((utime + stime) / TICKS_PER_SECOND)

@@ -158,6 +158,10 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
         // Ids are checked to be integers before sending, so a refused one is out of range: no such task.
         return Error::TaskNotFound;
     }
+    if !bad_input.is_empty() && purpose == Purpose::Login {
+        // The original looked any given username up: one it cannot hold simply does not log in.
+        return Error::IncorrectLogin;
+    }
     if !bad_input.is_empty() {
         return Error::Validation(
             bad_input

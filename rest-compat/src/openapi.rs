@@ -50,10 +50,12 @@ fn operation(
     if let Some(body) = request_body {
         op["requestBody"] = body;
     }
-    responses.insert(
-        "503".into(),
-        error_response("A part of the system is unavailable"),
-    );
+    if tag != "service" {
+        responses.insert(
+            "503".into(),
+            error_response("A part of the system is unavailable"),
+        );
+    }
     op["responses"] = Value::Object(responses);
     op
 }

@@ -27,19 +27,19 @@ pub async fn serve(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let started = Instant::now();
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
-    let Some(media) = ResponseMediaType::negotiate(accept) else {
-        return Error::NotAcceptable.into_response_as(ResponseMediaType::Json);
-    };
-    let started = Instant::now();
-    let response = match execute(state, &method, &uri, &headers, body, media).await {
-        Ok(response) => response,
-        Err(error) => {
-            tracing::debug!(%error, "request refused at the edge");
-            error.into_response_as(media)
-        }
+    let response = match ResponseMediaType::negotiate(accept) {
+        None => Error::NotAcceptable.into_response_as(ResponseMediaType::Json),
+        Some(media) => match execute(state, &method, &uri, &headers, body, media).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::debug!(%error, "request refused at the edge");
+                error.into_response_as(media)
+            }
+        },
     };
     tracing::info!(
         status = response.status().as_u16(),
@@ -57,10 +57,10 @@ async fn execute(
     body: Body,
     media: ResponseMediaType,
 ) -> Result<Response, Error> {
-    if let Some(keys) = &state.edge_auth {
-        if keys.viewer(headers) == common::auth::Viewer::InvalidToken {
-            return Err(Error::Unauthenticated);
-        }
+    if let Some(keys) = &state.edge_auth
+        && keys.viewer(headers) == common::auth::Viewer::InvalidToken
+    {
+        return Err(Error::Unauthenticated);
     }
     let is_get = method == Method::GET;
     let request = if is_get {

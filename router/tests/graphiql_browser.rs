@@ -47,7 +47,7 @@ async fn graphiql_runs_a_query_offline() {
         .await;
     page.wait_for(
         "the result shows the subgraph's answer",
-        "(document.querySelector('.graphiql-response')?.innerText ?? '').includes('hello from nowhere')",
+        "(document.querySelector('.graphiql-response')?.innerText ?? '').includes('hello from echo')",
     )
     .await;
 }
@@ -185,7 +185,7 @@ impl Page {
 
     /// Polls `condition` in the page (a bounded number of times) until it is true.
     async fn wait_for(&mut self, what: &str, condition: &str) {
-        for _ in 0..60 {
+        for _ in 0..600 {
             if self.evaluate(condition).await == Value::Bool(true) {
                 return;
             }

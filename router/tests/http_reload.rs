@@ -24,7 +24,8 @@ async fn goodbye(router: &TestRouter) -> Value {
     router.query("{ goodbye }").await
 }
 
-async fn reload_counter(router: &TestRouter, outcome: &str) -> bool {
+/// How many reloads ended with `outcome`, from `/metrics`.
+async fn reloads(router: &TestRouter, outcome: &str) -> u64 {
     let text = router
         .client
         .get(format!("{}/metrics", router.base_url))
@@ -34,9 +35,10 @@ async fn reload_counter(router: &TestRouter, outcome: &str) -> bool {
         .text()
         .await
         .expect("text");
-    text.contains(&format!(
-        "router_supergraph_reloads_total{{outcome=\"{outcome}\"}} 1"
-    ))
+    let prefix = format!("router_supergraph_reloads_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |count| count.trim().parse().expect("a counter value"))
 }
 
 #[tokio::test]
@@ -50,15 +52,82 @@ async fn a_new_supergraph_file_is_picked_up_and_a_broken_one_ignored() {
         goodbye(&router).await == json!({ "data": { "goodbye": "goodbye from echo" } })
     })
     .await;
-    assert!(reload_counter(&router, "success").await);
+    assert!(reloads(&router, "success").await >= 1);
 
+    let failures_before = reloads(&router, "failure").await;
     std::fs::write(&router.supergraph, "this is not a supergraph").expect("write garbage");
-    eventually("the broken file was tried", || {
-        reload_counter(&router, "failure")
+    eventually("the broken file was tried", || async {
+        reloads(&router, "failure").await > failures_before
     })
     .await;
     assert_eq!(
         goodbye(&router).await,
         json!({ "data": { "goodbye": "goodbye from echo" } })
     );
+}
+
+#[tokio::test]
+async fn a_request_in_flight_during_a_reload_completes() {
+    let router = spawn_router(&["--supergraph-poll-ms", "20"]).await;
+    let in_flight = tokio::spawn({
+        let client = router.client.clone();
+        let url = router.graphql_url();
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(json!({ "query": "{ gated }" }).to_string())
+                .send()
+                .await
+                .expect("the router answers")
+                .json::<Value>()
+                .await
+                .expect("JSON body")
+        }
+    });
+    // The request has reached the subgraph and waits there.
+    let entered = router
+        .subgraph
+        .gate
+        .entered
+        .acquire()
+        .await
+        .expect("the gate is open");
+    entered.forget();
+
+    std::fs::write(&router.supergraph, SUPERGRAPH_V2).expect("write V2");
+    eventually("V2 is loaded", || async {
+        reloads(&router, "success").await >= 1
+    })
+    .await;
+    assert_eq!(
+        goodbye(&router).await["data"]["goodbye"],
+        "goodbye from echo"
+    );
+
+    router.subgraph.gate.open.add_permits(1);
+    let body = in_flight.await.expect("the request task finishes");
+    assert_eq!(body, json!({ "data": { "gated": "let through" } }));
+}
+
+#[tokio::test]
+async fn a_router_without_a_loadable_supergraph_refuses_to_start() {
+    use clap::Parser;
+    let dir = common::testing::fresh_data_dir("router-startup");
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    let broken = dir.join("broken.graphql");
+    std::fs::write(&broken, "type Query { but no federation }").expect("write");
+    for path in [dir.join("missing.graphql"), broken] {
+        let path_arg = path.display().to_string();
+        let cli = router::Cli::try_parse_from(["router", "--port", "0", "--supergraph", &path_arg])
+            .expect("valid arguments");
+        let error = match router::Application::build(cli.config).await {
+            Ok(_) => panic!("{path_arg} should not load"),
+            Err(error) => format!("{error:#}"),
+        };
+        assert!(
+            error.contains(&path_arg),
+            "the error names the file: {error}"
+        );
+    }
 }

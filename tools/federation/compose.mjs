@@ -15,7 +15,7 @@ import { composeServices, compositionHasErrors } from "@theguild/federation-comp
 import YAML from "yaml";
 import { UsageError, readText, runCli } from "./cli.mjs";
 
-const USAGE = `usage: compose.mjs --config supergraph.yaml
+const USAGE = `usage: compose.mjs --config supergraph.yaml   (- for stdin)
        compose.mjs NAME=ROUTING_URL=SDL_FILE [NAME=ROUTING_URL=SDL_FILE ...]`;
 
 /** The subgraphs named on the command line as `name=routing_url=path`. */
@@ -35,12 +35,14 @@ function subgraphsFromArguments(args) {
 }
 
 /**
- * The subgraphs of a rover-style `supergraph.yaml`. As in rover, schema files are
- * relative to the config file; only `schema: { file: ... }` is supported, since the
- * point is composing the committed SDLs without running anything.
+ * The subgraphs of a rover-style `supergraph.yaml` (`-` reads it from stdin). As in
+ * rover, schema files are relative to the config file (to the working directory for
+ * stdin); only `schema: { file: ... }` is supported, since the point is composing the
+ * committed SDLs without running anything.
  */
 function subgraphsFromConfig(configPath) {
-  const text = readText(configPath, "supergraph config");
+  const fromStdin = configPath === "-";
+  const text = readText(fromStdin ? 0 : configPath, "supergraph config");
   let config;
   try {
     config = YAML.parse(text);
@@ -55,7 +57,7 @@ function subgraphsFromConfig(configPath) {
   if (entries.length === 0) {
     throw new UsageError(`${configPath}: no subgraphs listed under "subgraphs:"`);
   }
-  const base = dirname(resolve(configPath));
+  const base = fromStdin ? process.cwd() : dirname(resolve(configPath));
   return entries.map(([name, subgraph]) => {
     const file = subgraph?.schema?.file;
     if (typeof file !== "string") {

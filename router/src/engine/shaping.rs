@@ -12,11 +12,19 @@ use super::schema::{ApiSchema, TypeKind, TypeRef};
 /// A null reached a non-null position: the enclosing nullable position becomes null.
 struct Bubble;
 
-struct Shaper<'a> {
+/// One step of the current response path, borrowed from the operation (no
+/// allocation per field; converted to JSON only when an error needs it).
+#[derive(Clone, Copy)]
+enum Step<'s> {
+    Key(&'s str),
+    Index(usize),
+}
+
+struct Shaper<'a, 's> {
     schema: &'a ApiSchema,
     variables: &'a Map<String, Value>,
     errors: &'a mut Vec<GraphQLError>,
-    path: Vec<Value>,
+    path: Vec<Step<'s>>,
 }
 
 /// The client's `data` built from the merged subgraph data.
@@ -42,12 +50,12 @@ pub(crate) fn shape(
 
 type FieldGroup<'s> = (&'s str, Vec<&'s FieldSelection>);
 
-impl<'a> Shaper<'a> {
+impl<'a, 's> Shaper<'a, 's> {
     fn object(
         &mut self,
         data: &mut Map<String, Value>,
         type_name: &str,
-        selection_sets: &[&[Selection]],
+        selection_sets: &[&'s [Selection]],
     ) -> Result<Map<String, Value>, Bubble> {
         let mut fields: Vec<FieldGroup> = Vec::new();
         for selections in selection_sets {
@@ -64,9 +72,9 @@ impl<'a> Shaper<'a> {
             if type_name.starts_with("__") {
                 self.hide_deprecated(field, &mut value);
             }
-            let children: Vec<&[Selection]> =
+            let children: Vec<&'s [Selection]> =
                 group.iter().map(|field| &field.selections[..]).collect();
-            self.path.push(Value::String(key.to_owned()));
+            self.path.push(Step::Key(key));
             let completed =
                 self.complete(&field.field_type, value, &children, type_name, &field.name);
             self.path.pop();
@@ -76,7 +84,7 @@ impl<'a> Shaper<'a> {
     }
 
     /// Fields of `selections` that apply to `type_name`, merged by response key, in request order.
-    fn collect_fields<'s>(
+    fn collect_fields(
         &self,
         selections: &'s [Selection],
         type_name: &str,
@@ -113,7 +121,7 @@ impl<'a> Shaper<'a> {
         &mut self,
         type_ref: &TypeRef,
         value: Value,
-        selection_sets: &[&[Selection]],
+        selection_sets: &[&'s [Selection]],
         parent_type: &str,
         field_name: &str,
     ) -> Result<Value, Bubble> {
@@ -134,7 +142,7 @@ impl<'a> Shaper<'a> {
                 Value::Array(items) => {
                     let mut completed = Vec::with_capacity(items.len());
                     for (index, item) in items.into_iter().enumerate() {
-                        self.path.push(Value::from(index));
+                        self.path.push(Step::Index(index));
                         let result =
                             self.complete(inner, item, selection_sets, parent_type, field_name);
                         self.path.pop();
@@ -204,11 +212,12 @@ impl<'a> Shaper<'a> {
 
     /// Reports a null in a non-null field, unless an error already explains it.
     fn null_in_non_null(&mut self, parent_type: &str, field_name: &str) {
+        let current = self.json_path();
         let explained = self.errors.iter().any(|error| {
             error
                 .path
                 .as_deref()
-                .is_some_and(|path| path.starts_with(&self.path) || self.path.starts_with(path))
+                .is_some_and(|path| path.starts_with(&current) || current.starts_with(path))
         });
         if !explained {
             self.error(format!(
@@ -219,8 +228,18 @@ impl<'a> Shaper<'a> {
 
     fn error(&mut self, message: String) {
         let mut error = GraphQLError::new(message);
-        error.path = Some(self.path.clone());
+        error.path = Some(self.json_path());
         self.errors.push(error);
+    }
+
+    fn json_path(&self) -> Vec<Value> {
+        self.path
+            .iter()
+            .map(|step| match step {
+                Step::Key(key) => Value::String((*key).to_owned()),
+                Step::Index(index) => Value::from(*index),
+            })
+            .collect()
     }
 
     /// Introspection lists hide deprecated entries unless `includeDeprecated: true`.

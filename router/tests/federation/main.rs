@@ -3,6 +3,7 @@
 
 mod failures;
 mod harness;
+mod in_process;
 mod queries;
 mod schema;
 mod subgraphs;

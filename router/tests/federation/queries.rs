@@ -360,3 +360,19 @@ async fn forwarded_headers_and_request_id_reach_subgraphs() {
         Some("test-request")
     );
 }
+
+#[tokio::test]
+async fn parallel_entity_fetches_to_one_subgraph_are_batched_into_one_request() {
+    let stack = spawn_stack().await;
+    let response = stack
+        .query(r#"{ topProducts { ... on Book { inStock } } search(term: "u") { ... on Book { shippingEstimate } } }"#)
+        .await;
+    assert_eq!(
+        to_json(&response),
+        json!({"data": {
+            "topProducts": [{"inStock": true}, {}, {"inStock": false}],
+            "search": [{"shippingEstimate": 6}]
+        }})
+    );
+    assert_eq!(stack.inventory.requests(), 1, "one request carries both entity selections");
+}

@@ -184,3 +184,38 @@ async fn subgraphs_use_the_url_overrides() {
             .any(|(name, url)| name == "reviews" && *url == stack.reviews.url)
     );
 }
+
+/// The project's own supergraph (users, tasks, stats) loads and its typical
+/// operation plans: stats' `@requires` on a nested selection of tasks' counts.
+#[test]
+fn the_tasktracker_supergraph_plans_the_dashboard_query() {
+    let sdl = include_str!("../fixtures/tasktracker.supergraph.graphql");
+    let engine = router::engine::Engine::new(sdl, router::engine::EngineOptions::default())
+        .expect("the tasktracker supergraph loads");
+    let plan = engine
+        .query_plan(
+            "{ me { username tasks(limit: 5) { items { title owner { username } } totalCount } stats { completedPercentage breakdown { high } } } }",
+            None,
+        )
+        .expect("plans");
+    for service in ["users", "tasks", "stats"] {
+        assert!(plan.contains(&format!("Fetch(service: \"{service}\")")), "{plan}");
+    }
+    assert!(plan.contains("taskCounts"), "stats needs the counts from tasks: {plan}");
+}
+
+#[tokio::test]
+async fn a_mutation_is_refused_when_the_transport_forbids_it() {
+    let sdl = include_str!("../fixtures/tasktracker.supergraph.graphql");
+    let mut options = router::engine::EngineOptions::default();
+    // Nothing listens there: the refusal must come before any subgraph call.
+    options.subgraph_url_overrides.insert("tasks".to_owned(), crate::harness::unreachable_url());
+    let engine = router::engine::Engine::new(sdl, options).expect("the tasktracker supergraph loads");
+    let mut context = crate::harness::context();
+    context.allow_mutations = false;
+    let query = r#"mutation { deleteTask(id: "1") }"#;
+    let request = router::engine::GraphQLRequest { query: query.to_owned(), ..Default::default() };
+    let response = engine.execute(request, context).await;
+    assert!(matches!(response.outcome, Outcome::Refused(RequestErrorKind::MutationNotAllowed)));
+    assert!(response.data.is_none());
+}

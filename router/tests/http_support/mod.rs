@@ -1,12 +1,13 @@
 //! Shared by the router's HTTP tests: a small "echo" subgraph that reports the
 //! headers it received, and a router in front of it, both on real ports.
-//! The supergraphs next to this file were composed from the echo subgraph's SDL
-//! with `tools/federation/compose.mjs`; their routing URL is a placeholder
-//! replaced with `--subgraph-url`.
+//! The supergraphs next to this file were composed from the subgraph SDLs beside them:
+//! `node tools/federation/compose.mjs echo=http://echo.invalid/graphql=echo_v1.subgraph.graphql`;
+//! the placeholder routing URL is replaced with `--subgraph-url`.
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Object, Schema, SimpleObject};
 use axum::extract::State;
@@ -19,6 +20,24 @@ pub const SUPERGRAPH_V1: &str = include_str!("echo_v1.supergraph.graphql");
 pub const SUPERGRAPH_V2: &str = include_str!("echo_v2.supergraph.graphql");
 
 struct ReceivedHeaders(HeaderMap);
+
+/// Holds `gated` requests until the test lets them through.
+#[derive(Clone)]
+pub struct Gate {
+    /// One permit per request `gated` has received.
+    pub entered: Arc<tokio::sync::Semaphore>,
+    /// One permit per request allowed to answer.
+    pub open: Arc<tokio::sync::Semaphore>,
+}
+
+impl Gate {
+    fn new() -> Self {
+        Self {
+            entered: Arc::new(tokio::sync::Semaphore::new(0)),
+            open: Arc::new(tokio::sync::Semaphore::new(0)),
+        }
+    }
+}
 
 #[derive(SimpleObject)]
 struct Received {
@@ -38,6 +57,16 @@ impl Query {
 
     async fn goodbye(&self) -> &'static str {
         "goodbye from echo"
+    }
+
+    async fn gated(&self, ctx: &Context<'_>) -> &'static str {
+        let gate = ctx.data_unchecked::<Gate>();
+        gate.entered.add_permits(1);
+        match gate.open.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => return "the gate was closed for good",
+        }
+        "let through"
     }
 
     async fn repeat(&self, text: String) -> String {
@@ -83,9 +112,17 @@ async fn echo_graphql(
         .into()
 }
 
-/// Starts the echo subgraph; returns its GraphQL URL.
-pub async fn spawn_echo_subgraph() -> String {
-    let schema = Schema::build(Query, Mutation, EmptySubscription).finish();
+/// A running echo subgraph.
+pub struct EchoSubgraph {
+    pub url: String,
+    pub gate: Gate,
+}
+
+pub async fn spawn_echo_subgraph() -> EchoSubgraph {
+    let gate = Gate::new();
+    let schema = Schema::build(Query, Mutation, EmptySubscription)
+        .data(gate.clone())
+        .finish();
     let app = axum::Router::new()
         .route("/graphql", axum::routing::post(echo_graphql))
         .with_state(schema);
@@ -94,7 +131,10 @@ pub async fn spawn_echo_subgraph() -> String {
         .expect("bind the echo subgraph");
     let addr = listener.local_addr().expect("echo subgraph address");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/graphql")
+    EchoSubgraph {
+        url: format!("http://{addr}/graphql"),
+        gate,
+    }
 }
 
 /// A router serving the echo supergraph.
@@ -103,6 +143,7 @@ pub struct TestRouter {
     pub client: reqwest::Client,
     /// The supergraph file the router watches.
     pub supergraph: PathBuf,
+    pub subgraph: EchoSubgraph,
 }
 
 impl TestRouter {
@@ -136,20 +177,12 @@ impl TestRouter {
 
 /// A router in front of a fresh echo subgraph, serving the V1 supergraph, with `extra_args`.
 pub async fn spawn_router(extra_args: &[&str]) -> TestRouter {
-    let subgraph_url = spawn_echo_subgraph().await;
-    spawn_router_for(&subgraph_url, SUPERGRAPH_V1, extra_args).await
-}
-
-pub async fn spawn_router_for(
-    subgraph_url: &str,
-    supergraph_sdl: &str,
-    extra_args: &[&str],
-) -> TestRouter {
+    let subgraph = spawn_echo_subgraph().await;
     let dir = common::testing::fresh_data_dir("router-http");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let supergraph = dir.join("supergraph.graphql");
-    std::fs::write(&supergraph, supergraph_sdl).expect("write the supergraph");
-    let subgraph = format!("echo={subgraph_url}");
+    std::fs::write(&supergraph, SUPERGRAPH_V1).expect("write the supergraph");
+    let subgraph_url = format!("echo={}", subgraph.url);
     let supergraph_arg = supergraph.display().to_string();
     let mut args = vec![
         "router",
@@ -158,7 +191,7 @@ pub async fn spawn_router_for(
         "--supergraph",
         &supergraph_arg,
         "--subgraph-url",
-        &subgraph,
+        &subgraph_url,
     ];
     args.extend_from_slice(extra_args);
     let cli = router::Cli::try_parse_from(args).expect("valid router arguments");
@@ -171,6 +204,7 @@ pub async fn spawn_router_for(
         base_url,
         client: reqwest::Client::new(),
         supergraph,
+        subgraph,
     }
 }
 

@@ -1,10 +1,10 @@
 //! The stats subgraph: per-user statistics computed from the counts tasks provides.
 //! No store: the router brings each user's task counts through `@requires`.
 
+pub mod completion;
 pub mod config;
 mod http;
 pub mod schema;
-pub mod stats;
 
 use std::net::SocketAddr;
 

@@ -10,7 +10,7 @@ use async_graphql::{
 use common::auth::Viewer;
 use common::errors::bad_input;
 
-use crate::stats::completed_percentage;
+use crate::completion::completed_percentage;
 
 pub type StatsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 

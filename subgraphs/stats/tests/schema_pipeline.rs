@@ -127,6 +127,7 @@ fn a_removed_field_is_a_breaking_change_named_in_the_failure() {
         "{stderr}"
     );
     assert!(stderr.contains("FIELD_REMOVED Account.email"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -177,6 +178,7 @@ fn an_acknowledged_breaking_change_passes() {
         "{}",
         text(&output.stderr)
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -203,6 +205,7 @@ fn a_compatible_addition_passes() {
             .any(|line| line.trim_start().starts_with("BREAKING")),
         "{stdout}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

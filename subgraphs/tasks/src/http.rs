@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use common::auth::{JwtKeys, bearer_token};
 use common::server::{REQUEST_ID_HEADER, ReadyCheck, health_routes, with_request_tracing};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::account::AccountChecker;
 use crate::loaders::Loaders;
@@ -21,6 +22,10 @@ use crate::session::Session;
 use crate::store::TaskStore;
 
 pub const SERVICE: &str = "tasks";
+
+/// The largest request body accepted. Generous for any real operation (a hundred
+/// entity representations take a few kilobytes) while bounding what one request can make us buffer.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -38,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     });
     let graphql = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state);
     with_request_tracing(graphql.merge(health_routes(SERVICE, Some(ready))))
 }

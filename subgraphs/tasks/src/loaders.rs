@@ -8,8 +8,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use tracing::Instrument;
 
 use crate::error::Error;
-use crate::model::{CountsRow, TaskRow};
-use crate::store::TaskStore;
+use crate::model::{CountsRow, TaskCriteria, TaskRow};
+use crate::store::{Page, TaskStore};
 
 /// A task as seen by one owner: another owner's id is simply not found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,9 +63,52 @@ impl Loader<i32> for CountsLoader {
     }
 }
 
+/// One owner's page of matching tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub owner_id: i32,
+    pub criteria: TaskCriteria,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+pub struct PageLoader(TaskStore);
+
+impl Loader<PageKey> for PageLoader {
+    type Value = Page;
+    type Error = Error;
+
+    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Page>, Error> {
+        // Owners asking for the same page of the same filter share a statement.
+        let mut owners_by_request: HashMap<(TaskCriteria, i64, i64), Vec<i32>> = HashMap::new();
+        for key in keys {
+            owners_by_request
+                .entry((key.criteria, key.skip, key.limit))
+                .or_default()
+                .push(key.owner_id);
+        }
+        let mut found = HashMap::with_capacity(keys.len());
+        for ((criteria, skip, limit), owner_ids) in owners_by_request {
+            for (owner_id, page) in self.0.pages(&owner_ids, criteria, skip, limit).await? {
+                found.insert(
+                    PageKey {
+                        owner_id,
+                        criteria,
+                        skip,
+                        limit,
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(found)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub tasks: DataLoader<TaskLoader>,
+    pub pages: DataLoader<PageLoader>,
     pub counts: DataLoader<CountsLoader>,
 }
 
@@ -73,6 +116,7 @@ impl Loaders {
     pub fn new(store: &TaskStore) -> Self {
         Self {
             tasks: DataLoader::new(TaskLoader(store.clone()), spawn_in_request_span),
+            pages: DataLoader::new(PageLoader(store.clone()), spawn_in_request_span),
             counts: DataLoader::new(CountsLoader(store.clone()), spawn_in_request_span),
         }
     }

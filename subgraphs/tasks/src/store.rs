@@ -1,12 +1,19 @@
 //! Every SQL statement of the tasks subgraph. Each query is one statement and
-//! is scoped to its owner, so no caller can reach another user's rows by mistake.
-//! The same SQL text runs on both stores (`$n` placeholders work on SQLite too),
-//! except for "id in this list", which PostgreSQL spells with an array and SQLite
-//! with `json_each`.
+//! is scoped to its owner(s), so no caller can reach another user's rows by
+//! mistake. The same SQL text runs on both stores (`$n` placeholders work on
+//! SQLite too), except "column in this list of ids", which PostgreSQL spells
+//! with an array and SQLite with `json_each` (see `in_list!` and `IdList`).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use common::db::Pool;
 use common::on_pool;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo};
+use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo};
+use sqlx::{Encode, Postgres, Sqlite, Type};
 
 use crate::error::Error;
 use crate::model::{CountsRow, NewTask, TaskChanges, TaskCriteria, TaskRow, TaskStatus};
@@ -20,26 +27,111 @@ macro_rules! task_columns {
     };
 }
 
-/// The filter shared by a page and its total: `$1` owner, `$2` status, `$3` priority.
-macro_rules! matching_tasks {
-    () => {
-        "FROM tasks WHERE owner_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR priority = $3)"
+/// `column` is one of the ids bound (as an [`IdList`]) to `param`.
+macro_rules! in_list {
+    (postgres, $column:literal, $param:literal) => {
+        concat!($column, " = ANY(", $param, ")")
+    };
+    (sqlite, $column:literal, $param:literal) => {
+        concat!($column, " IN (SELECT value FROM json_each(", $param, "))")
     };
 }
 
-/// The per-owner aggregate behind `taskCounts`, grouped so that many owners take one statement.
-macro_rules! counts_select {
-    () => {
-        "SELECT owner_id, COUNT(*) AS total, \
-         SUM(CASE WHEN status = 'todo' THEN 1 ELSE 0 END) AS todo, \
-         SUM(CASE WHEN status = 'in_progress' THEN 1 ELSE 0 END) AS in_progress, \
-         SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done, \
-         SUM(CASE WHEN is_completed THEN 1 ELSE 0 END) AS completed, \
-         SUM(CASE WHEN priority = 'low' THEN 1 ELSE 0 END) AS low, \
-         SUM(CASE WHEN priority = 'medium' THEN 1 ELSE 0 END) AS medium, \
-         SUM(CASE WHEN priority = 'high' THEN 1 ELSE 0 END) AS high \
-         FROM tasks "
+/// The viewer's tasks among the ids in `$2`.
+macro_rules! find_many_sql {
+    ($dialect:ident) => {
+        concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE owner_id = $1 AND ",
+            in_list!($dialect, "id", "$2")
+        )
     };
+}
+
+/// The tasks of the owners in `$1` matching `$2` (status) and `$3` (priority).
+macro_rules! matching_sql {
+    ($dialect:ident) => {
+        concat!(
+            "FROM tasks WHERE ",
+            in_list!($dialect, "owner_id", "$1"),
+            " AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR priority = $3)"
+        )
+    };
+}
+
+/// Positions `$4 < n <= $5` of each owner's matching tasks, newest first, each row
+/// with the owner's number of matches: a page and its total in one statement.
+macro_rules! pages_sql {
+    ($dialect:ident) => {
+        concat!(
+            "SELECT * FROM (SELECT ",
+            task_columns!(),
+            ", ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY created_at DESC, id DESC) AS position, \
+             COUNT(*) OVER (PARTITION BY owner_id) AS total ",
+            matching_sql!($dialect),
+            ") AS ranked WHERE position > $4 AND position <= $5 ORDER BY owner_id, position"
+        )
+    };
+}
+
+/// How many tasks of each owner match, for owners whose page came back empty.
+macro_rules! totals_sql {
+    ($dialect:ident) => {
+        concat!(
+            "SELECT owner_id, COUNT(*) AS total ",
+            matching_sql!($dialect),
+            " GROUP BY owner_id"
+        )
+    };
+}
+
+/// The aggregate behind `taskCounts`, grouped so that many owners take one statement.
+macro_rules! counts_sql {
+    ($dialect:ident) => {
+        concat!(
+            "SELECT owner_id, COUNT(*) AS total, \
+             SUM(CASE WHEN status = 'todo' THEN 1 ELSE 0 END) AS todo, \
+             SUM(CASE WHEN status = 'in_progress' THEN 1 ELSE 0 END) AS in_progress, \
+             SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done, \
+             SUM(CASE WHEN is_completed THEN 1 ELSE 0 END) AS completed, \
+             SUM(CASE WHEN priority = 'low' THEN 1 ELSE 0 END) AS low, \
+             SUM(CASE WHEN priority = 'medium' THEN 1 ELSE 0 END) AS medium, \
+             SUM(CASE WHEN priority = 'high' THEN 1 ELSE 0 END) AS high \
+             FROM tasks WHERE ",
+            in_list!($dialect, "owner_id", "$1"),
+            " GROUP BY owner_id"
+        )
+    };
+}
+
+/// A list of ids bound as one parameter: an `int4[]` on PostgreSQL, a JSON array on SQLite.
+#[derive(Debug, Clone, Copy)]
+pub struct IdList<'a>(pub &'a [i32]);
+
+impl Type<Postgres> for IdList<'_> {
+    fn type_info() -> PgTypeInfo {
+        <Vec<i32> as Type<Postgres>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Postgres> for IdList<'_> {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <&[i32] as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl Type<Sqlite> for IdList<'_> {
+    fn type_info() -> SqliteTypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Sqlite> for IdList<'_> {
+    fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+        let json = serde_json::Value::from(self.0.to_vec()).to_string();
+        <String as Encode<'q, Sqlite>>::encode(json, buf)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -47,6 +139,26 @@ struct OwnerCounts {
     owner_id: i32,
     #[sqlx(flatten)]
     counts: CountsRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    total: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OwnerTotal {
+    owner_id: i32,
+    total: i64,
+}
+
+/// One owner's page of tasks and how many match in all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub items: Vec<TaskRow>,
+    pub total: i64,
 }
 
 /// The tasks table on whichever store is configured.
@@ -62,6 +174,14 @@ impl TaskStore {
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The statement for this store, of two spellings of one query.
+    fn dialect(&self, postgres: &'static str, sqlite: &'static str) -> &'static str {
+        match self.pool {
+            Pool::Postgres(_) => postgres,
+            Pool::Sqlite(_) => sqlite,
+        }
     }
 
     pub async fn create(
@@ -91,100 +211,90 @@ impl TaskStore {
         }))
     }
 
-    /// The owner's tasks among `ids`, in one statement; ids of other owners are simply not found.
+    /// The owner's tasks among `ids`; ids of other owners are simply not found.
     pub async fn find_many(&self, owner_id: i32, ids: &[i32]) -> Result<Vec<TaskRow>, Error> {
-        Ok(match &self.pool {
-            Pool::Postgres(p) => {
-                let sql = concat!(
-                    "SELECT ",
-                    task_columns!(),
-                    " FROM tasks WHERE owner_id = $1 AND id = ANY($2)"
-                );
-                sqlx::query_as::<_, TaskRow>(sql)
-                    .bind(owner_id)
-                    .bind(ids)
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Sqlite(p) => {
-                let sql = concat!(
-                    "SELECT ",
-                    task_columns!(),
-                    " FROM tasks WHERE owner_id = $1 AND id IN (SELECT value FROM json_each($2))"
-                );
-                sqlx::query_as::<_, TaskRow>(sql)
-                    .bind(owner_id)
-                    .bind(json_list(ids))
-                    .fetch_all(p)
-                    .await?
-            }
-        })
-    }
-
-    /// One page of the owner's matching tasks, newest first.
-    pub async fn page(
-        &self,
-        owner_id: i32,
-        criteria: TaskCriteria,
-        skip: i64,
-        limit: i64,
-    ) -> Result<Vec<TaskRow>, Error> {
-        let sql = concat!(
-            "SELECT ",
-            task_columns!(),
-            " ",
-            matching_tasks!(),
-            " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-        );
+        let sql = self.dialect(find_many_sql!(postgres), find_many_sql!(sqlite));
         Ok(on_pool!(&self.pool, |p| {
             sqlx::query_as::<_, TaskRow>(sql)
                 .bind(owner_id)
-                .bind(criteria.status)
-                .bind(criteria.priority)
-                .bind(limit)
-                .bind(skip)
+                .bind(IdList(ids))
                 .fetch_all(p)
                 .await?
         }))
     }
 
-    /// How many of the owner's tasks match.
-    pub async fn count(&self, owner_id: i32, criteria: TaskCriteria) -> Result<i64, Error> {
-        let sql = concat!("SELECT COUNT(*) ", matching_tasks!());
-        Ok(on_pool!(&self.pool, |p| {
-            sqlx::query_scalar::<_, i64>(sql)
-                .bind(owner_id)
+    /// A page of each owner's matching tasks, newest first, with the number of matches.
+    /// One statement, plus one more only when some owner's page is empty.
+    pub async fn pages(
+        &self,
+        owner_ids: &[i32],
+        criteria: TaskCriteria,
+        skip: i64,
+        limit: i64,
+    ) -> Result<HashMap<i32, Page>, Error> {
+        let sql = self.dialect(pages_sql!(postgres), pages_sql!(sqlite));
+        let rows = on_pool!(&self.pool, |p| {
+            sqlx::query_as::<_, PageRow>(sql)
+                .bind(IdList(owner_ids))
                 .bind(criteria.status)
                 .bind(criteria.priority)
-                .fetch_one(p)
+                .bind(skip)
+                .bind(skip.saturating_add(limit))
+                .fetch_all(p)
                 .await?
-        }))
+        });
+        let mut pages: HashMap<i32, Page> = owner_ids
+            .iter()
+            .map(|owner_id| (*owner_id, Page::default()))
+            .collect();
+        for row in rows {
+            let page = pages.entry(row.task.owner_id).or_default();
+            page.total = row.total;
+            page.items.push(row.task);
+        }
+        // An empty page after a skip may still lie past the end of many matches: count those.
+        let uncounted: Vec<i32> = pages
+            .iter()
+            .filter(|(_, page)| page.items.is_empty())
+            .map(|(owner_id, _)| *owner_id)
+            .collect();
+        if skip > 0 && !uncounted.is_empty() {
+            for (owner_id, total) in self.totals(&uncounted, criteria).await? {
+                pages.entry(owner_id).or_default().total = total;
+            }
+        }
+        Ok(pages)
+    }
+
+    async fn totals(
+        &self,
+        owner_ids: &[i32],
+        criteria: TaskCriteria,
+    ) -> Result<Vec<(i32, i64)>, Error> {
+        let sql = self.dialect(totals_sql!(postgres), totals_sql!(sqlite));
+        let rows = on_pool!(&self.pool, |p| {
+            sqlx::query_as::<_, OwnerTotal>(sql)
+                .bind(IdList(owner_ids))
+                .bind(criteria.status)
+                .bind(criteria.priority)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.owner_id, row.total))
+            .collect())
     }
 
     /// The counts of each owner, in one grouped statement; owners without tasks are absent.
     pub async fn counts(&self, owner_ids: &[i32]) -> Result<Vec<(i32, CountsRow)>, Error> {
-        let rows = match &self.pool {
-            Pool::Postgres(p) => {
-                let sql = concat!(
-                    counts_select!(),
-                    "WHERE owner_id = ANY($1) GROUP BY owner_id"
-                );
-                sqlx::query_as::<_, OwnerCounts>(sql)
-                    .bind(owner_ids)
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Sqlite(p) => {
-                let sql = concat!(
-                    counts_select!(),
-                    "WHERE owner_id IN (SELECT value FROM json_each($1)) GROUP BY owner_id"
-                );
-                sqlx::query_as::<_, OwnerCounts>(sql)
-                    .bind(json_list(owner_ids))
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let sql = self.dialect(counts_sql!(postgres), counts_sql!(sqlite));
+        let rows = on_pool!(&self.pool, |p| {
+            sqlx::query_as::<_, OwnerCounts>(sql)
+                .bind(IdList(owner_ids))
+                .fetch_all(p)
+                .await?
+        });
         Ok(rows
             .into_iter()
             .map(|row| (row.owner_id, row.counts))
@@ -211,6 +321,7 @@ impl TaskStore {
              WHERE id = $1 AND owner_id = $2 RETURNING ",
             task_columns!()
         );
+        // A given status decides the flag, even over an `isCompleted` given with it.
         let is_completed = changes
             .status
             .map(|status| status == TaskStatus::Done)
@@ -294,21 +405,5 @@ impl TaskStore {
                 .rows_affected()
         });
         Ok(deleted > 0)
-    }
-}
-
-/// A JSON array of ids, for SQLite's `json_each`.
-fn json_list(ids: &[i32]) -> String {
-    serde_json::Value::from(ids.to_vec()).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_list_is_a_json_array() {
-        assert_eq!(json_list(&[1, 22, 333]), "[1,22,333]");
-        assert_eq!(json_list(&[]), "[]");
     }
 }

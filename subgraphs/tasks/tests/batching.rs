@@ -162,6 +162,28 @@ async fn hundred_tasks_take_one_statement(store: Store, log: &StatementLog) {
             .all(|user| user["taskCounts"] == json!({ "total": 95, "done": 95 })),
         "{counts:?}"
     );
+
+    // A page and its total: one statement too.
+    let users: Vec<Value> = (0..20)
+        .map(|_| json!({ "__typename": "User", "id": ALICE.to_string() }))
+        .collect();
+    let pages = entities(
+        &app,
+        &alice,
+        "... on User { tasks(skip: 5, limit: 10) { totalCount items { title } } }",
+        users,
+    )
+    .await;
+    let statements = log.take();
+    assert_eq!(statements.len(), 1, "{store:?}: {statements:#?}");
+    let page = &pages[0]["tasks"];
+    assert_eq!(page["totalCount"], 95);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(
+        page["items"][0]["title"], "task 89",
+        "newest first, after skipping five"
+    );
+    assert!(pages.iter().all(|user| user["tasks"] == *page));
 }
 
 async fn entities(

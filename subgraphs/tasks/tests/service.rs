@@ -109,6 +109,43 @@ async fn printed_schema_is_the_service_sdl(store: Store) {
 }
 
 #[tokio::test]
+async fn stops_serving_when_told_to() {
+    let data_dir = common::testing::fresh_data_dir("tasks-shutdown");
+    let config = support::config(None, &data_dir, support::Options::default());
+    let app = tasks::Application::build(config).await.expect("starts");
+    let url = format!("http://127.0.0.1:{}/health", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client.get(&url).send().await.expect("serving").status(),
+        200
+    );
+    stop.send(()).expect("the server listens for the signal");
+    server.await.expect("joined").expect("a clean stop");
+    assert!(
+        reqwest::Client::new().get(&url).send().await.is_err(),
+        "no longer listening"
+    );
+}
+
+#[tokio::test]
+async fn oversized_requests_are_refused() {
+    let app = spawn_app(Store::Sqlite).await;
+    let padding = " ".repeat(tasks::http::MAX_BODY_BYTES);
+    let response = app
+        .client()
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": format!("{{ _service {{ sdl }} }}{padding}") }))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
 async fn the_embedded_store_is_a_file_in_the_data_directory() {
     let app = spawn_app(Store::Sqlite).await;
     let token = app.token(4);

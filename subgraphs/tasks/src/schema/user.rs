@@ -3,12 +3,12 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use crate::loaders::Loaders;
+use crate::error::Error;
+use crate::loaders::{Loaders, PageKey};
 use crate::model::CountsRow;
 use crate::schema::inputs::{TaskFilter, valid_page};
 use crate::schema::task::Task;
 use crate::session::Session;
-use crate::store::TaskStore;
 
 pub struct User {
     pub id: i32,
@@ -91,16 +91,22 @@ impl User {
     ) -> async_graphql::Result<TaskPage> {
         let owner_id = self.owner_id(ctx).await?;
         let (skip, limit) = valid_page(skip, limit)?;
-        let store = ctx.data::<TaskStore>()?;
-        let criteria = filter.into();
-        let (rows, total_count) = tokio::try_join!(
-            store.page(owner_id, criteria, skip, limit),
-            store.count(owner_id, criteria)
-        )
-        .map_err(crate::error::Error::into_graphql)?;
+        let key = PageKey {
+            owner_id,
+            criteria: filter.into(),
+            skip,
+            limit,
+        };
+        let page = ctx
+            .data::<Loaders>()?
+            .pages
+            .load_one(key)
+            .await
+            .map_err(Error::into_graphql)?
+            .unwrap_or_default();
         Ok(TaskPage {
-            items: rows.into_iter().map(Task).collect(),
-            total_count,
+            items: page.items.into_iter().map(Task).collect(),
+            total_count: page.total,
             skip,
             limit,
         })
@@ -114,7 +120,7 @@ impl User {
             .counts
             .load_one(owner_id)
             .await
-            .map_err(crate::error::Error::into_graphql)?
+            .map_err(Error::into_graphql)?
             .unwrap_or_default();
         Ok(counts.into())
     }

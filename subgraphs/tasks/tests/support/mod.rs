@@ -80,21 +80,7 @@ pub async fn fresh_postgres_database() -> String {
 
 async fn start(database_url: Option<String>, options: Options) -> TestApp {
     let data_dir = common::testing::fresh_data_dir("tasks");
-    let config = Config {
-        port: 0,
-        host: "127.0.0.1".to_owned(),
-        database_url: database_url.clone(),
-        db_max_connections: options.db_max_connections.unwrap_or(5),
-        users_url: options.users_url,
-        account_cache_seconds: options.account_cache_seconds,
-        data_dir: DataDirArgs {
-            data_dir: data_dir.clone(),
-        },
-        log: LogArgs {
-            log_format: LogFormat::Pretty,
-        },
-        jwt: jwt_args(),
-    };
+    let config = config(database_url.clone(), &data_dir, options);
     let app = Application::build(config)
         .await
         .expect("the tasks service starts");
@@ -106,6 +92,29 @@ async fn start(database_url: Option<String>, options: Options) -> TestApp {
         database_url,
         data_dir,
         client: reqwest::Client::new(),
+    }
+}
+
+/// The whole configuration, spelled out so that no environment variable leaks in.
+pub fn config(
+    database_url: Option<String>,
+    data_dir: &std::path::Path,
+    options: Options,
+) -> Config {
+    Config {
+        port: 0,
+        host: "127.0.0.1".to_owned(),
+        database_url,
+        db_max_connections: options.db_max_connections.unwrap_or(5),
+        users_url: options.users_url,
+        account_cache_seconds: options.account_cache_seconds,
+        data_dir: DataDirArgs {
+            data_dir: data_dir.to_owned(),
+        },
+        log: LogArgs {
+            log_format: LogFormat::Pretty,
+        },
+        jwt: jwt_args(),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The statistics themselves: pure arithmetic over a user's task counts, kept
-//! apart from GraphQL so the rounding rules are tested on their own.
+//! How complete a user's task list is: pure arithmetic over the counts, kept
+//! apart from GraphQL so the rounding rule is tested on its own.
 
 /// `completed / total * 100`, rounded to two decimals; 0.0 when there are no tasks.
 ///

@@ -1,0 +1,243 @@
+//! Throughput, latency, CPU and memory of our router against Apollo Gateway on
+//! the same supergraph and subgraphs, for one query joining entities across
+//! the fixture subgraphs. Not a test: run with
+//!
+//! ```sh
+//! cargo bench -p router --bench federation
+//! ```
+//!
+//! Every process is separate: the four subgraphs (this binary again, in subgraph
+//! mode), our router (release build) and Apollo Gateway (node, `tools/federation`,
+//! `scripts/setup` installs it). The load comes from this process over keep-alive
+//! connections. Tunable with `BENCH_CONNECTIONS` (50), `BENCH_WARMUP_SECONDS` (3),
+//! `BENCH_SECONDS` (10) and `BENCH_ROUTER_ARGS` (extra router flags, e.g. `--dedup off`).
+
+#[allow(dead_code)]
+#[path = "../tests/federation/subgraphs.rs"]
+mod subgraphs;
+
+mod federation {
+    pub mod load;
+    pub mod processes;
+}
+
+/// Shared with the differential test: the supergraph and Apollo Gateway.
+#[path = "../tests/differential/apollo.rs"]
+mod apollo;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::federation::load::{self, Load, Measured};
+use crate::federation::processes::{self, SUBGRAPH_MODE_VARIABLE};
+
+/// Products, their reviews and the reviewers' accounts, plus `@requires` fields from inventory.
+const QUERY: &str = "{ topProducts { upc name price reviews { id body author { id name username } } ... on Book { inStock shippingEstimate } } }";
+
+/// Per-request budget of our router's CPU.
+const CPU_TARGET: Duration = Duration::from_micros(500);
+/// How many times Apollo Gateway's throughput we aim for.
+const THROUGHPUT_TARGET: f64 = 20.0;
+
+struct Report {
+    name: &'static str,
+    measured: Measured,
+    cpu_per_request: Duration,
+    resident_kib: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    if let Ok(name) = std::env::var(SUBGRAPH_MODE_VARIABLE) {
+        return processes::serve_subgraph(&name);
+    }
+    // `cargo bench` passes `--bench`; any other argument is a filter we do not support.
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(benchmark())
+}
+
+fn seconds_from_env(name: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
+async fn benchmark() -> anyhow::Result<()> {
+    let load = Load {
+        connections: std::env::var("BENCH_CONNECTIONS")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(50),
+        warm_up: seconds_from_env("BENCH_WARMUP_SECONDS", 3),
+        measure: seconds_from_env("BENCH_SECONDS", 10),
+    };
+    let router_args: Vec<String> = std::env::var("BENCH_ROUTER_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+
+    let subgraphs = processes::spawn_subgraphs().await?;
+    let urls: Vec<(&str, String)> = subgraphs
+        .iter()
+        .map(|running| (running.name.as_str(), running.graphql_url.clone()))
+        .collect();
+    let supergraph = apollo::write_supergraph(
+        "router-bench",
+        &apollo::supergraph_with_urls(&urls),
+    );
+    let router = processes::spawn_router(&supergraph, &router_args).await?;
+    let gateway = apollo::spawn_apollo_gateway(&supergraph).await;
+
+    let client = load::client(load.connections)?;
+    let body = Bytes::from(json!({ "query": QUERY }).to_string());
+    let expected_ours = load::send_once(&client, &router.graphql_url, &body).await?;
+    let expected_apollo = load::send_once(&client, &gateway.graphql_url, &body).await?;
+    check_same_answer(&expected_ours, &expected_apollo)?;
+
+    println!(
+        "query: {QUERY}\nload: {} connections, {:?} warm-up, {:?} measured; router flags: {router_args:?}\n",
+        load.connections, load.warm_up, load.measure
+    );
+    let ours = measure(
+        "router (ours)",
+        router.pid(),
+        &client,
+        &router.graphql_url,
+        &body,
+        expected_ours,
+        load,
+    )
+    .await?;
+    let apollo = measure(
+        "Apollo Gateway",
+        gateway.pid(),
+        &client,
+        &gateway.graphql_url,
+        &body,
+        expected_apollo,
+        load,
+    )
+    .await?;
+
+    print_table(&[&ours, &apollo]);
+    print_ratios(&ours, &apollo);
+    for report in [&ours, &apollo] {
+        if let Some(problem) = &report.measured.first_wrong {
+            anyhow::bail!(
+                "{}: {} of {} responses were wrong, first: {problem}",
+                report.name,
+                report.measured.wrong,
+                report.measured.requests
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Both answer the benchmark query with the same data and no errors.
+fn check_same_answer(ours: &[u8], apollo: &[u8]) -> anyhow::Result<()> {
+    let ours: Value = serde_json::from_slice(ours)?;
+    let apollo: Value = serde_json::from_slice(apollo)?;
+    for (name, body) in [("our router", &ours), ("Apollo Gateway", &apollo)] {
+        anyhow::ensure!(
+            body.get("errors").is_none() && body["data"].is_object(),
+            "{name} does not answer the benchmark query cleanly: {body}"
+        );
+    }
+    anyhow::ensure!(
+        ours["data"] == apollo["data"],
+        "the routers disagree on the benchmark query:\nours: {ours}\nApollo Gateway: {apollo}"
+    );
+    Ok(())
+}
+
+async fn measure(
+    name: &'static str,
+    pid: u32,
+    client: &reqwest::Client,
+    url: &str,
+    body: &Bytes,
+    expected: Bytes,
+    load: Load,
+) -> anyhow::Result<Report> {
+    load::drive(client, url, body, &expected, load.connections, load.warm_up).await;
+    let before = processes::cpu_time(pid)?;
+    let measured = load::drive(client, url, body, &expected, load.connections, load.measure).await;
+    let cpu = processes::cpu_time(pid)?.saturating_sub(before);
+    let requests = u32::try_from(measured.requests.max(1)).unwrap_or(u32::MAX);
+    Ok(Report {
+        name,
+        cpu_per_request: cpu / requests,
+        resident_kib: processes::resident_kib(pid)?,
+        measured,
+    })
+}
+
+fn print_table(reports: &[&Report]) {
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} {:>14} {:>10} {:>8}",
+        "target", "req/s", "p50", "p99", "CPU/request", "RSS MiB", "wrong"
+    );
+    for report in reports {
+        let measured = &report.measured;
+        println!(
+            "{:<16} {:>10.0} {:>10.2?} {:>10.2?} {:>14.1?} {:>10.1} {:>8}",
+            report.name,
+            measured.throughput(),
+            measured.percentile(0.50),
+            measured.percentile(0.99),
+            report.cpu_per_request,
+            report.resident_kib as f64 / 1024.0,
+            measured.wrong
+        );
+    }
+}
+
+fn print_ratios(ours: &Report, apollo: &Report) {
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::INFINITY };
+    let throughput = ratio(ours.measured.throughput(), apollo.measured.throughput());
+    println!("\nours vs Apollo Gateway:");
+    println!(
+        "  throughput      {throughput:.1}x (target ≥ {THROUGHPUT_TARGET}x: {})",
+        verdict(throughput >= THROUGHPUT_TARGET)
+    );
+    println!(
+        "  p50 latency     {:.2}x lower",
+        ratio(
+            apollo.measured.percentile(0.5).as_secs_f64(),
+            ours.measured.percentile(0.5).as_secs_f64()
+        )
+    );
+    println!(
+        "  p99 latency     {:.2}x lower",
+        ratio(
+            apollo.measured.percentile(0.99).as_secs_f64(),
+            ours.measured.percentile(0.99).as_secs_f64()
+        )
+    );
+    println!(
+        "  CPU per request {:.1}x less (ours {:?}, target < {CPU_TARGET:?}: {})",
+        ratio(
+            apollo.cpu_per_request.as_secs_f64(),
+            ours.cpu_per_request.as_secs_f64()
+        ),
+        ours.cpu_per_request,
+        verdict(ours.cpu_per_request < CPU_TARGET)
+    );
+    println!(
+        "  memory (RSS)    {:.1}x less",
+        ratio(apollo.resident_kib as f64, ours.resident_kib as f64)
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}

@@ -1,0 +1,181 @@
+//! Differential test: the same operations sent to our router and to Apollo
+//! Gateway (the reference implementation, from `tools/federation`), both serving
+//! the fixture supergraph in front of the same in-process subgraphs. For each
+//! operation `data` must be identical (values and key order) and `errors` must
+//! agree on presence and on their `path`s. Messages and extensions may differ.
+//!
+//! Needs Node.js and `tools/federation/node_modules` (`scripts/setup`).
+
+#[allow(dead_code)] // the federation suite's harness: only `spawn_subgraph` is used here
+#[path = "federation/harness.rs"]
+mod harness;
+#[allow(dead_code)]
+#[path = "federation/subgraphs.rs"]
+mod subgraphs;
+
+/// The parts in `tests/differential/` (the benchmark and the audit share `apollo`).
+mod differential {
+    pub mod apollo;
+    pub mod operations;
+    pub mod stack;
+}
+
+use serde_json::{Value, json};
+
+use crate::differential::apollo::{spawn_apollo_gateway, supergraph_with_urls, write_supergraph};
+use crate::differential::operations::{OPERATIONS, Operation};
+use crate::differential::stack::{spawn_fixture_subgraphs, spawn_router};
+
+/// What came back for one operation.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+async fn send(client: &reqwest::Client, url: &str, operation: &Operation) -> Answer {
+    let mut body = json!({ "query": operation.query });
+    if let Some(variables) = operation.variables {
+        body["variables"] = serde_json::from_str(variables).expect("the case's variables are JSON");
+    }
+    if let Some(name) = operation.operation_name {
+        body["operationName"] = json!(name);
+    }
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("{url} answers {:?}: {error}", operation.name));
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a response body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("{url} answered {:?} with non-JSON: {text}", operation.name));
+    Answer { status, body }
+}
+
+/// The `path` of every error (null for an error without one), sorted: the
+/// order of errors is not specified. `None` when there are no errors.
+fn error_paths(body: &Value) -> Option<Vec<Value>> {
+    let errors = body.get("errors")?.as_array()?;
+    if errors.is_empty() {
+        return None;
+    }
+    let mut paths: Vec<Value> = errors
+        .iter()
+        .map(|error| error.get("path").cloned().unwrap_or(Value::Null))
+        .collect();
+    paths.sort_by_key(Value::to_string);
+    Some(paths)
+}
+
+/// Apollo Gateway does not map the path of an error raised inside an entity
+/// fetch back to the response: `["users", 1, "flakyScore"]` comes out as
+/// `["users", "@", "_entities", "flakyScore"]` (the fetch's flattened path, then
+/// the subgraph's path without the `_entities` index). When it answers with
+/// such paths, both sides' paths are compared by their field names only.
+fn paths_agree(ours: &[Value], apollo: &[Value]) -> bool {
+    if !apollo.iter().any(is_subgraph_path) {
+        return ours == apollo;
+    }
+    let field_names = |paths: &[Value]| {
+        let mut names: Vec<Vec<String>> = paths
+            .iter()
+            .map(|path| {
+                path.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|segment| !matches!(*segment, "@" | "_entities"))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    field_names(ours) == field_names(apollo)
+}
+
+/// A path that only makes sense to a subgraph, not to the client.
+fn is_subgraph_path(path: &Value) -> bool {
+    path.as_array()
+        .is_some_and(|segments| segments.iter().any(|s| s == "@" || s == "_entities"))
+}
+
+/// How our answer differs from Apollo Gateway's, in words (empty when they agree).
+fn differences(ours: &Answer, apollo: &Answer) -> Vec<String> {
+    let mut found = Vec::new();
+    let (our_data, apollo_data) = (ours.body.get("data"), apollo.body.get("data"));
+    if our_data != apollo_data {
+        found.push("`data` differs".to_owned());
+    } else if our_data.map(Value::to_string) != apollo_data.map(Value::to_string) {
+        found.push("`data` has the same values in a different key order".to_owned());
+    }
+    match (error_paths(&ours.body), error_paths(&apollo.body)) {
+        (None, None) => {}
+        (Some(_), None) => found.push("only we report errors".to_owned()),
+        (None, Some(_)) => found.push("only Apollo Gateway reports errors".to_owned()),
+        (Some(our_paths), Some(apollo_paths)) => {
+            if !paths_agree(&our_paths, &apollo_paths) {
+                found.push(format!(
+                    "error paths differ: ours {our_paths:?}, Apollo Gateway's {apollo_paths:?}"
+                ));
+            }
+            if our_paths.iter().any(is_subgraph_path) {
+                found.push("our error paths are subgraph paths, not response paths".to_owned());
+            }
+        }
+    }
+    found
+}
+
+fn pretty(answer: &Answer) -> String {
+    let body = serde_json::to_string_pretty(&answer.body).expect("JSON prints");
+    format!("HTTP {}\n{body}", answer.status)
+}
+
+#[tokio::test]
+async fn the_router_answers_like_apollo_gateway() {
+    let subgraphs = spawn_fixture_subgraphs().await;
+    let supergraph = write_supergraph("router-differential", &supergraph_with_urls(&subgraphs));
+    let gateway = spawn_apollo_gateway(&supergraph).await;
+    let router_url = spawn_router(&supergraph).await;
+    let client = reqwest::Client::new();
+
+    assert!(
+        OPERATIONS.len() >= 30,
+        "the comparison needs a broad sample"
+    );
+    let mut mismatches = Vec::new();
+    for operation in OPERATIONS {
+        let ours = send(&client, &router_url, operation).await;
+        let apollo = send(&client, &gateway.graphql_url, operation).await;
+        if ours.status != apollo.status {
+            // Not a failure: the GraphQL-over-HTTP spec leaves both choices open here.
+            println!(
+                "note: {:?}: HTTP {} from us, {} from Apollo Gateway",
+                operation.name, ours.status, apollo.status
+            );
+        }
+        let found = differences(&ours, &apollo);
+        if !found.is_empty() {
+            mismatches.push(format!(
+                "=== {}: {}\n{}\n--- ours:\n{}\n--- Apollo Gateway:\n{}\n",
+                operation.name,
+                found.join("; "),
+                operation.query,
+                pretty(&ours),
+                pretty(&apollo)
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} operations differ from Apollo Gateway:\n\n{}",
+        mismatches.len(),
+        OPERATIONS.len(),
+        mismatches.join("\n")
+    );
+}

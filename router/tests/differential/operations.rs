@@ -1,0 +1,224 @@
+//! The operations the differential test sends to both routers, over the fixture
+//! supergraph (accounts, products, inventory, reviews; see `tests/fixtures/`).
+
+/// One GraphQL request.
+pub struct Operation {
+    /// Names the case in the report.
+    pub name: &'static str,
+    pub query: &'static str,
+    /// JSON object text, when the request has variables.
+    pub variables: Option<&'static str>,
+    pub operation_name: Option<&'static str>,
+}
+
+const fn op(name: &'static str, query: &'static str) -> Operation {
+    Operation {
+        name,
+        query,
+        variables: None,
+        operation_name: None,
+    }
+}
+
+const fn with_variables(
+    name: &'static str,
+    query: &'static str,
+    variables: &'static str,
+) -> Operation {
+    Operation {
+        name,
+        query,
+        variables: Some(variables),
+        operation_name: None,
+    }
+}
+
+pub const OPERATIONS: &[Operation] = &[
+    // One subgraph.
+    op("root field of one subgraph", "{ me { id name username } }"),
+    op("list of one subgraph", "{ users { id username } }"),
+    op(
+        "entity not found is null",
+        r#"{ product(upc: "nope") { upc name } }"#,
+    ),
+    op("empty list", "{ topProducts(first: 0) { upc } }"),
+    // Entity joins.
+    op(
+        "join accounts to reviews",
+        "{ users { id name reviews { id body } } }",
+    ),
+    op(
+        "join across three subgraphs",
+        "{ users { id name reviews { body product { upc name price } } } }",
+    ),
+    op(
+        "join products, reviews and accounts",
+        "{ topProducts { upc name reviews { body author { id name username } } } }",
+    ),
+    op(
+        "requires across products and inventory",
+        "{ topProducts { upc ... on Book { shippingEstimate inStock } } }",
+    ),
+    op(
+        "four subgraphs in one operation",
+        r#"{ product(upc: "b1") { name ... on Book { pages inStock shippingEstimate reviews { body author { username nickname } } } } }"#,
+    ),
+    op(
+        "provides answered by reviews alone",
+        "{ latestReviews { body author { name } } }",
+    ),
+    op(
+        "provides plus a field only accounts has",
+        "{ latestReviews { id author { name username } product { upc name price } } }",
+    ),
+    op(
+        "override moves a field to reviews",
+        "{ me { id nickname } }",
+    ),
+    op(
+        "nested lists across subgraphs",
+        "{ users { reviews { product { upc name reviews { id author { name username } } } } } }",
+    ),
+    // Aliases, fragments, typename.
+    op(
+        "aliases on root and nested fields",
+        r#"{ first: product(upc: "b1") { title: name cost: price } second: product(upc: "f1") { title: name } }"#,
+    ),
+    op(
+        "the same field under two aliases",
+        "{ topProducts { id: upc n1: name n2: name } }",
+    ),
+    op(
+        "named fragments",
+        "{ topProducts { ...Summary } } fragment Summary on Product { upc name price }",
+    ),
+    op(
+        "nested named fragments across subgraphs",
+        "{ me { ...Who reviews { ...Said } } } fragment Who on User { id name } fragment Said on Review { body product { ...Item } } fragment Item on Product { upc name }",
+    ),
+    op(
+        "inline fragments on an interface",
+        "{ topProducts { __typename upc ... on Book { pages } ... on Furniture { material } } }",
+    ),
+    op(
+        "inline fragments on a union",
+        r#"{ search(term: "a") { __typename ... on Book { upc name pages } ... on Furniture { upc name material } } }"#,
+    ),
+    op(
+        "union members joined to other subgraphs",
+        r#"{ search(term: "Dune") { ... on Book { name inStock shippingEstimate reviews { body } } } }"#,
+    ),
+    op(
+        "interface object resolved to concrete types",
+        "{ latestReviews { product { __typename upc ... on Book { pages } ... on Furniture { material } } } }",
+    ),
+    op(
+        "typename everywhere",
+        "{ __typename me { __typename id } topProducts { __typename } latestReviews { __typename author { __typename } } }",
+    ),
+    // Variables and directives.
+    op(
+        "variable default used",
+        "query Top($first: Int! = 2) { topProducts(first: $first) { name } }",
+    ),
+    with_variables(
+        "variable given over its default",
+        "query Top($first: Int! = 2) { topProducts(first: $first) { name } }",
+        r#"{"first": 1}"#,
+    ),
+    with_variables(
+        "variable passed to an entity join",
+        "query One($upc: String!) { product(upc: $upc) { name reviews { body } } }",
+        r#"{"upc": "f1"}"#,
+    ),
+    with_variables(
+        "skip a field with a variable",
+        "query Me($skip: Boolean!) { me { id name @skip(if: $skip) username } }",
+        r#"{"skip": true}"#,
+    ),
+    op(
+        "include an entity field, default false",
+        "query Me($withReviews: Boolean = false) { me { name reviews @include(if: $withReviews) { body } } }",
+    ),
+    with_variables(
+        "include an entity field, true",
+        "query Me($withReviews: Boolean = false) { me { name reviews @include(if: $withReviews) { body } } }",
+        r#"{"withReviews": true}"#,
+    ),
+    op(
+        "skip a root field with a literal",
+        "{ me @skip(if: true) { id } users { id } }",
+    ),
+    with_variables(
+        "include on fragments",
+        "query P($details: Boolean!) { topProducts { upc ... on Book @include(if: $details) { pages } ...Price @skip(if: $details) } } fragment Price on Product { price }",
+        r#"{"details": false}"#,
+    ),
+    Operation {
+        name: "operation chosen by name",
+        query: "query A { me { id } } query B { users { name } }",
+        variables: None,
+        operation_name: Some("B"),
+    },
+    // Introspection.
+    op(
+        "introspection of an object type",
+        r#"{ __type(name: "User") { name kind fields { name type { kind name ofType { kind name } } } } }"#,
+    ),
+    op(
+        "introspection of an interface and a union",
+        r#"{ product: __type(name: "Product") { kind possibleTypes { name } } search: __type(name: "SearchResult") { kind possibleTypes { name } } }"#,
+    ),
+    op(
+        "introspection of the root types",
+        "{ __schema { queryType { name } mutationType { name } subscriptionType { name } } }",
+    ),
+    op(
+        "introspection of a field's arguments",
+        r#"{ __type(name: "Query") { fields { name args { name defaultValue type { kind name ofType { kind name } } } } } }"#,
+    ),
+    // Errors.
+    op(
+        "a nullable field erroring in a subgraph",
+        "{ users { id flakyScore } }",
+    ),
+    op(
+        "a nullable field erroring in an entity fetch",
+        "{ latestReviews { id author { id flakyScore } } }",
+    ),
+    op(
+        "a non-null error nulls the nullable parent",
+        r#"{ me { id } user(id: "2") { id name strictScore } }"#,
+    ),
+    op(
+        "a non-null error propagates to data",
+        "{ users { id strictScore } }",
+    ),
+    op(
+        "a non-null error inside a list of non-null",
+        "{ latestReviews { id author { strictScore } } }",
+    ),
+    op("validation error: unknown field", "{ me { id nope } }"),
+    op(
+        "validation error: inaccessible field",
+        "{ me { id secret } }",
+    ),
+    op("syntax error", "{ me { id "),
+    op(
+        "missing required variable",
+        "query One($upc: String!) { product(upc: $upc) { name } }",
+    ),
+    with_variables(
+        "variable of the wrong type",
+        "query One($upc: String!) { product(upc: $upc) { name } }",
+        r#"{"upc": 5}"#,
+    ),
+    op(
+        "several operations and no operation name",
+        "query A { me { id } } query B { users { id } }",
+    ),
+    op(
+        "mutation on a schema without mutations",
+        "mutation { doSomething }",
+    ),
+];
