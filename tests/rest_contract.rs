@@ -227,9 +227,9 @@ fn jwt_claims(token: &str) -> Value {
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
 
-#[tokio::test]
-async fn rest_contract_holds_end_to_end() {
-    let stack = Stack::start(Store::Postgres).await;
+/// Every part of the contract, in order, on one stack.
+async fn contract_holds(store: Store) {
+    let stack = Stack::start(store).await;
     let rest = Rest::new(&stack);
     authentication(&rest).await;
     inactive_and_vanished_users(&rest, &stack).await;
@@ -241,6 +241,16 @@ async fn rest_contract_holds_end_to_end() {
     bad_input_writes_nothing(&rest).await;
     routing(&rest, &stack).await;
     stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn rest_contract_holds_on_postgres() {
+    contract_holds(Store::Postgres).await;
+}
+
+#[tokio::test]
+async fn rest_contract_holds_on_sqlite() {
+    contract_holds(Store::Sqlite).await;
 }
 
 async fn authentication(rest: &Rest) {

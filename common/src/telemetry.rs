@@ -1,5 +1,7 @@
 //! Structured logging with `tracing`: verbosity from RUST_LOG, format from `--log-format`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -10,6 +12,7 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _already_set = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

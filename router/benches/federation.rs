@@ -89,10 +89,7 @@ async fn benchmark() -> anyhow::Result<()> {
         .iter()
         .map(|running| (running.name.as_str(), running.graphql_url.clone()))
         .collect();
-    let supergraph = apollo::write_supergraph(
-        "router-bench",
-        &apollo::supergraph_with_urls(&urls),
-    );
+    let supergraph = apollo::write_supergraph("router-bench", &apollo::supergraph_with_urls(&urls));
     let router = processes::spawn_router(&supergraph, &router_args).await?;
     let gateway = apollo::spawn_apollo_gateway(&supergraph).await;
 

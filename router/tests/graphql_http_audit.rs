@@ -17,7 +17,6 @@ mod differential {
     pub mod stack;
 }
 
-
 use crate::differential::apollo::{federation_tools, supergraph_with_urls, write_supergraph};
 use crate::differential::stack::{spawn_fixture_subgraphs, spawn_router};
 
@@ -67,7 +66,11 @@ async fn every_must_of_graphql_over_http_passes() {
         )
     });
     assert!(
-        checks.iter().filter(|check| check.name.starts_with("MUST")).count() > 10,
+        checks
+            .iter()
+            .filter(|check| check.name.starts_with("MUST"))
+            .count()
+            > 10,
         "the audit ran too few MUST checks: {}",
         checks.len()
     );

@@ -149,7 +149,9 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
             .parse()?)
     };
     let total = ticks(11)? + ticks(12)?;
-    Ok(Duration::from_secs_f64(total as f64 / clock_ticks_per_second()))
+    Ok(Duration::from_secs_f64(
+        total as f64 / clock_ticks_per_second(),
+    ))
 }
 
 fn clock_ticks_per_second() -> f64 {

@@ -48,7 +48,12 @@ pub(crate) fn shape(
     }
 }
 
-type FieldGroup<'s> = (&'s str, Vec<&'s FieldSelection>);
+/// Fields sharing a response key: the first one, and any others (rare; no allocation when none).
+struct FieldGroup<'s> {
+    key: &'s str,
+    first: &'s FieldSelection,
+    others: Vec<&'s FieldSelection>,
+}
 
 impl<'a, 's> Shaper<'a, 's> {
     fn object(
@@ -62,8 +67,7 @@ impl<'a, 's> Shaper<'a, 's> {
             self.collect_fields(selections, type_name, &mut fields);
         }
         let mut out = Map::with_capacity(fields.len());
-        for (key, group) in fields {
-            let field = group[0];
+        for FieldGroup { key, first: field, others } in fields {
             if field.name == "__typename" {
                 out.insert(key.to_owned(), Value::String(type_name.to_owned()));
                 continue;
@@ -72,11 +76,19 @@ impl<'a, 's> Shaper<'a, 's> {
             if type_name.starts_with("__") {
                 self.hide_deprecated(field, &mut value);
             }
-            let children: Vec<&'s [Selection]> =
-                group.iter().map(|field| &field.selections[..]).collect();
+            let merged: Vec<&'s [Selection]>;
+            let children: &[&'s [Selection]] = if others.is_empty() {
+                std::slice::from_ref(&&field.selections[..])
+            } else {
+                merged = std::iter::once(field)
+                    .chain(others)
+                    .map(|field| &field.selections[..])
+                    .collect();
+                &merged
+            };
             self.path.push(Step::Key(key));
             let completed =
-                self.complete(&field.field_type, value, &children, type_name, &field.name);
+                self.complete(&field.field_type, value, children, type_name, &field.name);
             self.path.pop();
             out.insert(key.to_owned(), completed?);
         }
@@ -98,10 +110,14 @@ impl<'a, 's> Shaper<'a, 's> {
                     }
                     match fields
                         .iter_mut()
-                        .find(|(key, _)| *key == field.response_key)
+                        .find(|group| group.key == field.response_key)
                     {
-                        Some((_, group)) => group.push(field),
-                        None => fields.push((&field.response_key, vec![field])),
+                        Some(group) => group.others.push(field),
+                        None => fields.push(FieldGroup {
+                            key: &field.response_key,
+                            first: field,
+                            others: Vec::new(),
+                        }),
                     }
                 }
                 Selection::Fragment(fragment) => {

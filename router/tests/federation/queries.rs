@@ -374,5 +374,9 @@ async fn parallel_entity_fetches_to_one_subgraph_are_batched_into_one_request() 
             "search": [{"shippingEstimate": 6}]
         }})
     );
-    assert_eq!(stack.inventory.requests(), 1, "one request carries both entity selections");
+    assert_eq!(
+        stack.inventory.requests(),
+        1,
+        "one request carries both entity selections"
+    );
 }

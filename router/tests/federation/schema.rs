@@ -199,9 +199,15 @@ fn the_tasktracker_supergraph_plans_the_dashboard_query() {
         )
         .expect("plans");
     for service in ["users", "tasks", "stats"] {
-        assert!(plan.contains(&format!("Fetch(service: \"{service}\")")), "{plan}");
+        assert!(
+            plan.contains(&format!("Fetch(service: \"{service}\")")),
+            "{plan}"
+        );
     }
-    assert!(plan.contains("taskCounts"), "stats needs the counts from tasks: {plan}");
+    assert!(
+        plan.contains("taskCounts"),
+        "stats needs the counts from tasks: {plan}"
+    );
 }
 
 #[tokio::test]
@@ -209,13 +215,22 @@ async fn a_mutation_is_refused_when_the_transport_forbids_it() {
     let sdl = include_str!("../fixtures/tasktracker.supergraph.graphql");
     let mut options = router::engine::EngineOptions::default();
     // Nothing listens there: the refusal must come before any subgraph call.
-    options.subgraph_url_overrides.insert("tasks".to_owned(), crate::harness::unreachable_url());
-    let engine = router::engine::Engine::new(sdl, options).expect("the tasktracker supergraph loads");
+    options
+        .subgraph_url_overrides
+        .insert("tasks".to_owned(), crate::harness::unreachable_url());
+    let engine =
+        router::engine::Engine::new(sdl, options).expect("the tasktracker supergraph loads");
     let mut context = crate::harness::context();
     context.allow_mutations = false;
     let query = r#"mutation { deleteTask(id: "1") }"#;
-    let request = router::engine::GraphQLRequest { query: query.to_owned(), ..Default::default() };
+    let request = router::engine::GraphQLRequest {
+        query: query.to_owned(),
+        ..Default::default()
+    };
     let response = engine.execute(request, context).await;
-    assert!(matches!(response.outcome, Outcome::Refused(RequestErrorKind::MutationNotAllowed)));
+    assert!(matches!(
+        response.outcome,
+        Outcome::Refused(RequestErrorKind::MutationNotAllowed)
+    ));
     assert!(response.data.is_none());
 }

@@ -93,6 +93,8 @@ pub mod products {
         pub material: String,
     }
 
+    // The derive's `field(..)` lists repeat `ty = ...`, which clippy mistakes for duplicated attributes.
+    #[allow(clippy::duplicated_attributes)]
     #[derive(Interface, Clone)]
     #[graphql(
         field(name = "upc", ty = "&String"),
