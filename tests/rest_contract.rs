@@ -407,6 +407,15 @@ async fn inactive_and_vanished_users(rest: &Rest, stack: &Stack) {
             .await
             .expect_detail(403, "Inactive user");
     }
+    // As in FastAPI, the account is judged before the request's parameters.
+    for (method, path, body) in invalid_requests() {
+        rest.call(method.clone(), path, Some(&inactive), body.clone())
+            .await
+            .expect_detail(403, "Inactive user");
+        rest.call(method.clone(), path, Some("not-a-token"), body)
+            .await
+            .expect_detail(401, "Could not validate credentials");
+    }
     rest.call(
         Method::POST,
         "/auth/login",
@@ -423,11 +432,36 @@ async fn inactive_and_vanished_users(rest: &Rest, stack: &Stack) {
             .await
             .expect_detail(401, "Could not validate credentials");
     }
+    for (method, path, body) in invalid_requests() {
+        rest.call(method.clone(), path, Some(&vanished), body)
+            .await
+            .expect_detail(401, "Could not validate credentials");
+    }
     for (method, path, body) in authenticated_routes() {
         rest.call(method.clone(), path, None, body)
             .await
             .expect_detail(401, "Not authenticated");
     }
+    // A good account gets the validation errors themselves.
+    let (_, active) = rest.user("val").await;
+    for (method, path, body) in invalid_requests() {
+        let reply = rest.call(method.clone(), path, Some(&active), body).await;
+        assert_eq!(reply.status, 422, "{method} {path}: {}", reply.text);
+    }
+}
+
+/// One invalid request (path, query or body) to each endpoint that validates.
+fn invalid_requests() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::GET, "/tasks/?limit=0", None),
+        (Method::POST, "/tasks/", Some(json!({"title": ""}))),
+        (Method::GET, "/tasks/abc", None),
+        (Method::PUT, "/tasks/1", Some(json!({"title": null}))),
+        (Method::PUT, "/tasks/x", Some(json!({"title": "t"}))),
+        (Method::DELETE, "/tasks/abc", None),
+        (Method::PATCH, "/tasks/abc/complete", None),
+        (Method::PATCH, "/tasks/abc/incomplete", None),
+    ]
 }
 
 /// One valid request to every authenticated endpoint.

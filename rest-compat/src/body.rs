@@ -2,13 +2,14 @@
 //! (or says nothing), the raw text otherwise, `json_invalid` for broken JSON,
 //! and a size limit answered with 413.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Issue};
+use crate::routes::AppState;
 
 /// What a request's body held.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,23 +74,44 @@ impl Body {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Body {
+impl FromRequest<AppState> for Body {
     type Rejection = Error;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let headers = request.headers().clone();
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection {
-                    BytesRejection::FailedToBufferBody(failure)
-                        if failure.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-                    {
-                        Error::PayloadTooLarge
-                    }
-                    other => Error::internal(format!("reading the request body: {other}")),
-                })?;
-        Body::read(&headers, &bytes)
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = read_limited(body, state.max_body_bytes).await?;
+        Body::read(&parts.headers, &bytes)
+    }
+}
+
+/// How much of an oversized body is still read (and dropped) before answering 413.
+const DRAIN_FACTOR: usize = 16;
+
+/// Reads a body of at most `limit` bytes. A larger one is read on to its end
+/// (up to `DRAIN_FACTOR` times the limit) and dropped, so that the client,
+/// still sending, gets its 413 on an intact connection rather than a reset.
+async fn read_limited(mut body: axum::body::Body, limit: usize) -> Result<Bytes, Error> {
+    let drain_cap = limit.saturating_mul(DRAIN_FACTOR);
+    let mut collected = BytesMut::new();
+    let mut seen: usize = 0;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|err| Error::internal(format!("reading the request body: {err}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > drain_cap {
+            return Err(Error::PayloadTooLarge);
+        }
+        if seen <= limit {
+            collected.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        Err(Error::PayloadTooLarge)
+    } else {
+        Ok(collected.freeze())
     }
 }
 
@@ -171,6 +193,26 @@ fn python_json_message(err: &serde_json::Error) -> &'static str {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_drained_then_refused() {
+        let body = |size: usize| axum::body::Body::from(vec![b'x'; size]);
+        assert_eq!(
+            read_limited(body(10), 10)
+                .await
+                .expect("at the limit")
+                .len(),
+            10
+        );
+        assert!(matches!(
+            read_limited(body(11), 10).await,
+            Err(Error::PayloadTooLarge)
+        ));
+        assert!(matches!(
+            read_limited(body(1000), 10).await,
+            Err(Error::PayloadTooLarge)
+        ));
+    }
 
     fn headers(content_type: Option<&'static str>) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -196,6 +196,7 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
 fn input_issue(error: &GraphqlError, body: &Value) -> Issue {
     let graphql_field = error.extensions.field.as_deref().unwrap_or_default();
     let rest_field = snake_case(graphql_field);
+    // Only the list endpoint takes query parameters, and it sends no body.
     let place = if matches!(
         rest_field.as_str(),
         "skip" | "limit" | "status" | "priority"

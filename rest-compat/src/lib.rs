@@ -18,7 +18,6 @@ pub mod validation;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
 pub use config::Cli;
@@ -39,9 +38,11 @@ impl Application {
     pub async fn build(config: Cli) -> anyhow::Result<Self> {
         let router = RouterClient::new(&config.router_url, config.router_timeout())?;
         let cors = cors::layer(&config.cors_origin_list()?)?;
-        let app = routes::router(AppState { router })
-            .layer(DefaultBodyLimit::max(config.max_body_bytes))
-            .layer(cors);
+        let app = routes::router(AppState {
+            router,
+            max_body_bytes: config.max_body_bytes,
+        })
+        .layer(cors);
         let app = common::server::with_request_tracing(app);
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .await

@@ -105,3 +105,139 @@ pub async fn deactivate_user(stack: &Stack, username: &str) {
 pub async fn delete_user(stack: &Stack, username: &str) {
     users_sql(stack, "DELETE FROM users WHERE username = $1", username).await;
 }
+
+/// One GraphQL answer, kept both as text (to search for things that must never
+/// appear) and as JSON.
+pub struct GraphqlReply {
+    pub status: u16,
+    pub text: String,
+    pub json: serde_json::Value,
+}
+
+impl GraphqlReply {
+    /// The `extensions.code` of every error, in order.
+    pub fn error_codes(&self) -> Vec<&str> {
+        self.json["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|error| error["extensions"]["code"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `data`, after asserting that there were no errors.
+    #[track_caller]
+    pub fn data(&self) -> &serde_json::Value {
+        assert_eq!(
+            self.json["errors"],
+            serde_json::Value::Null,
+            "unexpected errors: {}",
+            self.text
+        );
+        &self.json["data"]
+    }
+}
+
+/// Posts one GraphQL operation to `{base_url}/graphql` (the router or a subgraph), with the bearer token if any.
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> GraphqlReply {
+    let mut request = client
+        .post(format!("{base_url}/graphql"))
+        .json(&serde_json::json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the service answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let json = serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"));
+    GraphqlReply { status, text, json }
+}
+
+/// Registers `username` (password `{username}-secret`, e-mail `{username}@example.com`)
+/// and logs in through the router; returns the user's id and access token.
+pub async fn register_and_login(
+    client: &reqwest::Client,
+    stack: &Stack,
+    username: &str,
+) -> (String, String) {
+    let registered = post_graphql(
+        client,
+        &stack.router_url,
+        None,
+        "mutation($input: RegisterInput!) { register(input: $input) { id } }",
+        serde_json::json!({"input": {
+            "email": format!("{username}@example.com"),
+            "username": username,
+            "password": format!("{username}-secret"),
+        }}),
+    )
+    .await;
+    let id = registered.data()["register"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let login = post_graphql(
+        client,
+        &stack.router_url,
+        None,
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
+        serde_json::json!({"u": username, "p": format!("{username}-secret")}),
+    )
+    .await;
+    let token = login.data()["login"]["accessToken"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    (id, token)
+}
+
+/// A genuine access token for `user_id`, signed with the stack's own key but with a
+/// different lifetime than login gives, so it differs from every token the services
+/// have seen (and cached an account status for): a second device's login.
+/// The key is the one the launcher generated in the data directory (tests set no `SECRET_KEY`).
+pub fn another_genuine_token(stack: &Stack, user_id: &str) -> String {
+    let secret = common::config::secret_from_data_dir(&stack.data_dir).expect("the stack's secret");
+    let keys = common::auth::JwtKeys::new(&secret, "HS256", 29).expect("keys");
+    keys.issue(user_id.parse().expect("a numeric user id"))
+        .expect("a token")
+}
+
+/// A well-formed token for `user_id` signed with a key the stack does not have.
+pub fn token_signed_with_another_key(user_id: &str) -> String {
+    let keys = common::auth::JwtKeys::new("not-the-stack-secret", "HS256", 30).expect("keys");
+    keys.issue(user_id.parse().expect("a numeric user id"))
+        .expect("a token")
+}
+
+/// An unsigned token (`alg: none`) claiming to be `user_id`.
+pub fn unsigned_token(user_id: &str) -> String {
+    let header = base64url(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims =
+        base64url(format!(r#"{{"sub":"{user_id}","iat":1700000000,"exp":4102444800}}"#).as_bytes());
+    format!("{header}.{claims}.")
+}
+
+/// Unpadded base64url (RFC 4648 §5), enough to build tokens by hand.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+        }
+    }
+    out
+}

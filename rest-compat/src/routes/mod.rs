@@ -21,9 +21,50 @@ pub use service::SERVICE_NAME;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub router: RouterClient,
+    /// Largest request body read; see `body::read_limited`.
+    pub max_body_bytes: usize,
 }
 
+/// Just enough to learn whether a token stands for an active account.
+const ACCOUNT_CHECK: &str = "query AccountCheck { me { id } }";
+
 impl AppState {
+    /// FastAPI authenticates before it validates: a request that fails
+    /// validation still answers 401/403 when its token is bad or its account
+    /// inactive. Only on that error path is the account asked about; when the
+    /// answer is unclear (e.g. the router is down) the validation error stands.
+    async fn authenticated_first<T>(
+        &self,
+        caller: &Caller,
+        checked: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match checked {
+            Err(Error::Validation(issues)) => Err(self
+                .account_problem(caller)
+                .await
+                .unwrap_or(Error::Validation(issues))),
+            other => other,
+        }
+    }
+
+    async fn account_problem(&self, caller: &Caller) -> Option<Error> {
+        let account: Result<auth::MeData<Value>, Error> = self
+            .send_as(
+                caller,
+                ACCOUNT_CHECK,
+                Value::Object(Default::default()),
+                &Value::Null,
+            )
+            .await;
+        match account {
+            Ok(data) => data.viewer().err(),
+            Err(
+                error @ (Error::NotAuthenticated | Error::InvalidCredentials | Error::InactiveUser),
+            ) => Some(error),
+            Err(_) => None,
+        }
+    }
+
     /// Sends an operation on behalf of an authenticated caller.
     async fn send_as<T: DeserializeOwned>(
         &self,

@@ -103,6 +103,17 @@ fn task_id(path: Result<Path<String>, PathRejection>) -> Result<i64, Issue> {
     }
 }
 
+/// The `{task_id}` of a request without a body, checked after the caller's token.
+async fn path_task_id(
+    app: &AppState,
+    caller: &Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<i64, Error> {
+    caller.require()?;
+    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]));
+    app.authenticated_first(caller, id).await
+}
+
 /// Variables naming a task: the id as GraphQL's `ID` string.
 fn id_variables(id: i64) -> Value {
     json!({"id": id.to_string()})
@@ -118,7 +129,9 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<TaskList>, Error> {
     caller.require()?;
-    let query = requests::list_query(query.as_deref())?;
+    let query = app
+        .authenticated_first(&caller, requests::list_query(query.as_deref()))
+        .await?;
     let variables = json!({
         "filter": query.filter,
         "skip": query.skip.min(GRAPHQL_INT_MAX),
@@ -139,7 +152,12 @@ pub async fn create(
 ) -> Result<Response, Error> {
     let body = body.as_json();
     caller.require()?;
-    let input = requests::create_task_input(&body).map_err(Error::Validation)?;
+    let input = app
+        .authenticated_first(
+            &caller,
+            requests::create_task_input(&body).map_err(Error::Validation),
+        )
+        .await?;
     let data: CreateData = app
         .send_as(&caller, CREATE, json!({"input": input}), &body)
         .await?;
@@ -151,8 +169,7 @@ pub async fn read(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    caller.require()?;
-    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let id = path_task_id(&app, &caller, path).await?;
     let data: ReadData = app
         .send_as(&caller, READ, id_variables(id), &Value::Null)
         .await?;
@@ -167,7 +184,12 @@ pub async fn update(
 ) -> Result<Response, Error> {
     let body = body.as_json();
     caller.require()?;
-    let (id, input) = with_task_id(task_id(path), requests::update_task_input(&body))?;
+    let (id, input) = app
+        .authenticated_first(
+            &caller,
+            with_task_id(task_id(path), requests::update_task_input(&body)),
+        )
+        .await?;
     let variables = json!({"id": id.to_string(), "input": input});
     let data: UpdateData = app.send_as(&caller, UPDATE, variables, &body).await?;
     task_response(StatusCode::OK, data.update_task)
@@ -178,8 +200,7 @@ pub async fn delete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, Error> {
-    caller.require()?;
-    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let id = path_task_id(&app, &caller, path).await?;
     let data: DeleteData = app
         .send_as(&caller, DELETE, id_variables(id), &Value::Null)
         .await?;
@@ -195,8 +216,7 @@ pub async fn complete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    caller.require()?;
-    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let id = path_task_id(&app, &caller, path).await?;
     let data: CompleteData = app
         .send_as(&caller, COMPLETE, id_variables(id), &Value::Null)
         .await?;
@@ -208,8 +228,7 @@ pub async fn incomplete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    caller.require()?;
-    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]))?;
+    let id = path_task_id(&app, &caller, path).await?;
     let data: UncompleteData = app
         .send_as(&caller, UNCOMPLETE, id_variables(id), &Value::Null)
         .await?;

@@ -1,7 +1,7 @@
 //! Runs a query plan: root fetches merged into the response tree, entity fetches
 //! (one `_entities` call per fetch node, representations deduplicated, results
 //! mapped back onto every entity that asked), sequences, parallel branches and
-//! conditions. Subgraph failures become errors at the affected paths; the rest of
+//! conditions (entity data itself is handled in `entities`). Subgraph failures become errors at the affected paths; the rest of
 //! the tree still resolves.
 
 use std::collections::{BTreeSet, HashMap};
@@ -13,10 +13,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, join_all};
 use hive_router_query_planner::ast::selection_item::SelectionItem;
 use hive_router_query_planner::ast::selection_set::SelectionSet;
-use hive_router_query_planner::planner::plan_nodes::{
-    FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
-    PlanNode,
-};
+use hive_router_query_planner::planner::plan_nodes::{FetchNode, PlanNode};
 use hive_router_query_planner::state::supergraph_state::OperationKind;
 use http::HeaderMap;
 use serde::Deserialize;
@@ -24,7 +21,11 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::GraphQLError;
-use super::schema::{ApiSchema, TypeKind};
+use super::entities::{
+    CollectedGroup, EntityGroup, apply_rewrite, deep_merge, merge_entities, project_requires,
+    steps_to_path, visit_targets,
+};
+use super::schema::ApiSchema;
 use super::transport::{Deduplicator, SubgraphRequest, SubgraphTransport};
 
 /// A subgraph as the executor calls it.
@@ -52,33 +53,6 @@ pub(crate) struct Executor<'a> {
     pub headers: &'a HeaderMap,
     /// Parallel branches only ever hold this between awaits, never across one.
     pub state: Mutex<ExecutionState>,
-}
-
-/// One step of a concrete response path.
-#[derive(Debug, Clone, Copy)]
-enum PathStep<'p> {
-    Key(&'p str),
-    Index(usize),
-}
-
-/// The entities of one `_entities` selection (the whole fetch, or one alias of a batch).
-struct EntityGroup<'p> {
-    response_key: &'p str,
-    variable: &'p str,
-    paths: Vec<&'p FlattenNodePath>,
-    requires: &'p SelectionSet,
-    input_rewrites: &'p [FetchRewrite],
-    output_rewrites: &'p [FetchRewrite],
-}
-
-/// The representations of a group and where each answer goes.
-#[derive(Default)]
-struct CollectedGroup<'p> {
-    representations: Vec<Value>,
-    /// Every entity that asked, with the representation answering it.
-    targets: Vec<(Vec<PathStep<'p>>, usize)>,
-    /// For each representation, the first target asking for it (to place errors).
-    first_target: Vec<usize>,
 }
 
 #[derive(Deserialize)]
@@ -448,271 +422,6 @@ impl Serialize for FetchBody<'_> {
         map.serialize_entry("variables", &Variables(self))?;
         map.end()
     }
-}
-
-type TargetVisitor<'v, 'p> = dyn FnMut(&Map<String, Value>, &[PathStep<'p>]) + 'v;
-
-/// Calls `visit` on every object the flatten path leads to.
-fn visit_targets<'p>(
-    schema: &ApiSchema,
-    value: &Value,
-    path: &'p [FlattenNodePathSegment],
-    steps: &mut Vec<PathStep<'p>>,
-    visit: &mut TargetVisitor<'_, 'p>,
-) {
-    match (path.split_first(), value) {
-        (_, Value::Array(items)) => {
-            // Lists are walked whether or not the path marks them with `@`.
-            let rest = match path.first() {
-                Some(FlattenNodePathSegment::List) => &path[1..],
-                _ => path,
-            };
-            for (index, item) in items.iter().enumerate() {
-                steps.push(PathStep::Index(index));
-                visit_targets(schema, item, rest, steps, visit);
-                steps.pop();
-            }
-        }
-        (None, Value::Object(object)) => visit(object, steps),
-        (Some((FlattenNodePathSegment::Field(key), rest)), Value::Object(object)) => {
-            if let Some(child) = object.get(key) {
-                steps.push(PathStep::Key(key));
-                visit_targets(schema, child, rest, steps, visit);
-                steps.pop();
-            }
-        }
-        (Some((FlattenNodePathSegment::TypeCondition(types), rest)), Value::Object(object))
-            if typename_matches(schema, object, types) =>
-        {
-            visit_targets(schema, value, rest, steps, visit);
-        }
-        _ => {}
-    }
-}
-
-fn typename_matches(
-    schema: &ApiSchema,
-    object: &Map<String, Value>,
-    types: &BTreeSet<String>,
-) -> bool {
-    match object.get("__typename").and_then(Value::as_str) {
-        Some(typename) => types
-            .iter()
-            .any(|condition| schema.type_condition_applies(condition, typename)),
-        None => true,
-    }
-}
-
-/// The representation of an entity: the required fields, keyed by field name.
-fn project_requires(
-    schema: &ApiSchema,
-    requires: &SelectionSet,
-    entity: &Map<String, Value>,
-) -> Option<Value> {
-    let mut representation = Map::new();
-    project_items(schema, &requires.items, entity, &mut representation);
-    (!representation.is_empty()).then_some(Value::Object(representation))
-}
-
-fn project_items(
-    schema: &ApiSchema,
-    items: &[SelectionItem],
-    object: &Map<String, Value>,
-    out: &mut Map<String, Value>,
-) {
-    let typename = object.get("__typename").and_then(Value::as_str);
-    for item in items {
-        match item {
-            SelectionItem::Field(field) => {
-                let Some(value) = object.get(field.selection_identifier()) else {
-                    continue;
-                };
-                let projected = if field.selections.items.is_empty() {
-                    value.clone()
-                } else {
-                    project_value(schema, &field.selections.items, value)
-                };
-                match out.get_mut(&field.name) {
-                    Some(existing) => deep_merge(existing, projected),
-                    None => {
-                        out.insert(field.name.clone(), projected);
-                    }
-                }
-            }
-            SelectionItem::InlineFragment(fragment) => {
-                let applies = typename.is_none_or(|typename| {
-                    schema.type_condition_applies(&fragment.type_condition, typename)
-                });
-                if applies {
-                    project_items(schema, &fragment.selections.items, object, out);
-                }
-            }
-            SelectionItem::FragmentSpread(_) => {}
-        }
-    }
-}
-
-fn project_value(schema: &ApiSchema, items: &[SelectionItem], value: &Value) -> Value {
-    match value {
-        Value::Object(object) => {
-            let mut out = Map::new();
-            project_items(schema, items, object, &mut out);
-            Value::Object(out)
-        }
-        Value::Array(values) => Value::Array(
-            values
-                .iter()
-                .map(|value| project_value(schema, items, value))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// Applies an input or output rewrite of the plan to a representation or an entity.
-fn apply_rewrite(schema: &ApiSchema, rewrite: &FetchRewrite, value: &mut Value) {
-    match rewrite {
-        FetchRewrite::ValueSetter(setter) => {
-            rewrite_at(schema, &setter.path, value, &mut |target| {
-                *target = Value::String(setter.set_value_to.clone());
-            });
-        }
-        FetchRewrite::KeyRenamer(renamer) => {
-            let Some((FetchNodePathSegment::Key(old_key), parent_path)) = renamer.path.split_last()
-            else {
-                return;
-            };
-            rewrite_at(schema, parent_path, value, &mut |parent| {
-                if let Value::Object(object) = parent
-                    && let Some(moved) = object.remove(old_key)
-                {
-                    object.insert(renamer.rename_key_to.clone(), moved);
-                }
-            });
-        }
-    }
-}
-
-fn rewrite_at(
-    schema: &ApiSchema,
-    path: &[FetchNodePathSegment],
-    value: &mut Value,
-    apply: &mut dyn FnMut(&mut Value),
-) {
-    if let Value::Array(items) = value {
-        for item in items {
-            rewrite_at(schema, path, item, apply);
-        }
-        return;
-    }
-    let Some((segment, rest)) = path.split_first() else {
-        apply(value);
-        return;
-    };
-    let Value::Object(object) = value else {
-        return;
-    };
-    match segment {
-        FetchNodePathSegment::TypenameEquals(types) => {
-            if typename_matches(schema, object, types) {
-                rewrite_at(schema, rest, value, apply);
-            }
-        }
-        FetchNodePathSegment::Key(key) => {
-            if let Some(child) = object.get_mut(key) {
-                rewrite_at(schema, rest, child, apply);
-            }
-        }
-    }
-}
-
-/// Puts the entities a subgraph returned into every place that asked for them.
-fn merge_entities(
-    schema: &ApiSchema,
-    data: &mut Value,
-    group: &EntityGroup,
-    collected: &CollectedGroup,
-    mut entities: Vec<Value>,
-) {
-    for entity in &mut entities {
-        for rewrite in group.output_rewrites {
-            apply_rewrite(schema, rewrite, entity);
-        }
-        // An `@interfaceObject` subgraph answers with the interface's name; the
-        // concrete type already known must survive the merge.
-        if let Value::Object(object) = entity
-            && object
-                .get("__typename")
-                .and_then(Value::as_str)
-                .is_some_and(|typename| schema.kind_of(typename) != Some(TypeKind::Object))
-        {
-            object.remove("__typename");
-        }
-    }
-    let mut remaining_uses = vec![0usize; entities.len()];
-    for (_, index) in &collected.targets {
-        if let Some(uses) = remaining_uses.get_mut(*index) {
-            *uses += 1;
-        }
-    }
-    for (steps, index) in &collected.targets {
-        let Some(entity) = entities.get_mut(*index) else {
-            continue;
-        };
-        remaining_uses[*index] -= 1;
-        let entity = if remaining_uses[*index] == 0 {
-            entity.take()
-        } else {
-            entity.clone()
-        };
-        if entity.is_null() {
-            continue;
-        }
-        if let Some(target) = value_at_mut(data, steps) {
-            deep_merge(target, entity);
-        }
-    }
-}
-
-fn value_at_mut<'v>(value: &'v mut Value, steps: &[PathStep]) -> Option<&'v mut Value> {
-    steps.iter().try_fold(value, |current, step| match step {
-        PathStep::Key(key) => current.get_mut(*key),
-        PathStep::Index(index) => current.get_mut(*index),
-    })
-}
-
-/// Merges a subgraph's answer into the response tree.
-pub(crate) fn deep_merge(target: &mut Value, source: Value) {
-    match (target, source) {
-        (Value::Object(target), Value::Object(source)) => {
-            for (key, value) in source {
-                match target.get_mut(&key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        target.insert(key, value);
-                    }
-                }
-            }
-        }
-        (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
-            for (existing, value) in target.iter_mut().zip(source) {
-                deep_merge(existing, value);
-            }
-        }
-        // Another subgraph's data is never erased by a null.
-        (target, Value::Null) if !target.is_null() => {}
-        (target, source) => *target = source,
-    }
-}
-
-fn steps_to_path(steps: &[PathStep]) -> Vec<Value> {
-    steps
-        .iter()
-        .map(|step| match step {
-            PathStep::Key(key) => Value::String((*key).to_owned()),
-            PathStep::Index(index) => Value::from(*index),
-        })
-        .collect()
 }
 
 /// `["_entities", 3, "reviews"]` → the client path of the entity behind representation 3.

@@ -4,10 +4,11 @@
 //! details, enforces request limits and serialises what comes back.
 //!
 //! Modules: `planning` (parse, validate, plan, caches), `operation` (the client's
-//! selection tree), `variables`, `executor` (runs plans), `transport` (subgraph
+//! selection tree), `variables`, `executor` (runs plans), `entities` (representations, merging), `transport` (subgraph
 //! calls, deduplication), `shaping` (projection, null propagation),
 //! `introspection` and `schema` (the indexed API schema).
 
+mod entities;
 mod executor;
 mod introspection;
 mod operation;

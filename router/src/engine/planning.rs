@@ -7,6 +7,7 @@
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use graphql_tools::static_graphql::query::Document;
 use graphql_tools::validation::rules::default_rules_validation_plan;
@@ -39,6 +40,9 @@ pub(crate) enum PrepareError {
     /// A valid operation the planner could not plan.
     PlanningFailed(Box<GraphQLError>),
 }
+
+/// Planning runs on the request's thread: a pathological operation must not hold it for long.
+const PLANNING_TIME_LIMIT: Duration = Duration::from_secs(5);
 
 type DocumentEntries = Vec<(Option<String>, Arc<PreparedOperation>)>;
 
@@ -174,7 +178,7 @@ impl Preparer {
             self.planner.plan_from_normalized_operation(
                 &operation,
                 PlannerOverrideContext::default(),
-                &CancellationToken::new(),
+                &CancellationToken::with_timeout(PLANNING_TIME_LIMIT),
             )
         }))
         .map_err(|_| planning_failed("the planner gave up on this operation"))?

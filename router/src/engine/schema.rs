@@ -222,3 +222,28 @@ fn print_api_sdl(document: &Document, query_type: &str) -> String {
         });
     printed.to_string()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small API schema for unit tests.
+    pub(crate) fn schema(sdl: &str) -> ApiSchema {
+        let document = graphql_tools::parser::parse_schema::<String>(sdl)
+            .expect("test SDL parses")
+            .into_static();
+        ApiSchema::new(document, "Query".to_owned(), None, None)
+    }
+
+    #[test]
+    fn possible_types_and_type_conditions() {
+        let schema = schema(
+            "interface Node { id: ID! } type A implements Node { id: ID! } type B { id: ID! } union U = A | B type Query { n: Node }",
+        );
+        assert!(schema.type_condition_applies("Node", "A"));
+        assert!(!schema.type_condition_applies("Node", "B"));
+        assert!(schema.type_condition_applies("U", "B"));
+        assert!(schema.type_condition_applies("A", "A"));
+        assert_eq!(schema.kind_of("U"), Some(TypeKind::Union));
+    }
+}

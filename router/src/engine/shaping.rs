@@ -67,7 +67,12 @@ impl<'a, 's> Shaper<'a, 's> {
             self.collect_fields(selections, type_name, &mut fields);
         }
         let mut out = Map::with_capacity(fields.len());
-        for FieldGroup { key, first: field, others } in fields {
+        for FieldGroup {
+            key,
+            first: field,
+            others,
+        } in fields
+        {
             if field.name == "__typename" {
                 out.insert(key.to_owned(), Value::String(type_name.to_owned()));
                 continue;
@@ -76,9 +81,10 @@ impl<'a, 's> Shaper<'a, 's> {
             if type_name.starts_with("__") {
                 self.hide_deprecated(field, &mut value);
             }
+            let own: &'s [Selection] = &field.selections;
             let merged: Vec<&'s [Selection]>;
             let children: &[&'s [Selection]] = if others.is_empty() {
-                std::slice::from_ref(&&field.selections[..])
+                std::slice::from_ref(&own)
             } else {
                 merged = std::iter::once(field)
                     .chain(others)
@@ -276,5 +282,75 @@ impl<'a, 's> Shaper<'a, 's> {
         if let (false, Value::Array(items)) = (include, value) {
             items.retain(|item| item.get("isDeprecated") != Some(&Value::Bool(true)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use graphql_tools::static_graphql::query::Document;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::engine::operation::{build_client_operation, select_operation};
+    use crate::engine::schema::tests::schema;
+
+    const SDL: &str = "type Item { id: ID! name: String! } type Query { maybe: [Item] strict: [Item!] one: Item! }";
+
+    fn run(query: &str, data: Value) -> (Value, Vec<GraphQLError>) {
+        let schema = schema(SDL);
+        let document: Document = graphql_tools::parser::parse_query::<String>(query)
+            .expect("parses")
+            .into_static();
+        let operation = select_operation(&document, None).expect("one operation");
+        let operation = build_client_operation(&schema, &document, operation).expect("builds");
+        let mut errors = Vec::new();
+        let Value::Object(data) = data else {
+            panic!("object data")
+        };
+        let shaped = shape(&schema, &Map::new(), &operation, data, &mut errors);
+        (shaped, errors)
+    }
+
+    #[test]
+    fn a_null_item_of_a_nullable_list_stays_local() {
+        let (data, errors) = run(
+            "{ maybe { id name } }",
+            json!({"maybe": [{"id": "1", "name": "a"}, {"id": "2", "name": null}]}),
+        );
+        assert_eq!(data, json!({"maybe": [{"id": "1", "name": "a"}, null]}));
+        assert_eq!(
+            errors[0].path,
+            Some(vec![json!("maybe"), json!(1), json!("name")])
+        );
+    }
+
+    #[test]
+    fn a_null_item_of_a_non_null_item_list_nulls_the_list() {
+        let (data, _) = run(
+            "{ strict { id name } other: maybe { id } }",
+            json!({"strict": [{"id": "1", "name": null}], "other": [{"id": "3"}]}),
+        );
+        assert_eq!(data, json!({"strict": null, "other": [{"id": "3"}]}));
+    }
+
+    #[test]
+    fn a_null_reaching_the_root_nulls_data() {
+        let (data, errors) = run("{ one { id } }", json!({"one": null}));
+        assert_eq!(data, Value::Null);
+        assert_eq!(
+            errors[0].message,
+            "Cannot return null for non-nullable field Query.one."
+        );
+    }
+
+    #[test]
+    fn only_requested_fields_come_back_in_request_order_with_aliases() {
+        let (data, _) = run(
+            "{ one { name key: id } }",
+            json!({"one": {"key": "7", "name": "n", "__typename": "Item", "extra": 1}}),
+        );
+        let one = data["one"].as_object().expect("object");
+        assert_eq!(one.keys().collect::<Vec<_>>(), ["name", "key"]);
+        assert_eq!(data, json!({"one": {"name": "n", "key": "7"}}));
     }
 }

@@ -124,3 +124,97 @@ fn check_named(schema: &ApiSchema, name: &str, value: &Value) -> Result<(), Stri
         Err(format!("expected a value of type \"{name}\""))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::engine::schema::tests::schema;
+
+    fn definition(name: &str, type_ref: &str, default: Option<Value>) -> VariableDefinition {
+        let document = graphql_tools::parser::parse_query::<String>(&format!(
+            "query (${name}: {type_ref}) {{ x }}"
+        ))
+        .expect("test operation parses")
+        .into_static();
+        let graphql_tools::static_graphql::query::Definition::Operation(
+            graphql_tools::static_graphql::query::OperationDefinition::Query(query),
+        ) = &document.definitions[0]
+        else {
+            panic!("a query");
+        };
+        VariableDefinition {
+            name: name.to_owned(),
+            type_ref: query.variable_definitions[0].var_type.clone(),
+            default,
+        }
+    }
+
+    const SDL: &str = "enum Color { RED GREEN } input Filter { color: Color! limit: Int = 10 } type Query { x: Int }";
+
+    #[test]
+    fn defaults_apply_and_absent_nullables_stay_absent() {
+        let schema = schema(SDL);
+        let definitions = [
+            definition("a", "Int", Some(json!(3))),
+            definition("b", "String", None),
+        ];
+        let coerced = coerce_variables(&schema, &definitions, None).expect("valid");
+        assert_eq!(Value::Object(coerced), json!({"a": 3}));
+    }
+
+    #[test]
+    fn required_and_typed_values_are_enforced() {
+        let schema = schema(SDL);
+        let errors =
+            coerce_variables(&schema, &[definition("id", "ID!", None)], None).expect_err("missing");
+        assert_eq!(
+            errors[0].message,
+            "Variable \"$id\" of required type \"ID!\" was not provided."
+        );
+        let color = [definition("c", "Color", None)];
+        assert!(
+            coerce_variables(
+                &schema,
+                &color,
+                Some(json!({"c": "RED"}).as_object().cloned().unwrap_or_default())
+            )
+            .is_ok()
+        );
+        assert!(
+            coerce_variables(
+                &schema,
+                &color,
+                Some(
+                    json!({"c": "BLUE"})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default()
+                )
+            )
+            .is_err()
+        );
+        let filter = [definition("f", "Filter!", None)];
+        let missing_field = json!({"f": {"limit": 1}}).as_object().cloned();
+        let errors = coerce_variables(&schema, &filter, missing_field).expect_err("color missing");
+        assert!(
+            errors[0]
+                .message
+                .contains("field \"color\" of required type \"Color!\""),
+            "{}",
+            errors[0].message
+        );
+        let too_big = json!({"f": {"color": "RED", "limit": 3_000_000_000u64}})
+            .as_object()
+            .cloned();
+        assert!(coerce_variables(&schema, &filter, too_big).is_err());
+        let list = [definition("l", "[Int!]", None)];
+        assert!(
+            coerce_variables(&schema, &list, json!({"l": [1, 2]}).as_object().cloned()).is_ok()
+        );
+        assert!(
+            coerce_variables(&schema, &list, json!({"l": [1, null]}).as_object().cloned()).is_err()
+        );
+    }
+}

@@ -33,7 +33,7 @@ fn runner<E: async_graphql::Executor>(executor: E) -> Run {
 /// Subgraphs called in process; a response is computed once per distinct request body.
 struct Replaying {
     subgraphs: HashMap<&'static str, Run>,
-    answers: Mutex<HashMap<(Arc<str>, Bytes), Bytes>>,
+    answers: Arc<Mutex<HashMap<(Arc<str>, Bytes), Bytes>>>,
     executions: AtomicUsize,
 }
 
@@ -47,7 +47,7 @@ impl Replaying {
         ]);
         Arc::new(Replaying {
             subgraphs,
-            answers: Mutex::new(HashMap::new()),
+            answers: Arc::new(Mutex::new(HashMap::new())),
             executions: AtomicUsize::new(0),
         })
     }
@@ -71,6 +71,7 @@ impl SubgraphTransport for Replaying {
             return futures::future::ready(Err(TransportError("no such subgraph".into()))).boxed();
         };
         let parsed: Result<async_graphql::Request, _> = serde_json::from_slice(&request.body);
+        let answers = self.answers.clone();
         async move {
             let parsed = parsed.map_err(|error| TransportError(error.to_string().into()))?;
             let response = run(parsed).await;
@@ -78,10 +79,18 @@ impl SubgraphTransport for Replaying {
                 serde_json::to_vec(&response)
                     .map_err(|error| TransportError(error.to_string().into()))?,
             );
+            answers
+                .lock()
+                .expect("answers lock")
+                .insert(key, body.clone());
             Ok(SubgraphResponse { status: 200, body })
         }
         .boxed()
     }
+}
+
+fn must_be_send<F: std::future::Future + Send>(future: F) -> F {
+    future
 }
 
 const JOIN: &str = "{ users { id name reviews { body product { upc name } } } }";
@@ -95,7 +104,8 @@ async fn an_in_process_transport_runs_the_same_plans() {
         query: JOIN.to_owned(),
         ..Default::default()
     };
-    let in_process = engine.execute(request(), context()).await;
+    // The HTTP layer runs executions on a multi-threaded runtime: the future must be Send.
+    let in_process = must_be_send(engine.execute(request(), context())).await;
     let over_http = spawn_stack().await.query(JOIN).await;
     assert_eq!(to_json(&in_process), to_json(&over_http));
     assert_eq!(
