@@ -149,6 +149,8 @@ impl Query {
             Viewer::User(viewer_id) if viewer_id == id => {
                 Ok(load_user(ctx, id).await?.map(User::from))
             }
+            // A token that does not verify is refused outright, as on every other path.
+            Viewer::InvalidToken => Viewer::InvalidToken.require_user().map(|_| None),
             _ => Ok(None),
         }
     }
