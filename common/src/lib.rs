@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod errors;
+pub mod graphql_http;
 pub mod scalars;
 pub mod server;
 pub mod telemetry;

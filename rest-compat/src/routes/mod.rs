@@ -3,7 +3,7 @@
 
 mod auth;
 mod docs;
-pub mod service;
+mod service;
 mod stats;
 mod tasks;
 
