@@ -100,7 +100,7 @@ impl Query {
         // reported as BAD_USER_INPUT naming the field.
         #[graphql(name = "taskCounts")] task_counts: Option<Any>,
     ) -> async_graphql::Result<Option<User>> {
-        let viewer_id = viewer(ctx).require_user()?;
+        let viewer_id = Viewer::of(ctx).require_user()?;
         if id.parse::<i64>().ok() != Some(viewer_id) {
             return Ok(None);
         }
@@ -128,8 +128,3 @@ fn parse_task_counts(value: Option<Any>) -> async_graphql::Result<TaskCounts> {
     })
 }
 
-fn viewer(ctx: &async_graphql::Context<'_>) -> Viewer {
-    ctx.data_opt::<Viewer>()
-        .copied()
-        .unwrap_or(Viewer::Anonymous)
-}

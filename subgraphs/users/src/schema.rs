@@ -90,12 +90,6 @@ pub struct RegisterInput {
     pub full_name: Option<String>,
 }
 
-fn viewer(ctx: &Context<'_>) -> Viewer {
-    ctx.data_opt::<Viewer>()
-        .copied()
-        .unwrap_or(Viewer::Anonymous)
-}
-
 fn services<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Services> {
     ctx.data::<Services>().map_err(|err| internal(err.message))
 }
@@ -122,7 +116,7 @@ pub struct Query;
 impl Query {
     /// The signed-in user; null without a token.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let id = match viewer(ctx) {
+        let id = match Viewer::of(ctx) {
             Viewer::Anonymous => return Ok(None),
             Viewer::InvalidToken => return Err(not_authenticated()),
             Viewer::User(id) => id,
@@ -145,7 +139,7 @@ impl Query {
         let id: i64 = id
             .parse()
             .map_err(|_| bad_input("id", format!("{:?} is not a user id", id.as_str())))?;
-        match viewer(ctx) {
+        match Viewer::of(ctx) {
             Viewer::User(viewer_id) if viewer_id == id => {
                 Ok(load_user(ctx, id).await?.map(User::from))
             }
