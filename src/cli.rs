@@ -77,7 +77,9 @@ async fn run_everything(args: LaunchArgs) -> anyhow::Result<()> {
     let launch = Launch {
         executable: std::env::current_exe()?,
         data_dir: args.data_dir.data_dir,
-        users_database_url: args.users_database_url.or_else(|| args.database_url.clone()),
+        users_database_url: args
+            .users_database_url
+            .or_else(|| args.database_url.clone()),
         tasks_database_url: args.tasks_database_url.or(args.database_url),
         supergraph: args.supergraph,
         ports: Ports::from_environment(),
@@ -92,6 +94,10 @@ async fn healthcheck(url: &str) -> anyhow::Result<()> {
         .get(url)
         .send()
         .await?;
-    anyhow::ensure!(response.status().is_success(), "{url} answered {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}",
+        response.status()
+    );
     Ok(())
 }

@@ -75,7 +75,13 @@ pub struct Ports {
 impl Ports {
     /// Every service on a free port chosen by the OS (tests).
     pub fn ephemeral() -> Self {
-        Self { users: Some(0), tasks: Some(0), stats: Some(0), router: Some(0), rest_compat: Some(0) }
+        Self {
+            users: Some(0),
+            tasks: Some(0),
+            stats: Some(0),
+            router: Some(0),
+            rest_compat: Some(0),
+        }
     }
 
     /// Leave ports to each service's own configuration.
@@ -139,7 +145,9 @@ impl System {
             }
         };
 
-        let mut system = System { services: Vec::new() };
+        let mut system = System {
+            services: Vec::new(),
+        };
         for name in ServiceName::START_ORDER {
             let mut command = Command::new(&launch.executable);
             command
@@ -159,7 +167,10 @@ impl System {
                     if let Some(url) = &launch.tasks_database_url {
                         command.env("DATABASE_URL", url);
                     }
-                    command.env("USERS_URL", format!("{}/graphql", system.url(ServiceName::Users)?));
+                    command.env(
+                        "USERS_URL",
+                        format!("{}/graphql", system.url(ServiceName::Users)?),
+                    );
                 }
                 ServiceName::Stats => {}
                 ServiceName::Router => {
@@ -172,7 +183,10 @@ impl System {
                         .env("SUBGRAPH_URLS", subgraphs.join(","));
                 }
                 ServiceName::RestCompat => {
-                    command.env("ROUTER_URL", format!("{}/graphql", system.url(ServiceName::Router)?));
+                    command.env(
+                        "ROUTER_URL",
+                        format!("{}/graphql", system.url(ServiceName::Router)?),
+                    );
                 }
             }
             let service = spawn_and_wait_until_listening(name, command).await?;
@@ -192,7 +206,11 @@ impl System {
 
     /// Stops one service gracefully (SIGTERM, then SIGKILL after a grace period).
     pub async fn stop(&mut self, name: ServiceName) {
-        if let Some(index) = self.services.iter().position(|service| service.name == name) {
+        if let Some(index) = self
+            .services
+            .iter()
+            .position(|service| service.name == name)
+        {
             let service = self.services.remove(index);
             stop_child(service).await;
         }
@@ -231,7 +249,10 @@ where
     .await
 }
 
-async fn spawn_and_wait_until_listening(name: ServiceName, mut command: Command) -> anyhow::Result<RunningService> {
+async fn spawn_and_wait_until_listening(
+    name: ServiceName,
+    mut command: Command,
+) -> anyhow::Result<RunningService> {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -240,7 +261,9 @@ async fn spawn_and_wait_until_listening(name: ServiceName, mut command: Command)
         // Its own process group: a terminal's Ctrl-C reaches only the launcher,
         // which then stops the services in reverse order.
         .process_group(0);
-    let mut child = command.spawn().with_context(|| format!("starting {}", name.as_str()))?;
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", name.as_str()))?;
     let stdout = child.stdout.take().context("child stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let marker = format!("tasktracker: {} listening on ", name.as_str());
@@ -259,9 +282,15 @@ async fn spawn_and_wait_until_listening(name: ServiceName, mut command: Command)
         Ok(Ok(Some(url))) => url,
         Ok(Ok(None)) | Ok(Err(_)) => {
             let status = child.wait().await.ok();
-            bail!("{} exited before listening ({status:?}); see its log above", name.as_str())
+            bail!(
+                "{} exited before listening ({status:?}); see its log above",
+                name.as_str()
+            )
         }
-        Err(_) => bail!("{} did not start listening within {START_TIMEOUT:?}", name.as_str()),
+        Err(_) => bail!(
+            "{} did not start listening within {START_TIMEOUT:?}",
+            name.as_str()
+        ),
     };
     // Keep draining the child's stdout so it never blocks on a full pipe.
     tokio::spawn(async move {
@@ -275,10 +304,16 @@ async fn spawn_and_wait_until_listening(name: ServiceName, mut command: Command)
 async fn stop_child(mut service: RunningService) {
     if let Some(pid) = service.child.id().and_then(|pid| i32::try_from(pid).ok()) {
         let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-        if tokio::time::timeout(STOP_TIMEOUT, service.child.wait()).await.is_ok() {
+        if tokio::time::timeout(STOP_TIMEOUT, service.child.wait())
+            .await
+            .is_ok()
+        {
             return;
         }
-        tracing::warn!(service = service.name.as_str(), "did not stop in time; killing it");
+        tracing::warn!(
+            service = service.name.as_str(),
+            "did not stop in time; killing it"
+        );
     }
     let _ = service.child.kill().await;
 }
@@ -291,7 +326,10 @@ pub async fn run_until_stopped(launch: Launch) -> anyhow::Result<()> {
     let rest = system.url(ServiceName::RestCompat)?.to_owned();
     wait_until_healthy(&system).await?;
     println!();
-    println!("TaskTracker is running (data in {}):", launch.data_dir.display());
+    println!(
+        "TaskTracker is running (data in {}):",
+        launch.data_dir.display()
+    );
     println!("  GraphiQL          {router}/");
     println!("  GraphQL endpoint  {router}/graphql");
     println!("  REST API          {rest}/api/v1");
@@ -312,8 +350,17 @@ async fn wait_until_healthy(system: &System) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for service in &system.services {
         let url = format!("{}/health", service.url);
-        let response = client.get(&url).send().await.with_context(|| format!("checking {url}"))?;
-        anyhow::ensure!(response.status().is_success(), "{} is not healthy: {}", service.name.as_str(), response.status());
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("checking {url}"))?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{} is not healthy: {}",
+            service.name.as_str(),
+            response.status()
+        );
     }
     Ok(())
 }

@@ -21,25 +21,52 @@ async fn execute_script(url: &str, script: &str) {
 
 async fn count(url: &str, sql: &'static str) -> i64 {
     let mut conn = PgConnection::connect(url).await.expect("connect");
-    sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count")
+    sqlx::query_scalar(sql)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count")
 }
 
-async fn graphql(client: &reqwest::Client, stack: &Stack, token: Option<&str>, query: &str, variables: Value) -> Value {
+async fn graphql(
+    client: &reqwest::Client,
+    stack: &Stack,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
     let mut request = client
         .post(format!("{}/graphql", stack.router_url))
         .json(&json!({"query": query, "variables": variables}));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    request.send().await.expect("router answers").json().await.expect("json body")
+    request
+        .send()
+        .await
+        .expect("router answers")
+        .json()
+        .await
+        .expect("json body")
 }
 
 #[tokio::test]
 async fn original_databases_are_adopted_in_place() {
-    let users_db = common::testing::fresh_postgres_database("orig_users").await.expect("db");
-    let tasks_db = common::testing::fresh_postgres_database("orig_tasks").await.expect("db");
-    execute_script(&users_db, include_str!("fixtures/original_users_schema.sql")).await;
-    execute_script(&tasks_db, include_str!("fixtures/original_tasks_schema.sql")).await;
+    let users_db = common::testing::fresh_postgres_database("orig_users")
+        .await
+        .expect("db");
+    let tasks_db = common::testing::fresh_postgres_database("orig_tasks")
+        .await
+        .expect("db");
+    execute_script(
+        &users_db,
+        include_str!("fixtures/original_users_schema.sql"),
+    )
+    .await;
+    execute_script(
+        &tasks_db,
+        include_str!("fixtures/original_tasks_schema.sql"),
+    )
+    .await;
 
     // Rows as the original wrote them: nullable flags and a never-updated `updated_at`.
     execute_script(
@@ -79,7 +106,10 @@ async fn original_databases_are_adopted_in_place() {
     assert_eq!(login["errors"], Value::Null, "login errors: {login}");
     assert_eq!(login["data"]["login"]["user"]["username"], "someone");
     assert_eq!(login["data"]["login"]["tokenType"], "bearer");
-    let token = login["data"]["login"]["accessToken"].as_str().expect("token").to_owned();
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
 
     let listed = graphql(
         &client,
@@ -109,7 +139,10 @@ async fn original_databases_are_adopted_in_place() {
         .await
         .expect("rest answers");
     assert_eq!(rest.status(), 200);
-    let rest_token = rest.json::<Value>().await.expect("json")["access_token"].as_str().expect("token").to_owned();
+    let rest_token = rest.json::<Value>().await.expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let tasks: Value = client
         .get(format!("{}/api/v1/tasks/", stack.rest_url))
         .bearer_auth(&rest_token)
@@ -125,6 +158,9 @@ async fn original_databases_are_adopted_in_place() {
     // Every original row is still there.
     assert_eq!(count(&users_db, "SELECT count(*) FROM users").await, 2);
     assert_eq!(count(&tasks_db, "SELECT count(*) FROM tasks").await, 3);
-    assert_eq!(count(&users_db, "SELECT count(*) FROM alembic_version").await, 1);
+    assert_eq!(
+        count(&users_db, "SELECT count(*) FROM alembic_version").await,
+        1
+    );
     stack.shutdown().await;
 }

@@ -38,10 +38,24 @@ async fn run_command_starts_everything_on_sqlite_and_stops_on_ctrl_c() {
         false
     })
     .await;
-    assert_eq!(started, Ok(true), "the system did not come up; it printed:\n{}", banner.join("\n"));
+    assert_eq!(
+        started,
+        Ok(true),
+        "the system did not come up; it printed:\n{}",
+        banner.join("\n")
+    );
     let banner = banner.join("\n");
-    for expected in ["GraphiQL", ":4000/", "REST API", ":8000/api/v1", ":8000/docs"] {
-        assert!(banner.contains(expected), "banner lacks {expected:?}:\n{banner}");
+    for expected in [
+        "GraphiQL",
+        ":4000/",
+        "REST API",
+        ":8000/api/v1",
+        ":8000/docs",
+    ] {
+        assert!(
+            banner.contains(expected),
+            "banner lacks {expected:?}:\n{banner}"
+        );
     }
     // Keep draining so the children never block on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
@@ -49,7 +63,9 @@ async fn run_command_starts_everything_on_sqlite_and_stops_on_ctrl_c() {
     let client = reqwest::Client::new();
     let register = client
         .post("http://127.0.0.1:8000/api/v1/auth/register")
-        .json(&json!({"email": "runner@example.com", "username": "runner", "password": "secret-123"}))
+        .json(
+            &json!({"email": "runner@example.com", "username": "runner", "password": "secret-123"}),
+        )
         .send()
         .await
         .expect("REST on :8000 answers");
@@ -64,7 +80,10 @@ async fn run_command_starts_everything_on_sqlite_and_stops_on_ctrl_c() {
         .json()
         .await
         .expect("json");
-    assert_eq!(login["data"]["login"]["user"]["username"], "runner", "{login}");
+    assert_eq!(
+        login["data"]["login"]["user"]["username"], "runner",
+        "{login}"
+    );
 
     // The embedded default keeps its data in the data directory.
     assert!(data_dir.join("users.db").exists());

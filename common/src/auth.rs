@@ -51,7 +51,10 @@ impl JwtKeys {
         let algorithm = Algorithm::from_str(algorithm)
             .map_err(|_| anyhow::anyhow!("unknown JWT algorithm {algorithm:?}"))?;
         anyhow::ensure!(
-            matches!(algorithm, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512),
+            matches!(
+                algorithm,
+                Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+            ),
             "only HMAC algorithms (HS256, HS384, HS512) are supported, got {algorithm:?}"
         );
         anyhow::ensure!(lifetime_minutes > 0, "the token lifetime must be positive");
@@ -123,16 +126,22 @@ impl Viewer {
     /// The viewer an operation runs as (put into the request data by the HTTP layer);
     /// anonymous when there is none.
     pub fn of(ctx: &async_graphql::Context<'_>) -> Viewer {
-        ctx.data_opt::<Viewer>().copied().unwrap_or(Viewer::Anonymous)
+        ctx.data_opt::<Viewer>()
+            .copied()
+            .unwrap_or(Viewer::Anonymous)
     }
 
     /// The viewer's user id, or the contract's UNAUTHENTICATED error.
     pub fn require_user(&self) -> async_graphql::Result<i64> {
         match self {
             Viewer::User(id) => Ok(*id),
-            Viewer::Anonymous => Err(crate::errors::ErrorCode::Unauthenticated.error("Not authenticated")),
-            Viewer::InvalidToken => Err(crate::errors::ErrorCode::Unauthenticated
-                .error("Could not validate credentials")),
+            Viewer::Anonymous => {
+                Err(crate::errors::ErrorCode::Unauthenticated.error("Not authenticated"))
+            }
+            Viewer::InvalidToken => {
+                Err(crate::errors::ErrorCode::Unauthenticated
+                    .error("Could not validate credentials"))
+            }
         }
     }
 }

@@ -36,7 +36,9 @@ impl ErrorCode {
 /// BAD_USER_INPUT naming the offending input field (`extensions.field`).
 pub fn bad_input(field: &str, message: impl Into<String>) -> async_graphql::Error {
     let field = field.to_owned();
-    ErrorCode::BadUserInput.error(message).extend_with(move |_, ext| ext.set("field", field.as_str()))
+    ErrorCode::BadUserInput
+        .error(message)
+        .extend_with(move |_, ext| ext.set("field", field.as_str()))
 }
 
 /// An internal failure: logged in full here, reported to the client without details.

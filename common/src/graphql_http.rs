@@ -21,8 +21,18 @@ pub const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
 
 /// Turns the transport-level request into the operation to run: typically adds
 /// the viewer and per-request loaders from the headers.
-pub trait PrepareRequest: Fn(&HeaderMap, async_graphql::Request) -> async_graphql::Request + Clone + Send + Sync + 'static {}
-impl<F> PrepareRequest for F where F: Fn(&HeaderMap, async_graphql::Request) -> async_graphql::Request + Clone + Send + Sync + 'static {}
+pub trait PrepareRequest:
+    Fn(&HeaderMap, async_graphql::Request) -> async_graphql::Request + Clone + Send + Sync + 'static
+{
+}
+impl<F> PrepareRequest for F where
+    F: Fn(&HeaderMap, async_graphql::Request) -> async_graphql::Request
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
 
 #[derive(Clone)]
 struct Endpoint<E, P> {
@@ -89,7 +99,11 @@ fn label_uncoded_errors(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            let code = if error.path.is_empty() { "GRAPHQL_VALIDATION_FAILED" } else { "BAD_USER_INPUT" };
+            let code = if error.path.is_empty() {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "BAD_USER_INPUT"
+            };
             extensions.set("code", code);
         }
     }
@@ -125,11 +139,17 @@ impl IntoResponse for BadRequest {
                 error_body(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
             }
             BadRequest::Unreadable(err) => error_body(StatusCode::BAD_REQUEST, &err.to_string()),
-            BadRequest::MissingQuery => error_body(StatusCode::BAD_REQUEST, "The request has no GraphQL query"),
+            BadRequest::MissingQuery => {
+                error_body(StatusCode::BAD_REQUEST, "The request has no GraphQL query")
+            }
             BadRequest::MutationOverGet => {
-                let mut response =
-                    error_body(StatusCode::METHOD_NOT_ALLOWED, "Mutations must be sent with POST");
-                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+                let mut response = error_body(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Mutations must be sent with POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 response
             }
         }

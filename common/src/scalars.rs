@@ -24,10 +24,15 @@ impl DateTime {
         if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(text) {
             return Some(Self(dt.with_timezone(&Utc)));
         }
-        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-            .iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .map(|naive| Self(naive.and_utc()))
+        [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|naive| Self(naive.and_utc()))
     }
 }
 
@@ -41,8 +46,9 @@ impl From<chrono::DateTime<Utc>> for DateTime {
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => DateTime::parse(text)
-                .ok_or_else(|| InputValueError::custom(format!("{text:?} is not an RFC 3339 date-time"))),
+            Value::String(text) => DateTime::parse(text).ok_or_else(|| {
+                InputValueError::custom(format!("{text:?} is not an RFC 3339 date-time"))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -15,15 +15,22 @@ pub async fn fresh_postgres_database(prefix: &str) -> anyhow::Result<String> {
     let admin = admin_url();
     let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
     let mut conn = PgConnection::connect(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await?;
     conn.close().await?;
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
     Ok(format!("{base}/{name}"))
 }
 
 /// A fresh, empty data directory for an embedded-store test.
 pub fn fresh_data_dir(prefix: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tasktracker-{prefix}-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "tasktracker-{prefix}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

@@ -33,8 +33,16 @@ impl Stack {
         let data_dir = common::testing::fresh_data_dir("stack");
         let (users_db, tasks_db) = match store {
             Store::Postgres => (
-                Some(common::testing::fresh_postgres_database("users").await.expect("users database")),
-                Some(common::testing::fresh_postgres_database("tasks").await.expect("tasks database")),
+                Some(
+                    common::testing::fresh_postgres_database("users")
+                        .await
+                        .expect("users database"),
+                ),
+                Some(
+                    common::testing::fresh_postgres_database("tasks")
+                        .await
+                        .expect("tasks database"),
+                ),
             ),
             Store::Sqlite => (None, None),
         };
@@ -42,7 +50,11 @@ impl Stack {
     }
 
     /// Starts every service on free ports with the given databases (None: SQLite in `data_dir`).
-    pub async fn start_on(data_dir: PathBuf, users_db: Option<String>, tasks_db: Option<String>) -> Stack {
+    pub async fn start_on(
+        data_dir: PathBuf,
+        users_db: Option<String>,
+        tasks_db: Option<String>,
+    ) -> Stack {
         let launch = Launch {
             executable: PathBuf::from(env!("CARGO_BIN_EXE_tasktracker")),
             data_dir: data_dir.clone(),
@@ -51,7 +63,9 @@ impl Stack {
             supergraph: None,
             ports: Ports::ephemeral(),
         };
-        let system = System::start(&launch).await.expect("the whole system starts");
+        let system = System::start(&launch)
+            .await
+            .expect("the whole system starts");
         let url = |name| system.url(name).expect("service url").to_owned();
         Stack {
             rest_url: url(Service::RestCompat),
@@ -88,17 +102,34 @@ pub async fn users_sql(stack: &Stack, sql: &str, bind: &str) {
     use sqlx::Connection;
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     if stack.users_database_url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(&stack.users_database_url).await.expect("connect users db");
-        sqlx::query(sql).bind(bind).execute(&mut conn).await.expect("users sql");
+        let mut conn = sqlx::SqliteConnection::connect(&stack.users_database_url)
+            .await
+            .expect("connect users db");
+        sqlx::query(sql)
+            .bind(bind)
+            .execute(&mut conn)
+            .await
+            .expect("users sql");
     } else {
-        let mut conn = sqlx::PgConnection::connect(&stack.users_database_url).await.expect("connect users db");
-        sqlx::query(sql).bind(bind).execute(&mut conn).await.expect("users sql");
+        let mut conn = sqlx::PgConnection::connect(&stack.users_database_url)
+            .await
+            .expect("connect users db");
+        sqlx::query(sql)
+            .bind(bind)
+            .execute(&mut conn)
+            .await
+            .expect("users sql");
     }
 }
 
 /// Marks a user inactive directly in the users database (no API does this).
 pub async fn deactivate_user(stack: &Stack, username: &str) {
-    users_sql(stack, "UPDATE users SET is_active = false WHERE username = $1", username).await;
+    users_sql(
+        stack,
+        "UPDATE users SET is_active = false WHERE username = $1",
+        username,
+    )
+    .await;
 }
 
 /// Deletes a user directly in the users database (their tokens must stop working).

@@ -8,7 +8,9 @@ use common::graphql_http::graphql_routes;
 use crate::schema::StatsSchema;
 
 pub fn router(schema: StatsSchema, keys: JwtKeys) -> Router {
-    let graphql = graphql_routes(schema, move |headers, request| request.data(keys.viewer(headers)));
+    let graphql = graphql_routes(schema, move |headers, request| {
+        request.data(keys.viewer(headers))
+    });
     // Stats has no store: it is ready whenever it serves.
     common::server::with_request_tracing(
         graphql.merge(common::server::health_routes(crate::SERVICE, None)),

@@ -127,4 +127,3 @@ fn parse_task_counts(value: Option<Any>) -> async_graphql::Result<TaskCounts> {
         )
     })
 }
-

@@ -31,12 +31,18 @@ pub fn router(state: AppState) -> Router {
         Box::pin(async move { store.pool().ping().await })
     });
     let schema = state.schema.clone();
-    let graphql = graphql_routes(schema, move |headers, request| prepare(&state, headers, request));
+    let graphql = graphql_routes(schema, move |headers, request| {
+        prepare(&state, headers, request)
+    });
     with_request_tracing(graphql.merge(health_routes(SERVICE, Some(ready))))
 }
 
 /// Everything one operation needs: the viewer, its session (account checks) and fresh loaders.
-fn prepare(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> async_graphql::Request {
+fn prepare(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> async_graphql::Request {
     let viewer = state.keys.viewer(headers);
     let token = bearer_token(headers).map(str::to_owned);
     let request_id = headers

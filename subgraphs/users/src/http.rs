@@ -18,6 +18,8 @@ pub fn router(schema: UsersSchema, keys: JwtKeys, pool: Pool) -> Router {
         let pool = pool.clone();
         Box::pin(async move { pool.ping().await })
     });
-    let graphql = graphql_routes(schema, move |headers, request| request.data(keys.viewer(headers)));
+    let graphql = graphql_routes(schema, move |headers, request| {
+        request.data(keys.viewer(headers))
+    });
     with_request_tracing(graphql.merge(health_routes(SERVICE_NAME, Some(ready))))
 }
