@@ -32,7 +32,7 @@ use hive_router_query_planner::planner::{Planner, QueryPlannerOptions};
 use executor::{ExecutionState, Executor, Subgraph};
 use introspection::Introspection;
 use operation::OperationKind;
-use planning::{PrepareError, Preparer};
+use planning::{PrepareError, PreparedOperation, Preparer, planning_failed};
 use schema::ApiSchema;
 use transport::Deduplicator;
 
@@ -134,8 +134,8 @@ pub struct Response {
 
 /// A supergraph loaded and ready to serve.
 pub struct Engine {
-    schema: ApiSchema,
-    preparer: Preparer,
+    schema: Arc<ApiSchema>,
+    preparer: Arc<Preparer>,
     introspection: Introspection,
     subgraphs: HashMap<String, Subgraph>,
     transport: Arc<dyn SubgraphTransport>,
@@ -203,8 +203,8 @@ impl Engine {
         let introspection = Introspection::new(&schema);
         let preparer = Preparer::new(planner, options.plan_cache_size);
         Ok(Engine {
-            schema,
-            preparer,
+            schema: Arc::new(schema),
+            preparer: Arc::new(preparer),
             introspection,
             subgraphs,
             transport,
@@ -215,11 +215,7 @@ impl Engine {
 
     /// Plans (or takes the cached plan) and executes one request.
     pub async fn execute(&self, request: GraphQLRequest, context: RequestContext) -> Response {
-        let prepared = match self.preparer.prepare(
-            &self.schema,
-            &request.query,
-            request.operation_name.as_deref(),
-        ) {
+        let prepared = match self.prepare(&request).await {
             Ok(prepared) => prepared,
             Err(PrepareError::Refused(kind, errors)) => return Response::refused(kind, errors),
             Err(PrepareError::PlanningFailed(error)) => {
@@ -301,6 +297,25 @@ impl Engine {
             data: Some(data),
             errors,
         }
+    }
+
+    /// The cached prepared operation, or one prepared on the blocking pool: parsing,
+    /// validation and planning are CPU-bound and must not hold an async worker.
+    async fn prepare(
+        &self,
+        request: &GraphQLRequest,
+    ) -> Result<Arc<PreparedOperation>, PrepareError> {
+        let operation_name = request.operation_name.as_deref();
+        if let Some(prepared) = self.preparer.cached(&request.query, operation_name) {
+            return Ok(prepared);
+        }
+        let (preparer, schema) = (self.preparer.clone(), self.schema.clone());
+        let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
+        tokio::task::spawn_blocking(move || {
+            preparer.prepare(&schema, &query, operation_name.as_deref())
+        })
+        .await
+        .unwrap_or_else(|_| Err(planning_failed("the planner stopped unexpectedly")))
     }
 
     /// The query plan of an operation, pretty-printed (for debugging and explain tooling).

@@ -64,18 +64,29 @@ impl Preparer {
         }
     }
 
+    /// The prepared operation if this document was seen before (the hot path).
+    pub(crate) fn cached(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Option<Arc<PreparedOperation>> {
+        let mut documents = lock(&self.documents);
+        let entries = documents.get(query)?;
+        let (_, prepared) = entries
+            .iter()
+            .find(|(name, _)| name.as_deref() == operation_name)?;
+        Some(prepared.clone())
+    }
+
+    /// The cached prepared operation, or parses, validates and plans it (CPU-bound).
     pub(crate) fn prepare(
         &self,
         schema: &ApiSchema,
         query: &str,
         operation_name: Option<&str>,
     ) -> Result<Arc<PreparedOperation>, PrepareError> {
-        if let Some(entries) = lock(&self.documents).get(query)
-            && let Some((_, prepared)) = entries
-                .iter()
-                .find(|(name, _)| name.as_deref() == operation_name)
-        {
-            return Ok(prepared.clone());
+        if let Some(prepared) = self.cached(query, operation_name) {
+            return Ok(prepared);
         }
         let prepared = Arc::new(self.prepare_uncached(schema, query, operation_name)?);
         let mut documents = lock(&self.documents);
@@ -254,7 +265,7 @@ fn refused(kind: RequestErrorKind, errors: Vec<GraphQLError>) -> PrepareError {
     PrepareError::Refused(kind, errors)
 }
 
-fn planning_failed(reason: &str) -> PrepareError {
+pub(crate) fn planning_failed(reason: &str) -> PrepareError {
     let error = GraphQLError::new(format!("Query planning failed: {reason}"))
         .with_code("QUERY_PLANNING_FAILED");
     PrepareError::PlanningFailed(Box::new(error))

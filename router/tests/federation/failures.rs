@@ -145,12 +145,20 @@ async fn a_silent_subgraph_times_out_into_an_error() {
 async fn identical_fetches_in_flight_share_one_request() {
     let stack = spawn_stack().await;
     let query = "{ topProducts { name } }";
-    // On this single-threaded runtime both executions reach the subgraph call before
-    // the subgraph can answer, so the second one finds the first in flight.
+    // Once planned, an execution runs without yielding up to the subgraph call: on this
+    // single-threaded runtime both reach it before the subgraph can answer, so the
+    // second finds the first in flight.
+    let warm_up = stack.query(query).await;
+    assert_eq!(stack.products.requests(), 1);
     let (first, second) = tokio::join!(stack.query(query), stack.query(query));
     assert_eq!(to_json(&first), to_json(&second));
+    assert_eq!(to_json(&first), to_json(&warm_up));
     assert!(first.errors.is_empty(), "{:?}", first.errors);
-    assert_eq!(stack.products.requests(), 1);
+    assert_eq!(
+        stack.products.requests(),
+        2,
+        "one request for both concurrent executions"
+    );
 }
 
 #[tokio::test]

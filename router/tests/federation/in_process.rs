@@ -30,10 +30,13 @@ fn runner<E: async_graphql::Executor>(executor: E) -> Run {
     })
 }
 
+/// Response bodies by subgraph and request body.
+type Answers = HashMap<(Arc<str>, Bytes), Bytes>;
+
 /// Subgraphs called in process; a response is computed once per distinct request body.
 struct Replaying {
     subgraphs: HashMap<&'static str, Run>,
-    answers: Arc<Mutex<HashMap<(Arc<str>, Bytes), Bytes>>>,
+    answers: Arc<Mutex<Answers>>,
     executions: AtomicUsize,
 }
 

@@ -31,6 +31,8 @@ async fn entities_join_across_three_subgraphs() {
     );
 }
 
+/// A development aid, not a check: prints the plan and the response of `PLAN_QUERY`
+/// (`PLAN_QUERY='{ me { id } }' cargo test -p router --test federation -- --ignored print_plan --nocapture`).
 #[tokio::test]
 #[ignore]
 async fn print_plan() {
@@ -379,4 +381,48 @@ async fn parallel_entity_fetches_to_one_subgraph_are_batched_into_one_request() 
         1,
         "one request carries both entity selections"
     );
+}
+
+#[tokio::test]
+async fn mutations_execute_and_join_entities() {
+    let stack = spawn_stack().await;
+    let response = stack
+        .query(r#"mutation { renameUser(id: "3", name: "Amazing Grace") { name username reviews { body } } }"#)
+        .await;
+    assert_eq!(
+        to_json(&response),
+        json!({"data": {"renameUser": {"name": "Amazing Grace", "username": "grace", "reviews": [{"body": "Too long"}]}}})
+    );
+}
+
+#[tokio::test]
+async fn identical_mutations_in_flight_are_never_shared() {
+    let stack = spawn_stack().await;
+    let mutation = r#"mutation { renameUser(id: "1", name: "Ada") { name } }"#;
+    let (first, second) = tokio::join!(stack.query(mutation), stack.query(mutation));
+    assert_eq!(to_json(&first), to_json(&second));
+    assert_eq!(
+        stack.accounts.requests(),
+        2,
+        "each mutation is its own effect"
+    );
+}
+
+#[tokio::test]
+async fn mutations_are_refused_when_the_transport_forbids_them() {
+    let stack = spawn_stack().await;
+    let mut context = crate::harness::context();
+    context.allow_mutations = false;
+    let query = r#"mutation { renameUser(id: "1", name: "Ada") { name } }"#;
+    let request = router::engine::GraphQLRequest {
+        query: query.to_owned(),
+        ..Default::default()
+    };
+    let response = stack.engine.execute(request, context).await;
+    assert!(matches!(
+        response.outcome,
+        Outcome::Refused(RequestErrorKind::MutationNotAllowed)
+    ));
+    assert!(response.data.is_none());
+    assert_eq!(stack.accounts.requests(), 0);
 }

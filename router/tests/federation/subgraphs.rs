@@ -1,5 +1,5 @@
 //! The small subgraphs of the federation suite, written with async-graphql:
-//! accounts (users, `@inaccessible`), products (an entity interface, a union),
+//! accounts (users, a mutation, `@inaccessible`), products (an entity interface, a union),
 //! inventory (`@requires`) and reviews (`@provides`, `@override`,
 //! `@interfaceObject`, fields that fail). Their SDLs are in `tests/fixtures/`
 //! (regenerate with `cargo test -p router --test federation -- --ignored write_subgraph_sdls`)
@@ -63,10 +63,21 @@ pub mod accounts {
         }
     }
 
-    pub type AccountsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+    pub struct Mutation;
+
+    #[Object]
+    impl Mutation {
+        /// Answers with the renamed user (nothing is stored: the tests count requests).
+        async fn rename_user(&self, id: ID, name: String) -> Option<User> {
+            let user = users().into_iter().find(|user| user.id == id)?;
+            Some(User { name, ..user })
+        }
+    }
+
+    pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
 
     pub fn schema() -> AccountsSchema {
-        Schema::build(Query, EmptyMutation, EmptySubscription)
+        Schema::build(Query, Mutation, EmptySubscription)
             .enable_federation()
             .finish()
     }
