@@ -46,14 +46,12 @@ impl Application {
     /// the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let metrics = Metrics::new();
-        // The engine's options may grow (a metrics handle is planned) without breaking this.
-        #[allow(clippy::needless_update)]
         let options = EngineOptions {
             subgraph_timeout: config.subgraph_timeout(),
             deduplicate_fetches: config.dedup == Switch::On,
             plan_cache_size: config.plan_cache_size,
             subgraph_url_overrides: config.subgraph_url_overrides(),
-            ..EngineOptions::default()
+            metrics: metrics.clone(),
         };
         let (engine, loaded_sdl) = reload::load_engine(&config.supergraph, &options).await?;
         tracing::info!(

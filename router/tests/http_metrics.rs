@@ -45,6 +45,15 @@ async fn requests_are_counted_by_status_and_timed() {
         text.contains("router_http_request_duration_seconds_count 4"),
         "{text}"
     );
+    // Each `{ hello }` is one fetch from the echo subgraph, none of them failed.
+    assert!(
+        text.contains("router_subgraph_fetch_duration_seconds_count{subgraph=\"echo\"} 3"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("router_subgraph_fetch_errors_total{subgraph=\"echo\"} 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

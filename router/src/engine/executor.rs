@@ -48,6 +48,7 @@ pub(crate) struct Executor<'a> {
     pub transport: &'a Arc<dyn SubgraphTransport>,
     pub deduplicator: Option<&'a Deduplicator>,
     pub timeout: Duration,
+    pub metrics: &'a crate::metrics::Metrics,
     pub schema: &'a ApiSchema,
     pub variables: &'a Map<String, Value>,
     pub headers: &'a HeaderMap,
@@ -332,8 +333,21 @@ impl<'a> Executor<'a> {
         collected
     }
 
-    /// Sends one subgraph request and reads its GraphQL response.
+    /// Sends one subgraph request and reads its GraphQL response, recording its
+    /// latency and whether a GraphQL response came back.
     async fn send(
+        &self,
+        fetch: &FetchParts<'_>,
+        body: &FetchBody<'_>,
+    ) -> Result<SubgraphBody, String> {
+        let started = std::time::Instant::now();
+        let result = self.send_unrecorded(fetch, body).await;
+        self.metrics
+            .record_subgraph_fetch(fetch.service_name, started.elapsed(), result.is_ok());
+        result
+    }
+
+    async fn send_unrecorded(
         &self,
         fetch: &FetchParts<'_>,
         body: &FetchBody<'_>,

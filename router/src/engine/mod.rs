@@ -50,6 +50,8 @@ pub struct EngineOptions {
     pub plan_cache_size: usize,
     /// Subgraph name → URL, replacing the supergraph's `join__graph(url:)`.
     pub subgraph_url_overrides: HashMap<String, String>,
+    /// Where each subgraph fetch's latency and failures are recorded.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Default for EngineOptions {
@@ -59,6 +61,7 @@ impl Default for EngineOptions {
             deduplicate_fetches: true,
             plan_cache_size: 1024,
             subgraph_url_overrides: HashMap::new(),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 }
@@ -273,6 +276,7 @@ impl Engine {
                 .deduplicate_fetches
                 .then_some(&self.deduplicator),
             timeout: self.options.subgraph_timeout,
+            metrics: &self.options.metrics,
             schema: &self.schema,
             variables: &variables,
             headers: &headers,
