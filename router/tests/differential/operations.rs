@@ -160,7 +160,37 @@ pub const OPERATIONS: &[Operation] = &[
         variables: None,
         operation_name: Some("B"),
     },
+    op(
+        "field merging across fragments and an entity fetch",
+        "{ me { reviews { id } ...Bodies } } fragment Bodies on User { reviews { body product { upc } } }",
+    ),
+    op(
+        "interface fragment inside a union",
+        r#"{ search(term: "") { ... on Product { upc reviews { id } } ... on Furniture { material } } }"#,
+    ),
+    with_variables(
+        "a directive variable used inside an entity fetch",
+        "query Ship($withShipping: Boolean!) { topProducts { upc ... on Book { shippingEstimate @include(if: $withShipping) inStock } } }",
+        r#"{"withShipping": true}"#,
+    ),
+    with_variables(
+        "a variable only the third subgraph needs",
+        "query Authors($upc: String!) { product(upc: $upc) { reviews { author { username nickname } } } }",
+        r#"{"upc": "b1"}"#,
+    ),
+    op(
+        "a skipped entity join, default true",
+        "query Q($hide: Boolean = true) { topProducts { name reviews @skip(if: $hide) { body } } }",
+    ),
     // Introspection.
+    op(
+        "introspection of a type that does not exist",
+        r#"{ __type(name: "Nope") { name } }"#,
+    ),
+    op(
+        "introspection of every type name",
+        "{ __schema { types { name kind } directives { name locations } } }",
+    ),
     op(
         "introspection of an object type",
         r#"{ __type(name: "User") { name kind fields { name type { kind name ofType { kind name } } } } }"#,
@@ -217,6 +247,11 @@ pub const OPERATIONS: &[Operation] = &[
         "several operations and no operation name",
         "query A { me { id } } query B { users { id } }",
     ),
+    op(
+        "argument of the wrong type",
+        r#"{ topProducts(first: "2") { upc } }"#,
+    ),
+    op("undefined fragment", "{ me { ...Missing } }"),
     op(
         "mutation on a schema without mutations",
         "mutation { doSomething }",
