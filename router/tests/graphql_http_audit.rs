@@ -18,7 +18,7 @@ mod differential {
 }
 
 use crate::differential::apollo::{federation_tools, supergraph_with_urls, write_supergraph};
-use crate::differential::stack::{spawn_fixture_subgraphs, spawn_router};
+use crate::differential::stack::{spawn_fixture_subgraphs, spawn_router, urls};
 
 /// One audit check as `audit.mjs` prints it.
 #[derive(serde::Deserialize)]
@@ -45,7 +45,7 @@ impl Check {
 async fn every_must_of_graphql_over_http_passes() {
     let tools = federation_tools();
     let subgraphs = spawn_fixture_subgraphs().await;
-    let supergraph = write_supergraph("router-audit", &supergraph_with_urls(&subgraphs));
+    let supergraph = write_supergraph("router-audit", &supergraph_with_urls(&urls(&subgraphs)));
     let router_url = spawn_router(&supergraph).await;
 
     let output = tokio::process::Command::new("node")

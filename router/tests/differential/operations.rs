@@ -9,6 +9,18 @@ pub struct Operation {
     /// JSON object text, when the request has variables.
     pub variables: Option<&'static str>,
     pub operation_name: Option<&'static str>,
+    /// A JSON pointer to a list in the response whose order the spec leaves open
+    /// (compared sorted).
+    pub unordered_list: Option<&'static str>,
+}
+
+impl Operation {
+    const fn unordered_at(self, pointer: &'static str) -> Operation {
+        Operation {
+            unordered_list: Some(pointer),
+            ..self
+        }
+    }
 }
 
 const fn op(name: &'static str, query: &'static str) -> Operation {
@@ -17,6 +29,7 @@ const fn op(name: &'static str, query: &'static str) -> Operation {
         query,
         variables: None,
         operation_name: None,
+        unordered_list: None,
     }
 }
 
@@ -30,6 +43,7 @@ const fn with_variables(
         query,
         variables: Some(variables),
         operation_name: None,
+        unordered_list: None,
     }
 }
 
@@ -159,6 +173,7 @@ pub const OPERATIONS: &[Operation] = &[
         query: "query A { me { id } } query B { users { name } }",
         variables: None,
         operation_name: Some("B"),
+        unordered_list: None,
     },
     op(
         "field merging across fragments and an entity fetch",
@@ -182,14 +197,29 @@ pub const OPERATIONS: &[Operation] = &[
         "a skipped entity join, default true",
         "query Q($hide: Boolean = true) { topProducts { name reviews @skip(if: $hide) { body } } }",
     ),
+    // Mutations.
+    op(
+        "mutation joined to another subgraph",
+        r#"mutation { renameUser(id: "1", name: "Ada King") { id name reviews { body } } }"#,
+    ),
+    with_variables(
+        "two aliased mutations with variables",
+        "mutation Rename($id: ID!, $name: String!) { first: renameUser(id: $id, name: $name) { name } missing: renameUser(id: \"9\", name: $name) { name } }",
+        r#"{"id": "3", "name": "Amazing Grace"}"#,
+    ),
     // Introspection.
     op(
         "introspection of a type that does not exist",
         r#"{ __type(name: "Nope") { name } }"#,
     ),
     op(
-        "introspection of every type name",
-        "{ __schema { types { name kind } directives { name locations } } }",
+        "introspection of every type",
+        "{ __schema { types { name kind } } }",
+    )
+    .unordered_at("/data/__schema/types"),
+    op(
+        "introspection of the directives",
+        "{ __schema { directives { name locations args { name } } } }",
     ),
     op(
         "introspection of an object type",
@@ -252,8 +282,5 @@ pub const OPERATIONS: &[Operation] = &[
         r#"{ topProducts(first: "2") { upc } }"#,
     ),
     op("undefined fragment", "{ me { ...Missing } }"),
-    op(
-        "mutation on a schema without mutations",
-        "mutation { doSomething }",
-    ),
+    op("unknown mutation field", "mutation { doSomething }"),
 ];

@@ -5,29 +5,37 @@ use std::path::Path;
 
 use clap::Parser;
 
-use crate::harness::spawn_subgraph;
+use crate::harness::{TestSubgraph, spawn_subgraph};
 use crate::subgraphs;
 
-/// Starts the four fixture subgraphs; returns `(name, GraphQL URL)` of each.
-pub async fn spawn_fixture_subgraphs() -> Vec<(&'static str, String)> {
+/// Starts the four fixture subgraphs, by name.
+pub async fn spawn_fixture_subgraphs() -> Vec<(&'static str, TestSubgraph)> {
     vec![
         (
             "accounts",
-            spawn_subgraph(subgraphs::accounts::schema()).await.url,
+            spawn_subgraph(subgraphs::accounts::schema()).await,
         ),
         (
             "products",
-            spawn_subgraph(subgraphs::products::schema()).await.url,
+            spawn_subgraph(subgraphs::products::schema()).await,
         ),
         (
             "inventory",
-            spawn_subgraph(subgraphs::inventory::schema()).await.url,
+            spawn_subgraph(subgraphs::inventory::schema()).await,
         ),
         (
             "reviews",
-            spawn_subgraph(subgraphs::reviews::schema()).await.url,
+            spawn_subgraph(subgraphs::reviews::schema()).await,
         ),
     ]
+}
+
+/// `(name, URL)` of each subgraph, as `supergraph_with_urls` takes them.
+pub fn urls(subgraphs: &[(&'static str, TestSubgraph)]) -> Vec<(&'static str, String)> {
+    subgraphs
+        .iter()
+        .map(|(name, subgraph)| (*name, subgraph.url.clone()))
+        .collect()
 }
 
 /// Starts our router on `supergraph` (port 0, no hot reload); returns its GraphQL URL.
