@@ -9,7 +9,7 @@ use graphql_tools::static_graphql::schema::{Definition, Directive, InputValue, T
 use serde_json::{Map, Value, json};
 
 use super::operation::{ClientOperation, Selection, value_to_json};
-use super::schema::{ApiSchema, TypeKind, TypeRef};
+use super::schema::{ApiSchema, TypeKind, TypeRef, named_type};
 
 pub(crate) struct Introspection {
     schema: Value,
@@ -18,23 +18,32 @@ pub(crate) struct Introspection {
 
 impl Introspection {
     pub(crate) fn new(api: &ApiSchema) -> Introspection {
+        let referenced = referenced_type_names(api);
         let mut types = HashMap::new();
         let mut type_list = Vec::new();
-        let mut directives = Vec::new();
+        let mut directives = specified_directives();
         for definition in &api.document.definitions {
             match definition {
                 Definition::TypeDefinition(type_definition) => {
                     let (name, value) = type_json(api, type_definition);
+                    // As graphql-js does: a built-in scalar is listed only when something uses it.
+                    if BUILT_IN_SCALARS.contains(&name.as_str()) && !referenced.contains(name.as_str()) {
+                        continue;
+                    }
                     type_list.push(value.clone());
                     types.insert(name, value);
                 }
-                Definition::DirectiveDefinition(directive) => directives.push(json!({
-                    "name": directive.name,
-                    "description": directive.description,
-                    "locations": directive.locations.iter().map(|location| location.as_str()).collect::<Vec<_>>(),
-                    "args": directive.arguments.iter().map(|argument| input_value_json(api, argument)).collect::<Vec<_>>(),
-                    "isRepeatable": directive.repeatable,
-                })),
+                Definition::DirectiveDefinition(directive)
+                    if !SPECIFIED_DIRECTIVES.contains(&directive.name.as_str()) =>
+                {
+                    directives.push(json!({
+                        "name": directive.name,
+                        "description": directive.description,
+                        "locations": directive.locations.iter().map(|location| location.as_str()).collect::<Vec<_>>(),
+                        "args": directive.arguments.iter().map(|argument| input_value_json(api, argument)).collect::<Vec<_>>(),
+                        "isRepeatable": directive.repeatable,
+                    }))
+                }
                 _ => {}
             }
         }
@@ -94,6 +103,112 @@ impl Introspection {
             }
         }
     }
+}
+
+const BUILT_IN_SCALARS: [&str; 5] = ["String", "Boolean", "Int", "Float", "ID"];
+const SPECIFIED_DIRECTIVES: [&str; 5] = ["include", "skip", "deprecated", "specifiedBy", "oneOf"];
+
+/// Names of the types that fields, arguments and input fields refer to, plus
+/// `String` and `Boolean`, which introspection itself always uses.
+fn referenced_type_names(api: &ApiSchema) -> std::collections::HashSet<&str> {
+    let mut names: std::collections::HashSet<&str> = ["String", "Boolean"].into_iter().collect();
+    for definition in &api.document.definitions {
+        let Definition::TypeDefinition(definition) = definition else {
+            continue;
+        };
+        let fields = match definition {
+            TypeDefinition::Object(object) => &object.fields[..],
+            TypeDefinition::Interface(interface) => &interface.fields[..],
+            TypeDefinition::InputObject(input) => {
+                names.extend(
+                    input
+                        .fields
+                        .iter()
+                        .map(|field| named_type(&field.value_type)),
+                );
+                continue;
+            }
+            _ => continue,
+        };
+        for field in fields {
+            names.insert(named_type(&field.field_type));
+            names.extend(
+                field
+                    .arguments
+                    .iter()
+                    .map(|argument| named_type(&argument.value_type)),
+            );
+        }
+    }
+    names
+}
+
+/// The directives every GraphQL schema has, as the specification (and graphql-js) defines them.
+fn specified_directives() -> Vec<Value> {
+    let non_null = |name: &str| json!({"kind": "NON_NULL", "name": null, "ofType": {"kind": "SCALAR", "name": name, "ofType": null}});
+    let argument = |name: &str, description: &str, type_ref: Value, default: Value| {
+        json!({"name": name, "description": description, "type": type_ref, "defaultValue": default,
+               "isDeprecated": false, "deprecationReason": null})
+    };
+    let directive = |name: &str, description: &str, locations: &[&str], args: Vec<Value>| json!({"name": name, "description": description, "locations": locations, "args": args, "isRepeatable": false});
+    vec![
+        directive(
+            "include",
+            "Directs the executor to include this field or fragment only when the `if` argument is true.",
+            &["FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT"],
+            vec![argument(
+                "if",
+                "Included when true.",
+                non_null("Boolean"),
+                Value::Null,
+            )],
+        ),
+        directive(
+            "skip",
+            "Directs the executor to skip this field or fragment when the `if` argument is true.",
+            &["FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT"],
+            vec![argument(
+                "if",
+                "Skipped when true.",
+                non_null("Boolean"),
+                Value::Null,
+            )],
+        ),
+        directive(
+            "deprecated",
+            "Marks an element of a GraphQL schema as no longer supported.",
+            &[
+                "FIELD_DEFINITION",
+                "ARGUMENT_DEFINITION",
+                "INPUT_FIELD_DEFINITION",
+                "ENUM_VALUE",
+                "DIRECTIVE_DEFINITION",
+            ],
+            vec![argument(
+                "reason",
+                "Explains why this element was deprecated, usually also including a suggestion for how to access supported similar data. Formatted using the Markdown syntax, as specified by [CommonMark](https://commonmark.org/).",
+                json!({"kind": "SCALAR", "name": "String", "ofType": null}),
+                json!("\"No longer supported\""),
+            )],
+        ),
+        directive(
+            "specifiedBy",
+            "Exposes a URL that specifies the behavior of this scalar.",
+            &["SCALAR"],
+            vec![argument(
+                "url",
+                "The URL that specifies the behavior of this scalar.",
+                non_null("String"),
+                Value::Null,
+            )],
+        ),
+        directive(
+            "oneOf",
+            "Indicates exactly one field must be supplied and this field must not be `null`.",
+            &["INPUT_OBJECT"],
+            vec![],
+        ),
+    ]
 }
 
 fn type_json(api: &ApiSchema, definition: &TypeDefinition) -> (String, Value) {
