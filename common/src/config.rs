@@ -8,6 +8,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use rand::Rng;
 
+use crate::auth::JwtKeys;
+
 /// Where the embedded SQLite stores and the generated secret live.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirArgs {
@@ -57,6 +59,12 @@ impl JwtArgs {
             Some(key) if !key.is_empty() => Ok(key.clone()),
             _ => secret_from_data_dir(data_dir),
         }
+    }
+
+    /// The keys to sign and verify tokens with, from these settings and the data directory's secret.
+    pub fn keys(&self, data_dir: &Path) -> anyhow::Result<JwtKeys> {
+        let secret = self.resolve_secret(data_dir)?;
+        JwtKeys::new(&secret, &self.algorithm, self.access_token_expire_minutes)
     }
 }
 

@@ -2,9 +2,11 @@
 //! request, `/health` and `/ready`, and serving until SIGTERM or Ctrl-C.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use anyhow::Context;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -98,9 +100,44 @@ pub async fn serve(
         .await
 }
 
+/// A service's listener, bound (port 0 picks a free one), with the app it will serve.
+pub struct BoundApp {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: Router,
+}
+
+impl BoundApp {
+    /// Binds `host:port` for `app`; nothing is served until [`BoundApp::serve_until`].
+    pub async fn bind(host: &str, port: u16, app: Router) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((host, port))
+            .await
+            .with_context(|| format!("binding {host}:{port}"))?;
+        let addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            addr,
+            app,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` resolves, letting requests in flight finish.
+    pub async fn serve_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        serve(self.listener, self.app, shutdown).await
+    }
+}
+
 /// Tells whoever started us (the launcher, a test) where we listen: one line on
 /// stdout, `tasktracker: <service> listening on http://<addr>`. Logs go to stderr.
-pub fn announce(service: &str, addr: std::net::SocketAddr) {
+pub fn announce(service: &str, addr: SocketAddr) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "tasktracker: {service} listening on http://{addr}");

@@ -159,3 +159,42 @@ async fn swagger_ui_is_served_without_a_cdn() {
         );
     }
 }
+
+/// The served document passes a real OpenAPI 3 validator (npm `@apidevtools/swagger-parser`,
+/// pinned in tools/federation and installed by scripts/setup).
+#[tokio::test]
+async fn openapi_document_passes_the_openapi_validator() {
+    let tools = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/federation");
+    assert!(
+        tools
+            .join("node_modules/@apidevtools/swagger-parser")
+            .is_dir(),
+        "swagger-parser is not installed: run scripts/setup"
+    );
+    let app = spawn_app().await;
+    let document = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let file = std::env::temp_dir().join(format!("openapi-{}.json", std::process::id()));
+    std::fs::write(&file, &document).expect("write the document");
+    let output = tokio::process::Command::new("node")
+        .arg(tools.join("validate-openapi.mjs"))
+        .arg(&file)
+        .output()
+        .await
+        .expect("node runs");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "the OpenAPI document is invalid: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("valid: OpenAPI 3."));
+}
