@@ -17,8 +17,7 @@ pub mod validation;
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
-use tokio::net::TcpListener;
+use common::server::BoundApp;
 
 pub use config::Cli;
 pub use error::Error;
@@ -28,9 +27,7 @@ use crate::routes::AppState;
 
 /// The layer, bound to its port and ready to serve.
 pub struct Application {
-    listener: TcpListener,
-    app: axum::Router,
-    addr: SocketAddr,
+    server: BoundApp,
 }
 
 impl Application {
@@ -44,30 +41,25 @@ impl Application {
         })
         .layer(cors);
         let app = common::server::with_request_tracing(app);
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
-        let addr = listener.local_addr()?;
-        common::server::announce(routes::SERVICE_NAME, addr);
+        let server = BoundApp::bind(&config.host, config.port, app).await?;
+        common::server::announce(routes::SERVICE_NAME, server.addr());
         tracing::info!(router_url = %config.router_url, "forwarding REST requests to the router");
-        Ok(Self {
-            listener,
-            app,
-            addr,
-        })
+        Ok(Self { server })
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.addr().port()
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Serves until SIGTERM or Ctrl-C, letting requests in flight finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        common::server::serve(self.listener, self.app, common::server::shutdown_signal()).await?;
+        self.server
+            .serve_until(common::server::shutdown_signal())
+            .await?;
         Ok(())
     }
 }

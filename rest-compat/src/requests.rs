@@ -142,38 +142,34 @@ fn is_completed(value: &Value, name: &str) -> Result<Value, Issue> {
     validation::boolean(value, name).map(Value::from)
 }
 
+/// Which of the two task bodies is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TaskBody {
+    /// TaskCreate: `title` required, `is_completed` not read.
+    Create,
+    /// TaskUpdate: every field optional, `is_completed` settable.
+    Update,
+}
+
 /// TaskCreate → `CreateTaskInput`. Unknown fields are ignored; omitted ones take GraphQL's defaults.
 pub fn create_task_input(body: &Value) -> Result<Value, Vec<Issue>> {
-    read_object(body, |reader| {
-        let mut input = Map::new();
-        put(&mut input, "title", reader.required("title", title));
-        put(
-            &mut input,
-            "description",
-            reader
-                .nullable("description", description)
-                .map(|d| json!(d)),
-        );
-        put(&mut input, "status", reader.optional("status", status));
-        put(
-            &mut input,
-            "priority",
-            reader.optional("priority", priority),
-        );
-        put(
-            &mut input,
-            "dueDate",
-            reader.nullable("due_date", due_date).map(|d| json!(d)),
-        );
-        Value::Object(input)
-    })
+    task_input(body, TaskBody::Create)
 }
 
 /// TaskUpdate → `UpdateTaskInput`: only the fields present, `null` kept where it clears.
 pub fn update_task_input(body: &Value) -> Result<Value, Vec<Issue>> {
+    task_input(body, TaskBody::Update)
+}
+
+/// Reads the task fields in the original model's order, so issues come in its order too.
+fn task_input(body: &Value, kind: TaskBody) -> Result<Value, Vec<Issue>> {
     read_object(body, |reader| {
         let mut input = Map::new();
-        put(&mut input, "title", reader.optional("title", title));
+        let title = match kind {
+            TaskBody::Create => reader.required("title", title),
+            TaskBody::Update => reader.optional("title", title),
+        };
+        put(&mut input, "title", title);
         put(
             &mut input,
             "description",
@@ -192,11 +188,13 @@ pub fn update_task_input(body: &Value) -> Result<Value, Vec<Issue>> {
             "dueDate",
             reader.nullable("due_date", due_date).map(|d| json!(d)),
         );
-        put(
-            &mut input,
-            "isCompleted",
-            reader.optional("is_completed", is_completed),
-        );
+        if kind == TaskBody::Update {
+            put(
+                &mut input,
+                "isCompleted",
+                reader.optional("is_completed", is_completed),
+            );
+        }
         Value::Object(input)
     })
 }

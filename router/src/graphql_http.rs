@@ -69,11 +69,14 @@ async fn execute(
         request_from_body(state, headers, body).await?
     };
 
-    limits::check_tokens(&request.query, &state.limits).map_err(limit_error)?;
-    let document = async_graphql_parser::parse_query(&request.query).map_err(parse_error)?;
-    limits::check_document(&document, &state.limits).map_err(limit_error)?;
-    let operation_type =
-        limits::selected_operation_type(&document, request.operation_name.as_deref());
+    let operation_types = state
+        .checked_documents
+        .check(&request.query, &state.limits)
+        .map_err(|refusal| match refusal {
+            limits::Refusal::Limit(error) => limit_error(error),
+            limits::Refusal::Syntax(error) => parse_error(error),
+        })?;
+    let operation_type = operation_types.selected(request.operation_name.as_deref());
     if is_get && operation_type == Some(OperationType::Mutation) {
         return Err(Error::MutationViaGet);
     }

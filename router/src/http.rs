@@ -14,6 +14,7 @@ use axum::routing::get;
 use common::auth::JwtKeys;
 
 use crate::config::RequestLimits;
+use crate::limits::CheckedDocuments;
 use crate::metrics::{self, Metrics};
 use crate::negotiation::wants_html;
 use crate::reload::SharedEngine;
@@ -24,6 +25,8 @@ use crate::{graphiql, graphql_http};
 pub struct AppState {
     pub engine: SharedEngine,
     pub limits: RequestLimits,
+    /// Documents already checked against `limits`.
+    pub checked_documents: Arc<CheckedDocuments>,
     /// Headers passed on to subgraphs besides `Authorization`.
     pub forward_headers: Arc<[HeaderName]>,
     /// Set when tokens are checked at the edge (`--require-valid-token`).

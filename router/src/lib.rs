@@ -74,6 +74,7 @@ impl Application {
         let state = http::AppState {
             engine: engine.clone(),
             limits: config.limits,
+            checked_documents: Arc::new(limits::CheckedDocuments::new(config.plan_cache_size)),
             forward_headers: config
                 .forward_headers
                 .iter()

@@ -1,8 +1,14 @@
 //! What one operation may cost, checked before the engine sees it: lexical
 //! tokens (counted before parsing, so huge documents never reach the parser),
 //! then selection depth, aliases and root fields on the parsed document.
+//! Documents that passed are remembered by their text ([`CheckedDocuments`]),
+//! so a repeated operation is neither counted nor parsed again.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lru::LruCache;
 
 use async_graphql_parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
@@ -102,13 +108,84 @@ pub fn selected_operation_type(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<OperationType> {
-    let mut operations = document.operations.iter();
-    match operation_name {
-        Some(wanted) => operations
-            .find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted))
-            .map(|(_, op)| op.node.ty),
-        None if operations.len() == 1 => operations.next().map(|(_, op)| op.node.ty),
-        None => None,
+    OperationTypes::of(document).selected(operation_name)
+}
+
+/// The operations of a document, by name, with their types: what the edge
+/// still needs of a document once its limits are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationTypes(Vec<(Option<String>, OperationType)>);
+
+impl OperationTypes {
+    pub fn of(document: &ExecutableDocument) -> OperationTypes {
+        OperationTypes(
+            document
+                .operations
+                .iter()
+                .map(|(name, op)| (name.map(|name| name.to_string()), op.node.ty))
+                .collect(),
+        )
+    }
+
+    /// See [`selected_operation_type`].
+    pub fn selected(&self, operation_name: Option<&str>) -> Option<OperationType> {
+        match operation_name {
+            Some(wanted) => self
+                .0
+                .iter()
+                .find(|(name, _)| name.as_deref() == Some(wanted))
+                .map(|(_, ty)| *ty),
+            None if self.0.len() == 1 => self.0.first().map(|(_, ty)| *ty),
+            None => None,
+        }
+    }
+}
+
+/// Why a document was refused before the engine saw it.
+#[derive(Debug)]
+pub enum Refusal {
+    Limit(LimitExceeded),
+    Syntax(async_graphql_parser::Error),
+}
+
+/// Documents (by their text) that passed the limits, most recently used kept.
+/// The limits are fixed for the life of the router, so a verdict never goes
+/// stale; refused documents are not kept (they are checked again, and cost
+/// the sender the work).
+pub struct CheckedDocuments {
+    passed: Mutex<LruCache<String, Arc<OperationTypes>>>,
+}
+
+impl CheckedDocuments {
+    /// Remembers up to `capacity` documents (at least one).
+    pub fn new(capacity: usize) -> CheckedDocuments {
+        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        CheckedDocuments {
+            passed: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    /// Checks `source` against `limits` (tokens, syntax, then the document's
+    /// shape) unless it passed before, and answers its operations' types.
+    pub fn check(
+        &self,
+        source: &str,
+        limits: &RequestLimits,
+    ) -> Result<Arc<OperationTypes>, Refusal> {
+        if let Some(types) = self.lock().get(source) {
+            return Ok(types.clone());
+        }
+        check_tokens(source, limits).map_err(Refusal::Limit)?;
+        let document = async_graphql_parser::parse_query(source).map_err(Refusal::Syntax)?;
+        check_document(&document, limits).map_err(Refusal::Limit)?;
+        let types = Arc::new(OperationTypes::of(&document));
+        self.lock().put(source.to_owned(), types.clone());
+        Ok(types)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<OperationTypes>>> {
+        // The cache holds no invariant a panicking holder could break.
+        self.passed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -328,6 +405,48 @@ mod tests {
         let error = check("{ ...R } fragment R on Q { x y ... on Q { z } }").expect_err("wide");
         assert_eq!((error.limit, error.actual), ("max-root-fields", 3));
         check("{ ...A } fragment A on Q { a { ...A } }").expect("a cycle is left to validation");
+    }
+
+    #[test]
+    fn checked_documents_are_remembered_and_refusals_are_not() {
+        let checked = CheckedDocuments::new(2);
+        let first = checked
+            .check("query A { a } mutation B { b }", &limits())
+            .expect("within limits");
+        let again = checked
+            .check("query A { a } mutation B { b }", &limits())
+            .expect("still within limits");
+        assert!(Arc::ptr_eq(&first, &again), "the verdict is remembered");
+        assert_eq!(again.selected(Some("B")), Some(OperationType::Mutation));
+
+        for _ in 0..2 {
+            let refusal = checked
+                .check("{ a { b { c { d } } } }", &limits())
+                .expect_err("too deep, every time");
+            assert!(
+                matches!(&refusal, Refusal::Limit(error) if error.limit == "max-depth"),
+                "{refusal:?}"
+            );
+            let refusal = checked
+                .check(&format!("{{ {} }}", "x ".repeat(50)), &limits())
+                .expect_err("too many tokens, every time");
+            assert!(
+                matches!(&refusal, Refusal::Limit(error) if error.limit == "max-tokens"),
+                "{refusal:?}"
+            );
+            let refusal = checked.check("{ a ", &limits()).expect_err("bad syntax");
+            assert!(matches!(refusal, Refusal::Syntax(_)), "{refusal:?}");
+        }
+    }
+
+    #[test]
+    fn checked_documents_forget_the_least_recently_used() {
+        let checked = CheckedDocuments::new(1);
+        let first = checked.check("{ a }", &limits()).expect("within limits");
+        checked.check("{ b }", &limits()).expect("within limits");
+        let again = checked.check("{ a }", &limits()).expect("within limits");
+        assert!(!Arc::ptr_eq(&first, &again), "checked again after eviction");
+        assert_eq!(*first, *again);
     }
 
     #[test]

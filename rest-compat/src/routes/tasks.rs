@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -123,6 +124,22 @@ fn task_response(status: StatusCode, task: GraphqlTask) -> Result<Response, Erro
     Ok((status, Json(Task::try_from(task)?)).into_response())
 }
 
+/// Answers a bodiless request on `/tasks/{task_id}…` with the task that
+/// `operation` (taking only the id) returns, picked out of its data by `task`.
+async fn answer_with_task<D: DeserializeOwned>(
+    app: &AppState,
+    caller: &Caller,
+    path: Result<Path<String>, PathRejection>,
+    operation: &str,
+    task: impl FnOnce(D) -> Result<GraphqlTask, Error>,
+) -> Result<Response, Error> {
+    let id = path_task_id(app, caller, path).await?;
+    let data: D = app
+        .send_as(caller, operation, id_variables(id), &Value::Null)
+        .await?;
+    task_response(StatusCode::OK, task(data)?)
+}
+
 pub async fn list(
     State(app): State<AppState>,
     caller: Caller,
@@ -169,11 +186,10 @@ pub async fn read(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    let id = path_task_id(&app, &caller, path).await?;
-    let data: ReadData = app
-        .send_as(&caller, READ, id_variables(id), &Value::Null)
-        .await?;
-    task_response(StatusCode::OK, data.task.ok_or(Error::TaskNotFound)?)
+    answer_with_task(&app, &caller, path, READ, |data: ReadData| {
+        data.task.ok_or(Error::TaskNotFound)
+    })
+    .await
 }
 
 pub async fn update(
@@ -216,11 +232,10 @@ pub async fn complete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    let id = path_task_id(&app, &caller, path).await?;
-    let data: CompleteData = app
-        .send_as(&caller, COMPLETE, id_variables(id), &Value::Null)
-        .await?;
-    task_response(StatusCode::OK, data.complete_task)
+    answer_with_task(&app, &caller, path, COMPLETE, |data: CompleteData| {
+        Ok(data.complete_task)
+    })
+    .await
 }
 
 pub async fn incomplete(
@@ -228,9 +243,8 @@ pub async fn incomplete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    let id = path_task_id(&app, &caller, path).await?;
-    let data: UncompleteData = app
-        .send_as(&caller, UNCOMPLETE, id_variables(id), &Value::Null)
-        .await?;
-    task_response(StatusCode::OK, data.uncomplete_task)
+    answer_with_task(&app, &caller, path, UNCOMPLETE, |data: UncompleteData| {
+        Ok(data.uncomplete_task)
+    })
+    .await
 }

@@ -35,10 +35,39 @@ pub(super) struct EntityGroup<'p> {
 #[derive(Default)]
 pub(super) struct CollectedGroup<'p> {
     pub(super) representations: Vec<Value>,
-    /// Every entity that asked, with the representation answering it.
-    pub(super) targets: Vec<(Vec<PathStep<'p>>, usize)>,
+    /// Every entity that asked: where its path ends in `steps`, and the
+    /// representation answering it. The paths share one buffer, so a group
+    /// of many entities costs a few allocations, not one per entity.
+    targets: Vec<(usize, usize)>,
+    steps: Vec<PathStep<'p>>,
     /// For each representation, the first target asking for it (to place errors).
     pub(super) first_target: Vec<usize>,
+}
+
+impl<'p> CollectedGroup<'p> {
+    /// Records that the entity at `steps` is answered by representation `index`.
+    pub(super) fn push_target(&mut self, steps: &[PathStep<'p>], index: usize) {
+        self.steps.extend_from_slice(steps);
+        self.targets.push((self.steps.len(), index));
+    }
+
+    pub(super) fn target_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// The path of target `target` and the representation answering it.
+    pub(super) fn target(&self, target: usize) -> Option<(&[PathStep<'p>], usize)> {
+        let (end, index) = *self.targets.get(target)?;
+        let start = match target.checked_sub(1) {
+            Some(previous) => self.targets[previous].0,
+            None => 0,
+        };
+        Some((&self.steps[start..end], index))
+    }
+
+    fn targets(&self) -> impl Iterator<Item = (&[PathStep<'p>], usize)> {
+        (0..self.targets.len()).filter_map(|target| self.target(target))
+    }
 }
 
 pub(super) type TargetVisitor<'v, 'p> = dyn FnMut(&Map<String, Value>, &[PathStep<'p>]) + 'v;
@@ -241,17 +270,17 @@ pub(super) fn merge_entities(
         }
     }
     let mut remaining_uses = vec![0usize; entities.len()];
-    for (_, index) in &collected.targets {
-        if let Some(uses) = remaining_uses.get_mut(*index) {
+    for (_, index) in collected.targets() {
+        if let Some(uses) = remaining_uses.get_mut(index) {
             *uses += 1;
         }
     }
-    for (steps, index) in &collected.targets {
-        let Some(entity) = entities.get_mut(*index) else {
+    for (steps, index) in collected.targets() {
+        let Some(entity) = entities.get_mut(index) else {
             continue;
         };
-        remaining_uses[*index] -= 1;
-        let entity = if remaining_uses[*index] == 0 {
+        remaining_uses[index] -= 1;
+        let entity = if remaining_uses[index] == 0 {
             entity.take()
         } else {
             entity.clone()

@@ -283,7 +283,7 @@ impl<'a> Executor<'a> {
                     .iter()
                     .zip(&collected)
                     .find_map(|(group, collected)| {
-                        let (steps, _) = collected.targets.first()?;
+                        let (steps, _) = collected.target(0)?;
                         let mut path = steps_to_path(steps);
                         if let Some(key) =
                             first_entity_field_key(fetch.operation, group.response_key)
@@ -324,9 +324,9 @@ impl<'a> Executor<'a> {
                     let index = *seen.entry(key).or_insert(next);
                     if index == next {
                         collected.representations.push(representation);
-                        collected.first_target.push(collected.targets.len());
+                        collected.first_target.push(collected.target_count());
                     }
-                    collected.targets.push((steps.to_vec(), index));
+                    collected.push_target(steps, index);
                 },
             );
         }
@@ -477,7 +477,7 @@ fn entity_error_path(
     };
     blamed.push((position, index));
     let target = *collected.first_target.get(index)?;
-    let mut client_path = steps_to_path(&collected.targets.get(target)?.0);
+    let mut client_path = steps_to_path(collected.target(target)?.0);
     client_path.extend(rest.iter().cloned());
     Some(client_path)
 }

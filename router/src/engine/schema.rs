@@ -3,7 +3,8 @@
 //! of abstract types, enum values and input fields. Validation, result shaping,
 //! variable coercion and introspection all read it.
 
-use std::collections::{HashMap, HashSet};
+// Fx hashing: the keys are the schema's own names, and shaping looks them up for every field of every response.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use graphql_tools::static_graphql::query::Type;
 use graphql_tools::static_graphql::schema::{Definition, Document, TypeDefinition};
@@ -83,7 +84,7 @@ impl ApiSchema {
         mutation_type: Option<String>,
         subscription_type: Option<String>,
     ) -> ApiSchema {
-        let mut types: HashMap<String, TypeInfo> = HashMap::new();
+        let mut types: HashMap<String, TypeInfo> = HashMap::default();
         let mut implementations: Vec<(String, String)> = Vec::new();
         for definition in &document.definitions {
             let Definition::TypeDefinition(type_definition) = definition else {
@@ -181,9 +182,9 @@ impl TypeInfo {
     fn empty(kind: TypeKind) -> TypeInfo {
         TypeInfo {
             kind,
-            fields: HashMap::new(),
-            possible_types: HashSet::new(),
-            enum_values: HashSet::new(),
+            fields: HashMap::default(),
+            possible_types: HashSet::default(),
+            enum_values: HashSet::default(),
             input_fields: Vec::new(),
         }
     }

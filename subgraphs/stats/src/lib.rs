@@ -6,11 +6,7 @@ pub mod config;
 mod http;
 pub mod schema;
 
-use std::net::SocketAddr;
-
-use anyhow::Context;
-use common::auth::JwtKeys;
-use tokio::net::TcpListener;
+use common::server::BoundApp;
 
 use crate::config::Command;
 pub use crate::config::{Cli, Config};
@@ -20,40 +16,28 @@ pub const SERVICE: &str = "stats";
 
 /// A bound, not yet serving, stats server.
 pub struct Application {
-    listener: TcpListener,
-    addr: SocketAddr,
-    app: axum::Router,
+    server: BoundApp,
 }
 
 impl Application {
     /// Resolves the signing key and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let secret = config.jwt.resolve_secret(&config.data_dir.data_dir)?;
-        let keys = JwtKeys::new(
-            &secret,
-            &config.jwt.algorithm,
-            config.jwt.access_token_expire_minutes,
-        )?;
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
-        let addr = listener.local_addr()?;
+        let keys = config.jwt.keys(&config.data_dir.data_dir)?;
         let app = http::router(schema::build_schema(), keys);
-        Ok(Self {
-            listener,
-            addr,
-            app,
-        })
+        let server = BoundApp::bind(&config.host, config.port, app).await?;
+        Ok(Self { server })
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.addr().port()
     }
 
     /// Announces the address and serves until SIGTERM / Ctrl-C, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        common::server::announce(SERVICE, self.addr);
-        common::server::serve(self.listener, self.app, common::server::shutdown_signal()).await?;
+        common::server::announce(SERVICE, self.server.addr());
+        self.server
+            .serve_until(common::server::shutdown_signal())
+            .await?;
         Ok(())
     }
 }

@@ -14,10 +14,9 @@ pub mod store;
 use std::sync::Arc;
 
 use anyhow::Context;
-use common::auth::JwtKeys;
 use common::db::{Migrations, Pool, StoreLocation};
+use common::server::BoundApp;
 use sqlx::migrate::Migrator;
-use tokio::net::TcpListener;
 
 pub use config::{Cli, Command, Config};
 
@@ -31,9 +30,7 @@ pub const MIGRATIONS: Migrations = Migrations {
 
 /// The running service: a bound listener and everything it serves.
 pub struct Application {
-    port: u16,
-    listener: TcpListener,
-    app: axum::Router,
+    server: BoundApp,
     pool: Pool,
 }
 
@@ -41,12 +38,7 @@ impl Application {
     /// Opens (and migrates) the store, binds the listener (port 0 picks one) and announces it.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let data_dir = &config.data_dir.data_dir;
-        let secret = config.jwt.resolve_secret(data_dir)?;
-        let keys = JwtKeys::new(
-            &secret,
-            &config.jwt.algorithm,
-            config.jwt.access_token_expire_minutes,
-        )?;
+        let keys = config.jwt.keys(data_dir)?;
 
         let location =
             StoreLocation::resolve(config.database_url.as_deref(), data_dir, http::SERVICE);
@@ -73,21 +65,13 @@ impl Application {
             keys,
             accounts,
         };
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
-        let addr = listener.local_addr()?;
-        common::server::announce(http::SERVICE, addr);
-        Ok(Self {
-            port: addr.port(),
-            listener,
-            app: http::router(state),
-            pool,
-        })
+        let server = BoundApp::bind(&config.host, config.port, http::router(state)).await?;
+        common::server::announce(http::SERVICE, server.addr());
+        Ok(Self { server, pool })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.addr().port()
     }
 
     /// Serves until SIGTERM or Ctrl-C.
@@ -100,7 +84,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let served = common::server::serve(self.listener, self.app, shutdown).await;
+        let served = self.server.serve_until(shutdown).await;
         self.pool.close().await;
         served.context("serving HTTP")
     }

@@ -3,12 +3,13 @@
 //! one request (no cache shared between viewers).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use tracing::Instrument;
 
 use crate::error::Error;
-use crate::model::{CountsRow, TaskCriteria, TaskRow};
+use crate::model::{TaskCounts, TaskCriteria, TaskRow};
 use crate::store::{Page, TaskStore};
 
 /// A task as seen by one owner: another owner's id is simply not found.
@@ -25,13 +26,9 @@ impl Loader<OwnedTaskId> for TaskLoader {
     type Error = Error;
 
     async fn load(&self, keys: &[OwnedTaskId]) -> Result<HashMap<OwnedTaskId, TaskRow>, Error> {
-        let mut ids_by_owner: HashMap<i32, Vec<i32>> = HashMap::new();
-        for key in keys {
-            ids_by_owner.entry(key.owner_id).or_default().push(key.id);
-        }
         // One owner per request in practice, so this is one statement.
         let mut found = HashMap::with_capacity(keys.len());
-        for (owner_id, ids) in ids_by_owner {
+        for (owner_id, ids) in grouped(keys, |key| (key.owner_id, key.id)) {
             for row in self.0.find_many(owner_id, &ids).await? {
                 found.insert(
                     OwnedTaskId {
@@ -50,13 +47,13 @@ impl Loader<OwnedTaskId> for TaskLoader {
 pub struct CountsLoader(TaskStore);
 
 impl Loader<i32> for CountsLoader {
-    type Value = CountsRow;
+    type Value = TaskCounts;
     type Error = Error;
 
-    async fn load(&self, owner_ids: &[i32]) -> Result<HashMap<i32, CountsRow>, Error> {
-        let mut counts: HashMap<i32, CountsRow> = owner_ids
+    async fn load(&self, owner_ids: &[i32]) -> Result<HashMap<i32, TaskCounts>, Error> {
+        let mut counts: HashMap<i32, TaskCounts> = owner_ids
             .iter()
-            .map(|owner_id| (*owner_id, CountsRow::default()))
+            .map(|owner_id| (*owner_id, TaskCounts::default()))
             .collect();
         counts.extend(self.0.counts(owner_ids).await?);
         Ok(counts)
@@ -80,15 +77,11 @@ impl Loader<PageKey> for PageLoader {
 
     async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Page>, Error> {
         // Owners asking for the same page of the same filter share a statement.
-        let mut owners_by_request: HashMap<(TaskCriteria, i64, i64), Vec<i32>> = HashMap::new();
-        for key in keys {
-            owners_by_request
-                .entry((key.criteria, key.skip, key.limit))
-                .or_default()
-                .push(key.owner_id);
-        }
+        let by_request = grouped(keys, |key| {
+            ((key.criteria, key.skip, key.limit), key.owner_id)
+        });
         let mut found = HashMap::with_capacity(keys.len());
-        for ((criteria, skip, limit), owner_ids) in owners_by_request {
+        for ((criteria, skip, limit), owner_ids) in by_request {
             for (owner_id, page) in self.0.pages(&owner_ids, criteria, skip, limit).await? {
                 found.insert(
                     PageKey {
@@ -103,6 +96,17 @@ impl Loader<PageKey> for PageLoader {
         }
         Ok(found)
     }
+}
+
+/// Splits `keys` into the groups one statement answers: `split` gives a key's
+/// group and the part of it that varies within the group.
+fn grouped<K, G: Eq + Hash, V>(keys: &[K], split: impl Fn(&K) -> (G, V)) -> HashMap<G, Vec<V>> {
+    let mut groups: HashMap<G, Vec<V>> = HashMap::new();
+    for key in keys {
+        let (group, value) = split(key);
+        groups.entry(group).or_default().push(value);
+    }
+    groups
 }
 
 /// The loaders of one request.

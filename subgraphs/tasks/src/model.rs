@@ -64,9 +64,13 @@ pub struct TaskCriteria {
     pub priority: Option<TaskPriority>,
 }
 
-/// How many of an owner's tasks are in each state, over all of them.
-#[derive(sqlx::FromRow, Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CountsRow {
+/// How many of a user's tasks are in each state. Shared with the stats subgraph.
+// Read straight from the counting query and served as is, so one type is both row and GraphQL object.
+#[derive(
+    async_graphql::SimpleObject, sqlx::FromRow, Debug, Clone, Copy, Default, PartialEq, Eq,
+)]
+#[graphql(shareable)]
+pub struct TaskCounts {
     pub total: i64,
     pub todo: i64,
     pub in_progress: i64,

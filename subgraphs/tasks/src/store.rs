@@ -16,7 +16,7 @@ use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo};
 use sqlx::{Encode, Postgres, Sqlite, Type};
 
 use crate::error::Error;
-use crate::model::{CountsRow, NewTask, TaskChanges, TaskCriteria, TaskRow, TaskStatus};
+use crate::model::{NewTask, TaskChanges, TaskCounts, TaskCriteria, TaskRow, TaskStatus};
 
 /// The columns of a `TaskRow`. Rows written by the original system may lack
 /// `updated_at` (set only on update) and `is_completed` (a nullable column there).
@@ -138,7 +138,7 @@ impl<'q> Encode<'q, Sqlite> for IdList<'_> {
 struct OwnerCounts {
     owner_id: i32,
     #[sqlx(flatten)]
-    counts: CountsRow,
+    counts: TaskCounts,
 }
 
 #[derive(sqlx::FromRow)]
@@ -287,7 +287,7 @@ impl TaskStore {
     }
 
     /// The counts of each owner, in one grouped statement; owners without tasks are absent.
-    pub async fn counts(&self, owner_ids: &[i32]) -> Result<Vec<(i32, CountsRow)>, Error> {
+    pub async fn counts(&self, owner_ids: &[i32]) -> Result<Vec<(i32, TaskCounts)>, Error> {
         let sql = self.dialect(counts_sql!(postgres), counts_sql!(sqlite));
         let rows = on_pool!(&self.pool, |p| {
             sqlx::query_as::<_, OwnerCounts>(sql)
@@ -344,39 +344,19 @@ impl TaskStore {
         }))
     }
 
-    /// Marks the owner's task done and completed.
-    pub async fn complete(
+    /// Sets the completed flag of the owner's task, keeping its status in step:
+    /// completing makes it done, uncompleting sends a done task back to todo
+    /// (other statuses stay).
+    pub async fn set_completed(
         &self,
         owner_id: i32,
         id: i32,
+        completed: bool,
         now: DateTime<Utc>,
     ) -> Result<Option<TaskRow>, Error> {
         let sql = concat!(
-            "UPDATE tasks SET is_completed = $3, status = $4, updated_at = $5 \
-             WHERE id = $1 AND owner_id = $2 RETURNING ",
-            task_columns!()
-        );
-        Ok(on_pool!(&self.pool, |p| {
-            sqlx::query_as::<_, TaskRow>(sql)
-                .bind(id)
-                .bind(owner_id)
-                .bind(true)
-                .bind(TaskStatus::Done)
-                .bind(now)
-                .fetch_optional(p)
-                .await?
-        }))
-    }
-
-    /// Clears the completed flag; a done task goes back to todo, other statuses stay.
-    pub async fn uncomplete(
-        &self,
-        owner_id: i32,
-        id: i32,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TaskRow>, Error> {
-        let sql = concat!(
-            "UPDATE tasks SET is_completed = $3, status = CASE WHEN status = $4 THEN $5 ELSE status END, \
+            "UPDATE tasks SET is_completed = $3, \
+             status = CASE WHEN $3 THEN $4 WHEN status = $4 THEN $5 ELSE status END, \
              updated_at = $6 WHERE id = $1 AND owner_id = $2 RETURNING ",
             task_columns!()
         );
@@ -384,7 +364,7 @@ impl TaskStore {
             sqlx::query_as::<_, TaskRow>(sql)
                 .bind(id)
                 .bind(owner_id)
-                .bind(false)
+                .bind(completed)
                 .bind(TaskStatus::Done)
                 .bind(TaskStatus::Todo)
                 .bind(now)

@@ -10,19 +10,14 @@ pub mod schema;
 pub mod store;
 pub mod validation;
 
-use anyhow::Context;
-use axum::Router;
-use common::auth::JwtKeys;
 use common::db::{Pool, StoreLocation};
-use tokio::net::TcpListener;
+use common::server::BoundApp;
 
 pub use config::{Cli, Command, Config};
 
 /// A users service bound to its port, ready to serve.
 pub struct Application {
-    listener: TcpListener,
-    address: std::net::SocketAddr,
-    router: Router,
+    server: BoundApp,
     pool: Pool,
 }
 
@@ -38,12 +33,7 @@ impl Application {
         let pool =
             Pool::connect(&location, config.db_max_connections, &store::migrations()).await?;
 
-        let secret = config.jwt.resolve_secret(&config.data.data_dir)?;
-        let keys = JwtKeys::new(
-            &secret,
-            &config.jwt.algorithm,
-            config.jwt.access_token_expire_minutes,
-        )?;
+        let keys = config.jwt.keys(&config.data.data_dir)?;
         let passwords = passwords::Passwords::new(config.bcrypt_cost, config.hash_concurrency())
             .await
             .map_err(|err| anyhow::anyhow!("preparing password hashing: {err:?}"))?;
@@ -57,24 +47,16 @@ impl Application {
         });
         let router = http::router(schema, keys, pool.clone());
 
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
-        let address = listener.local_addr()?;
-        Ok(Self {
-            listener,
-            address,
-            router,
-            pool,
-        })
+        let server = BoundApp::bind(&config.host, config.port, router).await?;
+        Ok(Self { server, pool })
     }
 
     pub fn port(&self) -> u16 {
-        self.address.port()
+        self.address().port()
     }
 
     pub fn address(&self) -> std::net::SocketAddr {
-        self.address
+        self.server.addr()
     }
 
     /// The store the service uses (tests inspect and arrange rows through it).
@@ -84,13 +66,10 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, lets requests in flight finish, then closes the store.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        common::server::announce(http::SERVICE_NAME, self.address);
-        common::server::serve(
-            self.listener,
-            self.router,
-            common::server::shutdown_signal(),
-        )
-        .await?;
+        common::server::announce(http::SERVICE_NAME, self.address());
+        self.server
+            .serve_until(common::server::shutdown_signal())
+            .await?;
         self.pool.close().await;
         Ok(())
     }

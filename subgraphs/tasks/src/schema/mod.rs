@@ -165,7 +165,11 @@ impl Mutation {
     /// Marks the task done.
     async fn complete_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Task> {
         let (owner_id, id) = target(ctx, &id).await?;
-        found(store(ctx)?.complete(owner_id, id, DateTime::now().0).await)
+        found(
+            store(ctx)?
+                .set_completed(owner_id, id, true, DateTime::now().0)
+                .await,
+        )
     }
 
     /// Clears the completed flag; a done task goes back to todo.
@@ -173,7 +177,7 @@ impl Mutation {
         let (owner_id, id) = target(ctx, &id).await?;
         found(
             store(ctx)?
-                .uncomplete(owner_id, id, DateTime::now().0)
+                .set_completed(owner_id, id, false, DateTime::now().0)
                 .await,
         )
     }

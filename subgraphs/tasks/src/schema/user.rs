@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 
 use crate::error::Error;
 use crate::loaders::{Loaders, PageKey};
-use crate::model::CountsRow;
+use crate::model::TaskCounts;
 use crate::schema::inputs::{TaskFilter, valid_page};
 use crate::schema::task::Task;
 use crate::session::Session;
@@ -20,45 +20,6 @@ pub struct TaskPage {
     pub total_count: i64,
     pub skip: i64,
     pub limit: i64,
-}
-
-/// How many of a user's tasks are in each state. Shared with the stats subgraph.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-#[graphql(shareable)]
-pub struct TaskCounts {
-    pub total: i64,
-    pub todo: i64,
-    pub in_progress: i64,
-    pub done: i64,
-    pub completed: i64,
-    pub low: i64,
-    pub medium: i64,
-    pub high: i64,
-}
-
-impl From<CountsRow> for TaskCounts {
-    fn from(row: CountsRow) -> Self {
-        let CountsRow {
-            total,
-            todo,
-            in_progress,
-            done,
-            completed,
-            low,
-            medium,
-            high,
-        } = row;
-        Self {
-            total,
-            todo,
-            in_progress,
-            done,
-            completed,
-            low,
-            medium,
-            high,
-        }
-    }
 }
 
 impl User {
@@ -115,13 +76,12 @@ impl User {
     /// Counts over all of the user's tasks.
     async fn task_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<TaskCounts> {
         let owner_id = self.owner_id(ctx).await?;
-        let counts = ctx
+        Ok(ctx
             .data::<Loaders>()?
             .counts
             .load_one(owner_id)
             .await
             .map_err(Error::into_graphql)?
-            .unwrap_or_default();
-        Ok(counts.into())
+            .unwrap_or_default())
     }
 }
