@@ -175,7 +175,7 @@ async fn subgraphs_use_the_url_overrides() {
 /// operation plans: stats' `@requires` on a nested selection of tasks' counts.
 #[test]
 fn the_tasktracker_supergraph_plans_the_dashboard_query() {
-    let sdl = include_str!("../fixtures/tasktracker.supergraph.graphql");
+    let sdl = include_str!("../../../supergraph.graphql");
     let engine = router::engine::Engine::new(sdl, router::engine::EngineOptions::default())
         .expect("the tasktracker supergraph loads");
     let plan = engine
