@@ -229,24 +229,9 @@ impl System {
             let name = service.name;
             Box::pin(async move { (name, service.child.wait().await) })
         });
-        futures_select_all(waits).await
+        let ((name, status), _, _) = futures::future::select_all(waits).await;
+        (name, status)
     }
-}
-
-async fn futures_select_all<F, T>(futures: impl Iterator<Item = std::pin::Pin<Box<F>>>) -> T
-where
-    F: std::future::Future<Output = T>,
-{
-    let mut futures: Vec<_> = futures.collect();
-    std::future::poll_fn(move |cx| {
-        for future in &mut futures {
-            if let std::task::Poll::Ready(output) = future.as_mut().poll(cx) {
-                return std::task::Poll::Ready(output);
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }
 
 async fn spawn_and_wait_until_listening(

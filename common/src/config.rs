@@ -82,27 +82,60 @@ pub fn secret_from_data_dir(data_dir: &Path) -> anyhow::Result<String> {
     let bytes: [u8; 32] = rand::rng().random();
     let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     write_private(&path, &key).with_context(|| format!("writing {}", path.display()))?;
-    // Two services starting at once may both have written; the file's content wins.
-    Ok(std::fs::read_to_string(&path)?.trim().to_owned())
+    // When two services start at once, only one creates the file; both use its content.
+    let key = std::fs::read_to_string(&path)?.trim().to_owned();
+    anyhow::ensure!(
+        !key.is_empty(),
+        "{} is empty: delete it to have a new key generated, or set SECRET_KEY",
+        path.display()
+    );
+    Ok(key)
 }
 
-#[cfg(unix)]
+/// Creates `path` readable by its owner only; an existing file (another service
+/// got there first) is left as it is.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path);
-    match &mut file {
-        Ok(file) => file.write_all(contents.as_bytes()),
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => file.write_all(contents.as_bytes()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(_) => file.map(|_| ()),
+        Err(err) => Err(err),
     }
 }
 
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    std::fs::write(path, contents)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_secret_is_kept_and_reused() {
+        let dir = crate::testing::fresh_data_dir("secret");
+        let first = secret_from_data_dir(&dir).expect("generated");
+        assert_eq!(first.len(), 64);
+        assert_eq!(secret_from_data_dir(&dir).expect("read back"), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secret_key"))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_empty_secret_file_is_refused_not_used() {
+        let dir = crate::testing::fresh_data_dir("empty-secret");
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("secret_key"), "\n").expect("write");
+        let err = secret_from_data_dir(&dir).expect_err("an empty key is no key");
+        assert!(err.to_string().contains("is empty"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -97,29 +97,21 @@ impl Stack {
     }
 }
 
-/// Runs one SQL statement on the users database (whichever store it is).
+/// Runs one SQL statement on the users database, through the same store layer
+/// the users service uses (its migrations are already applied, so they are no-ops).
 pub async fn users_sql(stack: &Stack, sql: &str, bind: &str) {
-    use sqlx::Connection;
+    let location = common::db::StoreLocation::Url(stack.users_database_url.clone());
+    let pool = common::db::Pool::connect(&location, 1, &users::store::migrations())
+        .await
+        .expect("connect users db");
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    if stack.users_database_url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(&stack.users_database_url)
-            .await
-            .expect("connect users db");
-        sqlx::query(sql)
-            .bind(bind)
-            .execute(&mut conn)
-            .await
-            .expect("users sql");
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&stack.users_database_url)
-            .await
-            .expect("connect users db");
-        sqlx::query(sql)
-            .bind(bind)
-            .execute(&mut conn)
-            .await
-            .expect("users sql");
-    }
+    common::on_pool!(&pool, |p| sqlx::query(sql)
+        .bind(bind)
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .expect("users sql");
+    pool.close().await;
 }
 
 /// Marks a user inactive directly in the users database (no API does this).
