@@ -63,6 +63,17 @@ pub struct Config {
     #[command(flatten)]
     pub limits: RequestLimits,
 
+    #[command(flatten)]
+    pub responses: ResponseLimits,
+
+    #[command(flatten)]
+    pub demand_control: DemandControlArgs,
+
+    /// Time allowed for a whole request (planning, every fetch, merging), in milliseconds;
+    /// past it the request is dropped and answered 504 GATEWAY_TIMEOUT.
+    #[arg(long, env = "ROUTER_REQUEST_TIMEOUT_MS", default_value_t = 60_000)]
+    pub request_timeout_ms: u64,
+
     /// A request header passed on to every subgraph (repeatable; the environment variable
     /// takes a comma-separated list). `Authorization` is always passed on.
     #[arg(
@@ -90,28 +101,132 @@ pub struct Config {
     pub log: LogArgs,
 }
 
-/// What an operation may cost, checked on the parsed document before planning.
+/// What a request may cost the router to read, checked before planning. Each
+/// default is a named constant, used by the command line and by `Default`.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct RequestLimits {
     /// Largest accepted request body, in bytes (larger ones get 413).
-    #[arg(long, env = "ROUTER_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, env = "ROUTER_MAX_BODY_BYTES", default_value_t = RequestLimits::DEFAULT.max_body_bytes)]
     pub max_body_bytes: usize,
 
     /// Deepest selection nesting allowed (fragments expanded).
-    #[arg(long, env = "ROUTER_MAX_DEPTH", default_value_t = 24)]
+    #[arg(long, env = "ROUTER_MAX_DEPTH", default_value_t = RequestLimits::DEFAULT.max_depth)]
     pub max_depth: usize,
 
     /// Most aliased fields allowed in one document.
-    #[arg(long, env = "ROUTER_MAX_ALIASES", default_value_t = 30)]
+    #[arg(long, env = "ROUTER_MAX_ALIASES", default_value_t = RequestLimits::DEFAULT.max_aliases)]
     pub max_aliases: usize,
 
     /// Most fields allowed at the root of an operation (fragments expanded).
-    #[arg(long, env = "ROUTER_MAX_ROOT_FIELDS", default_value_t = 30)]
+    #[arg(long, env = "ROUTER_MAX_ROOT_FIELDS", default_value_t = RequestLimits::DEFAULT.max_root_fields)]
     pub max_root_fields: usize,
 
     /// Most lexical tokens allowed in one document (checked before parsing).
-    #[arg(long, env = "ROUTER_MAX_TOKENS", default_value_t = 15_000)]
+    #[arg(long, env = "ROUTER_MAX_TOKENS", default_value_t = RequestLimits::DEFAULT.max_tokens)]
     pub max_tokens: usize,
+
+    /// Deepest nesting of brackets `{ [ (` in a document (checked before parsing), and of
+    /// selection sets through fragment spreads. Every parser and walker of the router recurses
+    /// per level, so this bounds their stack use.
+    #[arg(long, env = "ROUTER_MAX_NESTING", default_value_t = RequestLimits::DEFAULT.max_nesting)]
+    pub max_nesting: usize,
+
+    /// Deepest nesting of objects and arrays in a JSON request body or GET parameter
+    /// (checked before parsing the JSON).
+    #[arg(long, env = "ROUTER_MAX_JSON_NESTING", default_value_t = RequestLimits::DEFAULT.max_json_nesting)]
+    pub max_json_nesting: usize,
+
+    /// Most fields one operation may select, fragments expanded (counted without expanding them).
+    #[arg(long, env = "ROUTER_MAX_FIELDS", default_value_t = RequestLimits::DEFAULT.max_fields)]
+    pub max_fields: usize,
+}
+
+impl RequestLimits {
+    /// The defaults: they hold against the hostile shapes of issue 8 while every
+    /// operation of the product (GraphiQL's introspection query included) passes.
+    pub const DEFAULT: RequestLimits = RequestLimits {
+        max_body_bytes: 2 * 1024 * 1024,
+        max_depth: 24,
+        max_aliases: 30,
+        max_root_fields: 30,
+        max_tokens: 15_000,
+        max_nesting: 40,
+        max_json_nesting: 64,
+        max_fields: 1_000,
+    };
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// How large an answer may grow.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ResponseLimits {
+    /// Largest response body, in bytes: a larger one is replaced by a RESPONSE_TOO_LARGE error.
+    #[arg(long, env = "ROUTER_MAX_RESPONSE_BYTES", default_value_t = ResponseLimits::DEFAULT.max_response_bytes)]
+    pub max_response_bytes: usize,
+
+    /// Most errors in one response; the rest are summed up in one last error.
+    #[arg(long, env = "ROUTER_MAX_ERRORS", default_value_t = ResponseLimits::DEFAULT.max_errors)]
+    pub max_errors: usize,
+
+    /// Longest error message, in bytes: longer ones (which may echo the request) are cut.
+    #[arg(long, env = "ROUTER_MAX_ERROR_MESSAGE_BYTES", default_value_t = ResponseLimits::DEFAULT.max_error_message_bytes)]
+    pub max_error_message_bytes: usize,
+}
+
+impl ResponseLimits {
+    pub const DEFAULT: ResponseLimits = ResponseLimits {
+        max_response_bytes: 8 * 1024 * 1024,
+        max_errors: 100,
+        max_error_message_bytes: 1024,
+    };
+}
+
+impl Default for ResponseLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Demand control (see `demand_control`).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DemandControlArgs {
+    /// `enforce` refuses operations whose estimated cost is over the maximum; `measure` only
+    /// estimates and measures (exported on /metrics); `off` does neither.
+    #[arg(long = "demand-control", env = "ROUTER_DEMAND_CONTROL", value_enum, default_value_t = DemandControlMode::Enforce)]
+    pub mode: DemandControlMode,
+
+    /// Highest estimated cost an operation may have.
+    #[arg(
+        long = "demand-control-max-cost",
+        env = "ROUTER_DEMAND_CONTROL_MAX_COST",
+        default_value_t = 5_000.0
+    )]
+    pub max_cost: f64,
+
+    /// Size assumed for a list that no slicing argument, `@listSize(assumedSize:)` or sized parent sizes.
+    #[arg(
+        long = "demand-control-list-size",
+        env = "ROUTER_DEMAND_CONTROL_LIST_SIZE",
+        default_value_t = 10.0
+    )]
+    pub list_size: f64,
+}
+
+pub use crate::demand_control::Mode as DemandControlMode;
+
+impl DemandControlArgs {
+    pub fn settings(&self) -> crate::demand_control::Settings {
+        crate::demand_control::Settings {
+            mode: self.mode,
+            max_cost: self.max_cost,
+            list_size: self.list_size,
+        }
+    }
 }
 
 /// An on/off setting.
@@ -190,6 +305,10 @@ impl FromStr for ForwardedHeader {
 impl Config {
     pub fn subgraph_timeout(&self) -> Duration {
         Duration::from_millis(self.subgraph_timeout_ms)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
     }
 
     pub fn subgraph_url_overrides(&self) -> HashMap<String, String> {

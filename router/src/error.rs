@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::config::ResponseLimits;
 use crate::engine::{GraphQLError, Location, RequestErrorKind};
 use crate::negotiation::ResponseMediaType;
 
@@ -25,6 +26,15 @@ pub enum Error {
     Unauthenticated,
     #[error("Mutations are only accepted with POST")]
     MutationViaGet,
+    /// A limit on what reading the request costs: 400 whatever the media type.
+    #[error("{0}")]
+    Limit(crate::limits::LimitExceeded),
+    /// Refused by demand control before any subgraph was called: 400 whatever the media type.
+    #[error("{0}")]
+    Cost(crate::demand_control::CostError),
+    /// The request's deadline (`--request-timeout-ms`) passed.
+    #[error("The request took longer than the limit (request-timeout-ms) of {} ms", after.as_millis())]
+    Timeout { after: std::time::Duration },
     /// The document does not parse, breaks a limit or does not validate: as for any
     /// GraphQL error response, the status depends on the media type.
     #[error("the operation was refused")]
@@ -63,6 +73,9 @@ impl Error {
             Error::BadRequest(_) => "BAD_REQUEST",
             Error::Unauthenticated => common::errors::ErrorCode::Unauthenticated.as_str(),
             Error::MutationViaGet => "METHOD_NOT_ALLOWED",
+            Error::Limit(error) => error.limit.code(),
+            Error::Cost(error) => error.code(),
+            Error::Timeout { .. } => "GATEWAY_TIMEOUT",
             Error::Refused { .. } => "GRAPHQL_VALIDATION_FAILED",
         }
     }
@@ -75,6 +88,8 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
             Error::MutationViaGet => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Limit(_) | Error::Cost(_) => StatusCode::BAD_REQUEST,
+            Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::Refused { kind, .. } => refusal_status(*kind, media),
         }
     }
@@ -86,6 +101,28 @@ impl Error {
         let unauthenticated = status == StatusCode::UNAUTHORIZED;
         let errors = match self {
             Error::Refused { errors, .. } => errors,
+            Error::Cost(crate::demand_control::CostError::TooExpensive { estimated, max }) => {
+                vec![GraphQLError {
+                    message: self.to_string(),
+                    locations: None,
+                    path: None,
+                    extensions: Some(Map::from_iter([
+                        ("code".to_owned(), Value::from(self.code())),
+                        ("estimatedCost".to_owned(), Value::from(estimated)),
+                        ("maxCost".to_owned(), Value::from(max)),
+                    ])),
+                }]
+            }
+            Error::Limit(error) => vec![GraphQLError {
+                message: error.to_string(),
+                locations: None,
+                path: None,
+                extensions: Some(Map::from_iter([
+                    ("code".to_owned(), Value::from(error.limit.code())),
+                    ("limit".to_owned(), Value::from(error.limit.name())),
+                    ("max".to_owned(), Value::from(error.max)),
+                ])),
+            }],
             other => vec![GraphQLError {
                 message: other.to_string(),
                 locations: None,
@@ -128,10 +165,129 @@ pub fn refusal_status(kind: RequestErrorKind, media: ResponseMediaType) -> Statu
 
 /// A JSON body with the media type's content type.
 pub fn graphql_body(status: StatusCode, media: ResponseMediaType, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    text_body(status, media, body.to_string())
+}
+
+fn text_body(status: StatusCode, media: ResponseMediaType, body: String) -> Response {
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
     response
+}
+
+/// Like [`graphql_body`], but a body over `--max-response-bytes` is replaced by
+/// one RESPONSE_TOO_LARGE error. Serialising stops as soon as the limit is
+/// passed, so the oversized text is never held whole.
+pub fn bounded_body(
+    status: StatusCode,
+    media: ResponseMediaType,
+    body: &Value,
+    limits: &ResponseLimits,
+) -> Response {
+    let mut writer = CappedWriter {
+        bytes: Vec::new(),
+        cap: limits.max_response_bytes,
+    };
+    if serde_json::to_writer(&mut writer, body).is_ok() {
+        // serde_json writes valid UTF-8.
+        if let Ok(text) = String::from_utf8(writer.bytes) {
+            return text_body(status, media, text);
+        }
+    }
+    let error = GraphQLError {
+        message: format!(
+            "The response is larger than the limit (max-response-bytes) of {} bytes",
+            limits.max_response_bytes
+        ),
+        locations: None,
+        path: None,
+        extensions: Some(Map::from_iter([(
+            "code".to_owned(),
+            Value::from("RESPONSE_TOO_LARGE"),
+        )])),
+    };
+    graphql_body(status, media, &json!({ "data": null, "errors": [error] }))
+}
+
+/// A `Vec` that refuses to grow past `cap` bytes.
+struct CappedWriter {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.cap {
+            return Err(std::io::Error::other("over max-response-bytes"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// At most `--max-errors` errors, each message at most `--max-error-message-bytes`
+/// long: messages may echo the request (a 1 MB string argument), and one
+/// document may draw thousands of errors. What was left out is said in one last error.
+pub fn bound_errors(mut errors: Vec<GraphQLError>, limits: &ResponseLimits) -> Vec<GraphQLError> {
+    let left_out = errors.len().saturating_sub(limits.max_errors);
+    errors.truncate(limits.max_errors);
+    for error in &mut errors {
+        truncate_message(&mut error.message, limits.max_error_message_bytes);
+        if let Some(extensions) = &mut error.extensions {
+            // Subgraphs' extensions may carry anything; only short strings are kept whole.
+            for value in extensions.values_mut() {
+                if let Value::String(text) = value {
+                    truncate_message(text, limits.max_error_message_bytes);
+                }
+            }
+        }
+    }
+    if left_out > 0 {
+        errors.push(GraphQLError {
+            message: format!(
+                "{left_out} more errors were left out: the limit (max-errors) is {}",
+                limits.max_errors
+            ),
+            locations: None,
+            path: None,
+            extensions: Some(Map::from_iter([(
+                "code".to_owned(),
+                Value::from("TOO_MANY_ERRORS"),
+            )])),
+        });
+    }
+    errors
+}
+
+fn truncate_message(message: &mut String, max_bytes: usize) {
+    if message.len() <= max_bytes {
+        return;
+    }
+    let mut end = max_bytes;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = message.len() - end;
+    message.truncate(end);
+    message.push_str(&format!("… ({cut} more bytes)"));
+}
+
+impl Error {
+    /// The same refusal with its errors bounded as [`bound_errors`] does.
+    pub fn bounded(self, limits: &ResponseLimits) -> Self {
+        match self {
+            Error::Refused { kind, errors } => Error::Refused {
+                kind,
+                errors: bound_errors(errors, limits),
+            },
+            // Every other message is the router's own, of bounded length.
+            other => other,
+        }
+    }
 }

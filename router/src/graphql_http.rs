@@ -13,11 +13,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
+use crate::config::RequestLimits;
 use crate::engine::{GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind};
-use crate::error::{Error, graphql_body, refusal_status};
+use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
-use crate::limits;
 use crate::negotiation::ResponseMediaType;
+use crate::{demand_control, limits, prescan};
 
 /// Answers one GraphQL request (GET or POST).
 pub async fn serve(
@@ -37,7 +38,7 @@ pub async fn serve(
             Ok(response) => response,
             Err(error) => {
                 tracing::debug!(%error, "request refused at the edge");
-                error.into_response_as(media)
+                error.bounded(&state.responses).into_response_as(media)
             }
         },
     };
@@ -64,19 +65,30 @@ async fn execute(
     }
     let is_get = method == Method::GET;
     let request = if is_get {
-        request_from_query_string(uri)?
+        request_from_query_string(uri, &state.limits)?
     } else {
         request_from_body(state, headers, body).await?
     };
 
-    let operation_types = state
+    let mut work = limits::Work::default();
+    let checked = state
         .checked_documents
-        .check(&request.query, &state.limits)
-        .map_err(|refusal| match refusal {
-            limits::Refusal::Limit(error) => limit_error(error),
-            limits::Refusal::Syntax(error) => parse_error(error),
-        })?;
-    let operation_type = operation_types.selected(request.operation_name.as_deref());
+        .check(&request.query, &state.limits, &mut work);
+    state.metrics.record_limit_work(work.selections_visited);
+    let checked = checked.map_err(|refusal| match refusal {
+        limits::Refusal::Limit(error) => limit_error(error),
+        limits::Refusal::Syntax(error) => parse_error(error),
+        limits::Refusal::FragmentCycle(name) => Error::refused(
+            RequestErrorKind::Validation,
+            format!("Cannot spread fragment \"{name}\" within itself."),
+            "GRAPHQL_VALIDATION_FAILED",
+            None,
+            Map::new(),
+        ),
+    })?;
+    let operation_type = checked
+        .operation_types
+        .selected(request.operation_name.as_deref());
     if is_get && operation_type == Some(OperationType::Mutation) {
         return Err(Error::MutationViaGet);
     }
@@ -90,9 +102,56 @@ async fn execute(
             .to_owned(),
         allow_mutations: !is_get,
     };
-    let engine = state.engine.current();
-    let response = engine.execute(request, context).await;
+    let demand_control = &state.demand_control;
+    let cost = match demand_control::select_operation(
+        &checked.document,
+        request.operation_name.as_deref(),
+    ) {
+        Some(operation) if demand_control.settings.mode != demand_control::Mode::Off => {
+            let model = demand_control.model();
+            let no_variables = Map::new();
+            let variables = request.variables.as_ref().unwrap_or(&no_variables);
+            let estimate = demand_control::Estimator::estimate(
+                &model,
+                &demand_control.settings,
+                &checked.document,
+                operation,
+                variables,
+            );
+            let enforce = demand_control.settings.mode == demand_control::Mode::Enforce;
+            match estimate {
+                Ok(estimated) => {
+                    let max = demand_control.settings.max_cost;
+                    let refused = enforce && estimated > max;
+                    state.metrics.record_estimated_cost(estimated, refused);
+                    if refused {
+                        return Err(Error::Cost(demand_control::CostError::TooExpensive {
+                            estimated,
+                            max,
+                        }));
+                    }
+                    Some((model, operation))
+                }
+                Err(error) if enforce => return Err(Error::Cost(error)),
+                Err(_) => Some((model, operation)),
+            }
+        }
+        _ => None,
+    };
 
+    let engine = state.engine.current();
+    // The deadline drops the whole execution (planning's result, every fetch,
+    // merging); so does a client that goes away, as the server then drops this future.
+    let response = tokio::time::timeout(state.request_timeout, engine.execute(request, context))
+        .await
+        .map_err(|_| Error::Timeout {
+            after: state.request_timeout,
+        })?;
+
+    if let (Some((model, operation)), Some(data)) = (&cost, &response.data) {
+        let actual = demand_control::actual_cost(model, &checked.document, operation, data);
+        state.metrics.record_actual_cost(actual);
+    }
     let mut body = Map::new();
     let status = match response.outcome {
         Outcome::Executed => {
@@ -104,16 +163,22 @@ async fn execute(
         }
         Outcome::Refused(kind) => refusal_status(kind, media),
     };
-    if !response.errors.is_empty() {
+    let errors = bound_errors(response.errors, &state.responses);
+    if !errors.is_empty() {
         body.insert(
             "errors".to_owned(),
-            serde_json::to_value(&response.errors).unwrap_or_default(),
+            serde_json::to_value(&errors).unwrap_or_default(),
         );
     }
-    Ok(graphql_body(status, media, &Value::Object(body)))
+    Ok(bounded_body(
+        status,
+        media,
+        &Value::Object(body),
+        &state.responses,
+    ))
 }
 
-fn request_from_query_string(uri: &Uri) -> Result<GraphQLRequest, Error> {
+fn request_from_query_string(uri: &Uri, limits: &RequestLimits) -> Result<GraphQLRequest, Error> {
     let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri)
         .map_err(|error| Error::BadRequest(format!("The query string is malformed: {error}")))?;
     let query = params
@@ -125,6 +190,8 @@ fn request_from_query_string(uri: &Uri) -> Result<GraphQLRequest, Error> {
         match params.get(name).map(String::as_str) {
             None | Some("") => Ok(None),
             Some(text) => {
+                prescan::check_json_nesting(text.as_bytes(), limits.max_json_nesting)
+                    .map_err(Error::Limit)?;
                 let value = serde_json::from_str::<Value>(text).map_err(|error| {
                     Error::BadRequest(format!("The {name} parameter is not valid JSON: {error}"))
                 })?;
@@ -171,6 +238,7 @@ async fn request_from_body(
             "The request body is empty: expected a JSON object with a query".to_owned(),
         ));
     }
+    prescan::check_json_nesting(&bytes, state.limits.max_json_nesting).map_err(Error::Limit)?;
     let value = serde_json::from_slice::<Value>(&bytes).map_err(|error| {
         Error::BadRequest(format!("The request body is not valid JSON: {error}"))
     })?;
@@ -263,14 +331,17 @@ fn is_length_limit(error: &axum::Error) -> bool {
 }
 
 fn limit_error(error: limits::LimitExceeded) -> Error {
+    if error.limit.always_bad_request() {
+        return Error::Limit(error);
+    }
     let extensions = Map::from_iter([
-        ("limit".to_owned(), Value::from(error.limit)),
+        ("limit".to_owned(), Value::from(error.limit.name())),
         ("max".to_owned(), Value::from(error.max)),
     ]);
     Error::refused(
         RequestErrorKind::Validation,
         error.to_string(),
-        "GRAPHQL_VALIDATION_FAILED",
+        error.limit.code(),
         None,
         extensions,
     )

@@ -32,6 +32,12 @@ pub struct AppState {
     /// Set when tokens are checked at the edge (`--require-valid-token`).
     pub edge_auth: Option<Arc<JwtKeys>>,
     pub metrics: Metrics,
+    /// Caps on responses (size, errors, message length).
+    pub responses: crate::config::ResponseLimits,
+    /// Cost estimates and their limit.
+    pub demand_control: Arc<crate::demand_control::DemandControl>,
+    /// Deadline of one whole request.
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {

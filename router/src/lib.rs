@@ -7,6 +7,7 @@
 //! GraphiQL and hot reload of the supergraph.
 
 pub mod config;
+pub mod demand_control;
 pub mod engine;
 mod error;
 mod graphiql;
@@ -15,6 +16,7 @@ mod http;
 pub mod limits;
 pub mod metrics;
 pub mod negotiation;
+pub mod prescan;
 mod reload;
 
 use std::net::SocketAddr;
@@ -60,6 +62,10 @@ impl Application {
             "supergraph loaded"
         );
         let engine = SharedEngine::new(engine);
+        let demand_control = Arc::new(demand_control::DemandControl::new(
+            config.demand_control.settings(),
+            &loaded_sdl,
+        ));
         let edge_auth = if config.require_valid_token {
             let secret = config.jwt.resolve_secret(&config.data_dir.data_dir)?;
             let keys = JwtKeys::new(
@@ -82,6 +88,9 @@ impl Application {
                 .collect(),
             edge_auth,
             metrics: metrics.clone(),
+            responses: config.responses,
+            demand_control: demand_control.clone(),
+            request_timeout: config.request_timeout(),
         };
         let watcher = config
             .supergraph_poll_interval()
@@ -92,6 +101,7 @@ impl Application {
                 engine,
                 metrics,
                 loaded_sdl,
+                on_reload: Some(Box::new(move |sdl: &str| demand_control.load(sdl))),
             });
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .await

@@ -1,10 +1,18 @@
 //! What one operation may cost, checked before the engine sees it: lexical
-//! tokens (counted before parsing, so huge documents never reach the parser),
-//! then selection depth, aliases and root fields on the parsed document.
-//! Documents that passed are remembered by their text ([`CheckedDocuments`]),
-//! so a repeated operation is neither counted nor parsed again.
+//! tokens and bracket nesting (a flat pre-scan of the text, so huge or deep
+//! documents never reach a parser, see [`crate::prescan`]), then on the parsed
+//! document selection depth, aliases, root fields and the number of fields
+//! selected once fragments are expanded.
+//!
+//! The document is never expanded: each fragment's measures are computed once,
+//! in a topological order of the fragments (a fragment after every fragment it
+//! spreads), and reused wherever it is spread. So `fragment F20 { ...F19 ...F19 }`
+//! over twenty doublings costs twenty small steps, not a million fields, and a
+//! fragment cycle is found without following it. Documents that passed are
+//! remembered by their text ([`CheckedDocuments`]), so a repeated operation is
+//! neither scanned nor parsed again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -13,93 +21,330 @@ use lru::LruCache;
 use async_graphql_parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
 use crate::config::RequestLimits;
+use crate::prescan;
 
-/// A limit the document went over.
+/// Each limit the router enforces on a request's text or document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Tokens,
+    /// Brackets `{ [ (` in the text, and selection sets nested through fragment spreads.
+    Nesting,
+    /// Objects and arrays in a JSON body or parameter.
+    JsonNesting,
+    Depth,
+    Aliases,
+    RootFields,
+    /// Fields selected, fragments expanded.
+    Fields,
+}
+
+impl Limit {
+    /// The setting's name, as in `--max-depth`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::Tokens => "max-tokens",
+            Limit::Nesting => "max-nesting",
+            Limit::JsonNesting => "max-json-nesting",
+            Limit::Depth => "max-depth",
+            Limit::Aliases => "max-aliases",
+            Limit::RootFields => "max-root-fields",
+            Limit::Fields => "max-fields",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Limit::Tokens => "The operation has too many tokens",
+            Limit::Nesting => {
+                "The operation nests too deeply (brackets, selections and fragment spreads)"
+            }
+            Limit::JsonNesting => "The JSON of the request nests too deeply",
+            Limit::Depth => "The operation has too many levels of nesting",
+            Limit::Aliases => "The operation has too many aliases",
+            Limit::RootFields => "The operation has too many root fields",
+            Limit::Fields => "The operation selects too many fields (fragments expanded)",
+        }
+    }
+
+    /// The `extensions.code` of the refusal. The limits that bound the work of
+    /// merely reading a request have codes of their own; the others are
+    /// validation failures, as they always were.
+    pub fn code(self) -> &'static str {
+        match self {
+            Limit::Nesting | Limit::JsonNesting => "NESTING_TOO_DEEP",
+            Limit::Fields => "TOO_MANY_FIELDS",
+            Limit::Tokens | Limit::Depth | Limit::Aliases | Limit::RootFields => {
+                "GRAPHQL_VALIDATION_FAILED"
+            }
+        }
+    }
+
+    /// Whether the refusal is a 400 whatever the media type: the request was
+    /// refused for what reading it would cost, before it was treated as GraphQL.
+    pub fn always_bad_request(self) -> bool {
+        matches!(self, Limit::Nesting | Limit::JsonNesting | Limit::Fields)
+    }
+}
+
+/// A limit the request went over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitExceeded {
-    /// The setting's name, as in `--max-depth`.
-    pub limit: &'static str,
+    pub limit: Limit,
     pub max: usize,
+    /// What was counted; a lower bound when `counting_stopped` (scans stop at the limit).
     pub actual: usize,
+    pub counting_stopped: bool,
+}
+
+impl LimitExceeded {
+    fn new(limit: Limit, max: usize, actual: usize) -> Self {
+        Self {
+            limit,
+            max,
+            actual,
+            counting_stopped: false,
+        }
+    }
+
+    /// Counting stopped as soon as `actual` passed `max`.
+    pub(crate) fn at_least(limit: Limit, max: usize, actual: usize) -> Self {
+        Self {
+            counting_stopped: true,
+            ..Self::new(limit, max, actual)
+        }
+    }
 }
 
 impl std::fmt::Display for LimitExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = match self.limit {
-            "max-tokens" => "tokens",
-            "max-depth" => "levels of nesting",
-            "max-aliases" => "aliases",
-            _ => "root fields",
-        };
-        // `actual` may be a lower bound: counting stops once the limit is passed.
         write!(
             f,
-            "The operation has too many {what}: the limit ({}) is {}",
-            self.limit, self.max
+            "{}: the limit ({}) is {}",
+            self.limit.what(),
+            self.limit.name(),
+            self.max
         )?;
-        if self.limit != "max-tokens" {
+        if !self.counting_stopped {
             write!(f, ", it has {}", self.actual)?;
         }
         Ok(())
     }
 }
 
-/// Checks the token count of the raw document text.
-pub fn check_tokens(source: &str, limits: &RequestLimits) -> Result<(), LimitExceeded> {
-    let tokens = count_tokens(source, limits.max_tokens.saturating_add(1));
-    if tokens > limits.max_tokens {
-        return Err(LimitExceeded {
-            limit: "max-tokens",
-            max: limits.max_tokens,
-            actual: tokens,
-        });
+/// Checks the token count and bracket nesting of the raw document text.
+pub fn check_text(source: &str, limits: &RequestLimits) -> Result<(), LimitExceeded> {
+    prescan::scan_document(source, limits.max_tokens, limits.max_nesting)
+}
+
+/// What checking a document found, besides its verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Selections (fields, spreads, inline fragments) looked at: each one of
+    /// the document once, however often its fragment is spread.
+    pub selections_visited: u64,
+}
+
+/// Checks nesting through fragments, depth, aliases, root fields and field
+/// count of every operation in the document, in time linear in its size.
+pub fn check_document(
+    document: &ExecutableDocument,
+    limits: &RequestLimits,
+    work: &mut Work,
+) -> Result<(), Refusal> {
+    let fragments = summarise_fragments(document, work)?;
+    let mut aliases = 0u64;
+    for fragment in fragments.values() {
+        aliases = aliases.saturating_add(fragment.aliases);
+    }
+    let mut operations = Vec::new();
+    for (_, operation) in document.operations.iter() {
+        let summary = summarise(&operation.node.selection_set.node, &fragments, work);
+        aliases = aliases.saturating_add(summary.aliases);
+        operations.push(summary);
+    }
+    let over = |limit: Limit, max: usize, actual: u64| {
+        (actual > max as u64)
+            .then(|| LimitExceeded::new(limit, max, usize::try_from(actual).unwrap_or(usize::MAX)))
+    };
+    // Every fragment is checked, spread or not: validation walks them all.
+    for summary in fragments.values().chain(operations.iter()) {
+        // One more level: the definition's own selection set.
+        let nesting = summary.nesting.saturating_add(1);
+        if let Some(error) = over(Limit::Nesting, limits.max_nesting, nesting) {
+            return Err(Refusal::Limit(error));
+        }
+    }
+    if let Some(error) = over(Limit::Aliases, limits.max_aliases, aliases) {
+        return Err(Refusal::Limit(error));
+    }
+    for summary in &operations {
+        let checks = [
+            (
+                Limit::RootFields,
+                limits.max_root_fields,
+                summary.root_fields,
+            ),
+            (Limit::Depth, limits.max_depth, summary.depth),
+            (Limit::Fields, limits.max_fields, summary.fields),
+        ];
+        for (limit, max, actual) in checks {
+            if let Some(error) = over(limit, max, actual) {
+                return Err(Refusal::Limit(error));
+            }
+        }
     }
     Ok(())
 }
 
-/// Checks depth, aliases and root fields of every operation in the document.
-pub fn check_document(
-    document: &ExecutableDocument,
-    limits: &RequestLimits,
-) -> Result<(), LimitExceeded> {
-    let mut measure = Measure::new(document);
-    let aliases = document
-        .operations
+/// The measures of a selection set with its fragments expanded.
+#[derive(Debug, Clone, Copy, Default)]
+struct Summary {
+    /// Selection sets nested, a fragment spread counting as one more level.
+    nesting: u64,
+    /// Fields nested (what `--max-depth` limits).
+    depth: u64,
+    root_fields: u64,
+    fields: u64,
+    /// Aliases written in this selection set, not in fragments it spreads
+    /// (aliases are counted in the text, each once).
+    aliases: u64,
+}
+
+/// Summaries of every fragment, each computed once after the fragments it spreads.
+/// A fragment that spreads itself, directly or not, is a validation error: it
+/// is reported here because no order exists to measure it in.
+fn summarise_fragments<'a>(
+    document: &'a ExecutableDocument,
+    work: &mut Work,
+) -> Result<HashMap<&'a str, Summary>, Refusal> {
+    // Kahn's algorithm over "fragment → fragments it spreads".
+    let mut spread_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut waiting_on: HashMap<&str, usize> = HashMap::new();
+    for (name, definition) in &document.fragments {
+        let mut spreads = Vec::new();
+        collect_spreads(&definition.node.selection_set.node, &mut spreads, work);
+        spreads.sort_unstable();
+        spreads.dedup();
+        spreads.retain(|spread| document.fragments.contains_key(*spread));
+        waiting_on.insert(name.as_str(), spreads.len());
+        for spread in spreads {
+            spread_by.entry(spread).or_default().push(name.as_str());
+        }
+    }
+    let mut ready: Vec<&str> = waiting_on
         .iter()
-        .map(|(_, op)| count_aliases(&op.node.selection_set.node))
-        .sum::<usize>()
-        + document
-            .fragments
-            .values()
-            .map(|f| count_aliases(&f.node.selection_set.node))
-            .sum::<usize>();
-    if aliases > limits.max_aliases {
-        return Err(LimitExceeded {
-            limit: "max-aliases",
-            max: limits.max_aliases,
-            actual: aliases,
-        });
-    }
-    for (_, operation) in document.operations.iter() {
-        let selection_set = &operation.node.selection_set.node;
-        let root_fields = measure.measure(Metric::RootFields, selection_set);
-        if root_fields > limits.max_root_fields {
-            return Err(LimitExceeded {
-                limit: "max-root-fields",
-                max: limits.max_root_fields,
-                actual: root_fields,
-            });
-        }
-        let depth = measure.measure(Metric::Depth, selection_set);
-        if depth > limits.max_depth {
-            return Err(LimitExceeded {
-                limit: "max-depth",
-                max: limits.max_depth,
-                actual: depth,
-            });
+        .filter(|(_, waiting)| **waiting == 0)
+        .map(|(name, _)| *name)
+        .collect();
+    let mut summaries = HashMap::with_capacity(document.fragments.len());
+    while let Some(name) = ready.pop() {
+        let Some(definition) = document.fragments.get(name) else {
+            continue;
+        };
+        let summary = summarise(&definition.node.selection_set.node, &summaries, work);
+        summaries.insert(name, summary);
+        for dependent in spread_by.get(name).into_iter().flatten() {
+            if let Some(waiting) = waiting_on.get_mut(dependent) {
+                *waiting -= 1;
+                if *waiting == 0 {
+                    ready.push(dependent);
+                }
+            }
         }
     }
-    Ok(())
+    if summaries.len() < document.fragments.len() {
+        // What is left waits on itself: fragments in (or spreading into) a cycle.
+        let mut in_cycle: Vec<&str> = waiting_on
+            .iter()
+            .filter(|(_, waiting)| **waiting > 0)
+            .map(|(name, _)| *name)
+            .collect();
+        in_cycle.sort_unstable();
+        return Err(Refusal::FragmentCycle(
+            in_cycle
+                .first()
+                .map(|name| (*name).to_owned())
+                .unwrap_or_default(),
+        ));
+    }
+    Ok(summaries)
+}
+
+/// Measures one selection set, using the summaries of the fragments it spreads.
+/// The recursion follows selection sets written inside one definition, so its
+/// depth is bounded by the bracket nesting the pre-scan allowed (`--max-nesting`).
+fn summarise(
+    selection_set: &SelectionSet,
+    fragments: &HashMap<&str, Summary>,
+    work: &mut Work,
+) -> Summary {
+    let mut summary = Summary::default();
+    for selection in &selection_set.items {
+        work.selections_visited += 1;
+        let (child, own_level, is_field) = match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                summary.aliases += u64::from(field.alias.is_some());
+                let child = summarise(&field.selection_set.node, fragments, work);
+                let has_selections = !field.selection_set.node.items.is_empty();
+                (child, u64::from(has_selections), true)
+            }
+            Selection::InlineFragment(fragment) => (
+                summarise(&fragment.node.selection_set.node, fragments, work),
+                1,
+                false,
+            ),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                // An unknown fragment is validation's to report; it selects nothing here.
+                let child = fragments.get(name).copied().unwrap_or_default();
+                // The fragment's aliases are counted once, in its own definition.
+                let child = Summary {
+                    aliases: 0,
+                    ..child
+                };
+                (child, 1, false)
+            }
+        };
+        summary.nesting = summary.nesting.max(child.nesting.saturating_add(own_level));
+        summary.aliases = summary.aliases.saturating_add(child.aliases);
+        if is_field {
+            summary.depth = summary.depth.max(child.depth.saturating_add(1));
+            summary.root_fields = summary.root_fields.saturating_add(1);
+            summary.fields = summary
+                .fields
+                .saturating_add(child.fields)
+                .saturating_add(1);
+        } else {
+            summary.depth = summary.depth.max(child.depth);
+            summary.root_fields = summary.root_fields.saturating_add(child.root_fields);
+            summary.fields = summary.fields.saturating_add(child.fields);
+        }
+    }
+    summary
+}
+
+/// The names of the fragments spread anywhere in a selection set (recursion
+/// bounded by the bracket nesting, as in [`summarise`]).
+fn collect_spreads<'a>(
+    selection_set: &'a SelectionSet,
+    spreads: &mut Vec<&'a str>,
+    work: &mut Work,
+) {
+    for selection in &selection_set.items {
+        work.selections_visited += 1;
+        match &selection.node {
+            Selection::Field(field) => {
+                collect_spreads(&field.node.selection_set.node, spreads, work)
+            }
+            Selection::InlineFragment(fragment) => {
+                collect_spreads(&fragment.node.selection_set.node, spreads, work)
+            }
+            Selection::FragmentSpread(spread) => {
+                spreads.push(spread.node.fragment_name.node.as_str())
+            }
+        }
+    }
 }
 
 /// The type of the operation a request will run: the one named, or the only one.
@@ -146,6 +391,16 @@ impl OperationTypes {
 pub enum Refusal {
     Limit(LimitExceeded),
     Syntax(async_graphql_parser::Error),
+    /// The named fragment spreads itself, directly or through others.
+    FragmentCycle(String),
+}
+
+/// A document that passed the limits.
+#[derive(Debug)]
+pub struct CheckedDocument {
+    pub operation_types: OperationTypes,
+    /// The parsed document, for what the edge measures per request (its cost).
+    pub document: ExecutableDocument,
 }
 
 /// Documents (by their text) that passed the limits, most recently used kept.
@@ -153,7 +408,7 @@ pub enum Refusal {
 /// stale; refused documents are not kept (they are checked again, and cost
 /// the sender the work).
 pub struct CheckedDocuments {
-    passed: Mutex<LruCache<String, Arc<OperationTypes>>>,
+    passed: Mutex<LruCache<String, Arc<CheckedDocument>>>,
 }
 
 impl CheckedDocuments {
@@ -165,171 +420,32 @@ impl CheckedDocuments {
         }
     }
 
-    /// Checks `source` against `limits` (tokens, syntax, then the document's
-    /// shape) unless it passed before, and answers its operations' types.
+    /// Checks `source` against `limits` (the text's pre-scan, syntax, then the
+    /// document's shape) unless it passed before; `work` counts what it took.
     pub fn check(
         &self,
         source: &str,
         limits: &RequestLimits,
-    ) -> Result<Arc<OperationTypes>, Refusal> {
-        if let Some(types) = self.lock().get(source) {
-            return Ok(types.clone());
+        work: &mut Work,
+    ) -> Result<Arc<CheckedDocument>, Refusal> {
+        if let Some(checked) = self.lock().get(source) {
+            return Ok(checked.clone());
         }
-        check_tokens(source, limits).map_err(Refusal::Limit)?;
+        check_text(source, limits).map_err(Refusal::Limit)?;
         let document = async_graphql_parser::parse_query(source).map_err(Refusal::Syntax)?;
-        check_document(&document, limits).map_err(Refusal::Limit)?;
-        let types = Arc::new(OperationTypes::of(&document));
-        self.lock().put(source.to_owned(), types.clone());
-        Ok(types)
+        check_document(&document, limits, work)?;
+        let checked = Arc::new(CheckedDocument {
+            operation_types: OperationTypes::of(&document),
+            document,
+        });
+        self.lock().put(source.to_owned(), checked.clone());
+        Ok(checked)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<OperationTypes>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<CheckedDocument>>> {
         // The cache holds no invariant a panicking holder could break.
         self.passed.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn count_aliases(selection_set: &SelectionSet) -> usize {
-    selection_set
-        .items
-        .iter()
-        .map(|selection| match &selection.node {
-            Selection::Field(field) => {
-                usize::from(field.node.alias.is_some())
-                    + count_aliases(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => count_aliases(&fragment.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .fold(0, usize::saturating_add)
-}
-
-/// What [`Measure`] computes over a selection set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Metric {
-    Depth,
-    RootFields,
-}
-
-/// Measures selection sets with fragments expanded. Results per fragment are
-/// remembered, so fragments spread many times cost nothing extra; a fragment
-/// spread inside itself (invalid, refused later by validation) counts as empty.
-struct Measure<'a> {
-    document: &'a ExecutableDocument,
-    remembered: HashMap<(Metric, &'a str), usize>,
-    visiting: HashSet<&'a str>,
-}
-
-impl<'a> Measure<'a> {
-    fn new(document: &'a ExecutableDocument) -> Self {
-        Self {
-            document,
-            remembered: HashMap::new(),
-            visiting: HashSet::new(),
-        }
-    }
-
-    fn measure(&mut self, metric: Metric, selection_set: &'a SelectionSet) -> usize {
-        let mut result = 0usize;
-        for selection in &selection_set.items {
-            let value = match &selection.node {
-                Selection::Field(field) => match metric {
-                    Metric::Depth => 1 + self.measure(metric, &field.node.selection_set.node),
-                    Metric::RootFields => 1,
-                },
-                Selection::InlineFragment(fragment) => {
-                    self.measure(metric, &fragment.node.selection_set.node)
-                }
-                Selection::FragmentSpread(spread) => {
-                    self.spread(metric, spread.node.fragment_name.node.as_str())
-                }
-            };
-            result = match metric {
-                Metric::Depth => result.max(value),
-                Metric::RootFields => result.saturating_add(value),
-            };
-        }
-        result
-    }
-
-    fn spread(&mut self, metric: Metric, name: &str) -> usize {
-        let document = self.document;
-        let Some((key, definition)) = document.fragments.get_key_value(name) else {
-            return 0;
-        };
-        let key = key.as_str();
-        if let Some(value) = self.remembered.get(&(metric, key)) {
-            return *value;
-        }
-        if !self.visiting.insert(key) {
-            return 0;
-        }
-        let value = self.measure(metric, &definition.node.selection_set.node);
-        self.visiting.remove(key);
-        self.remembered.insert((metric, key), value);
-        value
-    }
-}
-
-/// Counts GraphQL lexical tokens (punctuators, names, numbers, strings),
-/// skipping whitespace, commas and comments; stops counting at `stop_at`.
-pub fn count_tokens(source: &str, stop_at: usize) -> usize {
-    let bytes = source.as_bytes();
-    let mut i = 0;
-    let mut count = 0;
-    while i < bytes.len() && count < stop_at {
-        match bytes[i] {
-            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
-                i += 1;
-                continue;
-            }
-            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => {
-                i += 3;
-                continue;
-            }
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
-                        4
-                    } else {
-                        1
-                    };
-                }
-                i += 3;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'.' if bytes[i..].starts_with(b"...") => i += 3,
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-            }
-            c if c.is_ascii_digit() || c == b'-' => {
-                i += 1;
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'+' | b'-'))
-                {
-                    i += 1;
-                }
-            }
-            _ => i += 1,
-        }
-        count += 1;
-    }
-    count
 }
 
 #[cfg(test)]
@@ -338,33 +454,29 @@ mod tests {
 
     fn limits() -> RequestLimits {
         RequestLimits {
-            max_body_bytes: 1 << 20,
             max_depth: 3,
             max_aliases: 2,
             max_root_fields: 2,
             max_tokens: 40,
+            max_nesting: 6,
+            max_fields: 8,
+            ..RequestLimits::default()
         }
     }
 
-    fn check(query: &str) -> Result<(), LimitExceeded> {
-        check_tokens(query, &limits())?;
+    fn check_with(query: &str, limits: &RequestLimits) -> Result<Work, LimitExceeded> {
+        check_text(query, limits)?;
         let document = async_graphql_parser::parse_query(query).expect("test queries parse");
-        check_document(&document, &limits())
+        let mut work = Work::default();
+        match check_document(&document, limits, &mut work) {
+            Ok(()) => Ok(work),
+            Err(Refusal::Limit(error)) => Err(error),
+            Err(other) => panic!("{query}: {other:?}"),
+        }
     }
 
-    #[test]
-    fn tokens_are_counted_like_the_graphql_lexer() {
-        assert_eq!(count_tokens("{ a }", 100), 3);
-        assert_eq!(
-            count_tokens("query Q($id: ID!) { a(id: $id, n: -1.5e3) { ...F } }", 100),
-            25
-        );
-        assert_eq!(
-            count_tokens("# comment { { {\n{ a(s: \"x { } \\\" y\") }", 100),
-            8
-        );
-        assert_eq!(count_tokens("{ a(s: \"\"\" { \\\"\"\" } \"\"\") }", 100), 8);
-        assert_eq!(count_tokens("{ a }{ a }{ a }", 4), 4);
+    fn check(query: &str) -> Result<Work, LimitExceeded> {
+        check_with(query, &limits())
     }
 
     #[test]
@@ -376,65 +488,127 @@ mod tests {
     #[test]
     fn each_limit_names_itself_and_its_value() {
         let error = check("{ a { b { c { d } } } }").expect_err("too deep");
-        assert_eq!((error.limit, error.max, error.actual), ("max-depth", 3, 4));
+        assert_eq!((error.limit, error.max, error.actual), (Limit::Depth, 3, 4));
         assert_eq!(
             error.to_string(),
             "The operation has too many levels of nesting: the limit (max-depth) is 3, it has 4"
         );
 
         let error = check("{ a: x b: x c: x }").expect_err("too many aliases");
-        assert_eq!((error.limit, error.actual), ("max-aliases", 3));
+        assert_eq!((error.limit, error.actual), (Limit::Aliases, 3));
 
         let error = check("{ x y z }").expect_err("too many root fields");
-        assert_eq!((error.limit, error.actual), ("max-root-fields", 3));
+        assert_eq!((error.limit, error.actual), (Limit::RootFields, 3));
 
         let error = check(&format!("{{ {} }}", "x ".repeat(50))).expect_err("too many tokens");
-        assert_eq!(error.limit, "max-tokens");
+        assert_eq!(error.limit, Limit::Tokens);
+        assert_eq!(
+            error.to_string(),
+            "The operation has too many tokens: the limit (max-tokens) is 40"
+        );
+
+        let error = check("{ a { b c d e f g h i } }").expect_err("too many fields");
+        assert_eq!((error.limit, error.actual), (Limit::Fields, 9));
+        assert_eq!(error.limit.code(), "TOO_MANY_FIELDS");
+
+        let error = check("{ a(x: [[[[[[1]]]]]]) }").expect_err("too deep");
+        assert_eq!((error.limit, error.max), (Limit::Nesting, 6));
+        assert_eq!(error.limit.code(), "NESTING_TOO_DEEP");
+    }
+
+    #[test]
+    fn fragments_are_expanded_and_cycles_are_refused() {
+        let error =
+            check("{ ...A } fragment A on Q { a { ...B } } fragment B on Q { b { c { d } } }")
+                .expect_err("deep");
+        assert_eq!((error.limit, error.actual), (Limit::Depth, 4));
+        let error = check("{ ...R } fragment R on Q { x y ... on Q { z } }").expect_err("wide");
+        assert_eq!((error.limit, error.actual), (Limit::RootFields, 3));
+        let document = async_graphql_parser::parse_query(
+            "{ ...A } fragment A on Q { a { ...B } } fragment B on Q { ...A }",
+        )
+        .expect("parses");
+        let refusal = check_document(&document, &limits(), &mut Work::default())
+            .expect_err("a cycle has no size");
         assert!(
-            error.to_string().contains("the limit (max-tokens) is 40"),
-            "{error}"
+            matches!(&refusal, Refusal::FragmentCycle(name) if name == "A"),
+            "{refusal:?}"
         );
     }
 
     #[test]
-    fn fragments_are_expanded_and_cycles_do_not_hang() {
-        let error =
-            check("{ ...A } fragment A on Q { a { ...B } } fragment B on Q { b { c { d } } }")
-                .expect_err("deep");
-        assert_eq!((error.limit, error.actual), ("max-depth", 4));
-        let error = check("{ ...R } fragment R on Q { x y ... on Q { z } }").expect_err("wide");
-        assert_eq!((error.limit, error.actual), ("max-root-fields", 3));
-        check("{ ...A } fragment A on Q { a { ...A } }").expect("a cycle is left to validation");
+    fn spreads_count_as_nesting_so_fragment_chains_stay_shallow() {
+        let chain: String = (0..10)
+            .map(|i| format!("fragment F{i} on Q {{ ...F{} }} ", i + 1))
+            .collect();
+        let query = format!("{{ ...F0 }} {chain} fragment F10 on Q {{ a }}");
+        let generous = RequestLimits {
+            max_tokens: 10_000,
+            ..limits()
+        };
+        let error = check_with(&query, &generous).expect_err("eleven spreads deep");
+        assert_eq!(error.limit, Limit::Nesting);
+    }
+
+    #[test]
+    fn doubling_fragments_are_counted_without_expanding_them() {
+        let mut query = String::from("query { me { ...F20 } } fragment F0 on User { id name }");
+        for i in 1..=20 {
+            query.push_str(&format!(
+                " fragment F{i} on User {{ ...F{} ...F{} }}",
+                i - 1,
+                i - 1
+            ));
+        }
+        let limits = RequestLimits {
+            max_tokens: 10_000,
+            max_nesting: 40,
+            ..limits()
+        };
+        let error = check_with(&query, &limits).expect_err("two million fields");
+        assert_eq!(error.limit, Limit::Fields);
+        assert_eq!(error.actual, 1 + 2 * (1 << 20));
+        // Every selection of the text once when collecting spreads, once when measuring.
+        let mut work = Work::default();
+        let document = async_graphql_parser::parse_query(&query).expect("parses");
+        let _ = check_document(&document, &limits, &mut work);
+        assert!(work.selections_visited <= 2 * 45, "{work:?}");
     }
 
     #[test]
     fn checked_documents_are_remembered_and_refusals_are_not() {
         let checked = CheckedDocuments::new(2);
+        let mut work = Work::default();
         let first = checked
-            .check("query A { a } mutation B { b }", &limits())
+            .check("query A { a } mutation B { b }", &limits(), &mut work)
             .expect("within limits");
         let again = checked
-            .check("query A { a } mutation B { b }", &limits())
+            .check("query A { a } mutation B { b }", &limits(), &mut work)
             .expect("still within limits");
         assert!(Arc::ptr_eq(&first, &again), "the verdict is remembered");
-        assert_eq!(again.selected(Some("B")), Some(OperationType::Mutation));
+        assert_eq!(
+            again.operation_types.selected(Some("B")),
+            Some(OperationType::Mutation)
+        );
 
         for _ in 0..2 {
             let refusal = checked
-                .check("{ a { b { c { d } } } }", &limits())
+                .check("{ a { b { c { d } } } }", &limits(), &mut work)
                 .expect_err("too deep, every time");
             assert!(
-                matches!(&refusal, Refusal::Limit(error) if error.limit == "max-depth"),
+                matches!(&refusal, Refusal::Limit(error) if error.limit == Limit::Depth),
                 "{refusal:?}"
             );
             let refusal = checked
-                .check(&format!("{{ {} }}", "x ".repeat(50)), &limits())
+                .check(&format!("{{ {} }}", "x ".repeat(50)), &limits(), &mut work)
                 .expect_err("too many tokens, every time");
             assert!(
-                matches!(&refusal, Refusal::Limit(error) if error.limit == "max-tokens"),
+                matches!(&refusal, Refusal::Limit(error) if error.limit == Limit::Tokens),
                 "{refusal:?}"
             );
-            let refusal = checked.check("{ a ", &limits()).expect_err("bad syntax");
+            let refusal = checked
+                .check("{ a ", &limits(), &mut work)
+                .expect_err("bad syntax");
             assert!(matches!(refusal, Refusal::Syntax(_)), "{refusal:?}");
         }
     }
@@ -442,11 +616,12 @@ mod tests {
     #[test]
     fn checked_documents_forget_the_least_recently_used() {
         let checked = CheckedDocuments::new(1);
-        let first = checked.check("{ a }", &limits()).expect("within limits");
-        checked.check("{ b }", &limits()).expect("within limits");
-        let again = checked.check("{ a }", &limits()).expect("within limits");
+        let mut work = Work::default();
+        let first = checked.check("{ a }", &limits(), &mut work).expect("ok");
+        checked.check("{ b }", &limits(), &mut work).expect("ok");
+        let again = checked.check("{ a }", &limits(), &mut work).expect("ok");
         assert!(!Arc::ptr_eq(&first, &again), "checked again after eviction");
-        assert_eq!(*first, *again);
+        assert_eq!(first.operation_types, again.operation_types);
     }
 
     #[test]

@@ -44,6 +44,15 @@ struct Inner {
     subgraph_fetch_duration: HistogramFamily<SubgraphLabels>,
     subgraph_fetch_errors: Family<SubgraphLabels, Counter>,
     supergraph_reloads: Family<OutcomeLabels, Counter>,
+    selections_visited: Counter,
+    estimated_cost: Histogram,
+    actual_cost: Histogram,
+    cost_refusals: Counter,
+}
+
+/// Costs from 1 to about a million, by factors of 4.
+fn cost_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 4.0, 11))
 }
 
 /// The router's metrics. The engine records each subgraph fetch with
@@ -99,8 +108,36 @@ impl Metrics {
             "Attempts to load a changed supergraph file, by outcome",
             supergraph_reloads.clone(),
         );
+        let selections_visited = Counter::default();
+        registry.register(
+            "limit_selections_visited",
+            "Selections looked at while checking documents against the limits (each fragment once, never expanded)",
+            selections_visited.clone(),
+        );
+        let estimated_cost = cost_histogram();
+        registry.register(
+            "demand_control_estimated_cost",
+            "Estimated cost of each operation demand control looked at (refused ones included)",
+            estimated_cost.clone(),
+        );
+        let actual_cost = cost_histogram();
+        registry.register(
+            "demand_control_actual_cost",
+            "Actual cost of each response, measured on what came back",
+            actual_cost.clone(),
+        );
+        let cost_refusals = Counter::default();
+        registry.register(
+            "demand_control_refusals",
+            "Operations refused because their estimated cost was over the maximum",
+            cost_refusals.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                selections_visited,
+                estimated_cost,
+                actual_cost,
+                cost_refusals,
                 registry,
                 http_requests,
                 http_request_duration,
@@ -145,6 +182,24 @@ impl Metrics {
             .supergraph_reloads
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
+    }
+
+    /// Checking a document against the limits looked at `selections` selections.
+    pub fn record_limit_work(&self, selections: u64) {
+        self.inner.selections_visited.inc_by(selections);
+    }
+
+    /// Demand control estimated an operation's cost (and refused it, or not).
+    pub fn record_estimated_cost(&self, cost: f64, refused: bool) {
+        self.inner.estimated_cost.observe(cost);
+        if refused {
+            self.inner.cost_refusals.inc();
+        }
+    }
+
+    /// The actual cost of a response.
+    pub fn record_actual_cost(&self, cost: f64) {
+        self.inner.actual_cost.observe(cost);
     }
 
     /// The OpenMetrics text exposition of every metric.

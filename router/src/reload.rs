@@ -65,6 +65,8 @@ pub struct SupergraphWatcher {
     pub metrics: Metrics,
     /// The text the running engine was built from.
     pub loaded_sdl: String,
+    /// Told the text of each supergraph loaded after the first (demand control reads its costs).
+    pub on_reload: Option<Box<dyn Fn(&str) + Send + Sync>>,
 }
 
 impl SupergraphWatcher {
@@ -100,6 +102,9 @@ impl SupergraphWatcher {
             match build_engine(sdl, self.options.clone()).await {
                 Ok(engine) => {
                     let subgraphs = describe_subgraphs(&engine);
+                    if let Some(on_reload) = &self.on_reload {
+                        on_reload(&last_seen);
+                    }
                     self.engine.replace(engine);
                     self.metrics.record_supergraph_reload(true);
                     tracing::info!(path = %self.path.display(), subgraphs, "supergraph reloaded");
