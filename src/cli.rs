@@ -1,11 +1,13 @@
 //! Command line of the `tasktracker` binary.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use common::config::DataDirArgs;
+use common::config::{DataDirArgs, LogArgs};
 
 use crate::launcher::{self, Launch, Ports};
+use crate::supervisor::Supervision;
 
 #[derive(Debug, Parser)]
 #[command(name = "tasktracker", version, about, long_about = None)]
@@ -44,6 +46,9 @@ pub struct LaunchArgs {
     #[command(flatten)]
     pub data_dir: DataDirArgs,
 
+    #[command(flatten)]
+    pub log: LogArgs,
+
     /// PostgreSQL URL of the users database (default: DATABASE_URL, else embedded SQLite).
     #[arg(long, env = "USERS_DATABASE_URL", hide_env_values = true)]
     pub users_database_url: Option<String>,
@@ -59,6 +64,53 @@ pub struct LaunchArgs {
     /// Supergraph the router serves (default: the one built into this binary).
     #[arg(long, env = "SUPERGRAPH_PATH")]
     pub supergraph: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub supervision: SupervisionArgs,
+}
+
+/// How the launcher keeps the services running.
+#[derive(Debug, Args)]
+pub struct SupervisionArgs {
+    /// Port of the launcher's own `/health` (200 while every service runs, 503 naming the
+    /// one restarting or crash-looping); 0 picks a free one, announced on stdout.
+    #[arg(long, env = "LAUNCHER_PORT", default_value_t = 8009)]
+    pub launcher_port: u16,
+
+    /// Address of the launcher's `/health`.
+    #[arg(long = "launcher-host", env = "HOST", default_value = "127.0.0.1")]
+    pub launcher_host: String,
+
+    /// Wait before restarting a service that exited, in milliseconds; doubled for each
+    /// further failure in a row, up to --restart-max-backoff-ms.
+    #[arg(long, env = "RESTART_BACKOFF_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restart_backoff_ms: u64,
+
+    /// Longest wait between two restarts of one service, in milliseconds.
+    #[arg(long, env = "RESTART_MAX_BACKOFF_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restart_max_backoff_ms: u64,
+
+    /// A service that ran this many seconds before exiting was healthy: its backoff starts over.
+    #[arg(long, env = "RESTART_STABLE_SECS", default_value_t = 30)]
+    pub restart_stable_secs: u64,
+
+    /// Failures in a row (exits or failed starts) after which a service counts as crash-looping:
+    /// logged as such, shown in the launcher's `/health`, still retried at the longest backoff.
+    #[arg(long, env = "CRASH_LOOP_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub crash_loop_failures: u32,
+}
+
+impl SupervisionArgs {
+    pub fn supervision(&self) -> Supervision {
+        Supervision {
+            initial_backoff: Duration::from_millis(self.restart_backoff_ms),
+            max_backoff: Duration::from_millis(self.restart_max_backoff_ms),
+            stable_after: Duration::from_secs(self.restart_stable_secs),
+            crash_loop_after: self.crash_loop_failures,
+            host: self.launcher_host.clone(),
+            port: self.launcher_port,
+        }
+    }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -74,6 +126,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn run_everything(args: LaunchArgs) -> anyhow::Result<()> {
+    common::telemetry::init(args.log.log_format);
+    let supervision = args.supervision.supervision();
     let launch = Launch {
         executable: std::env::current_exe()?,
         data_dir: args.data_dir.data_dir,
@@ -84,7 +138,7 @@ async fn run_everything(args: LaunchArgs) -> anyhow::Result<()> {
         supergraph: args.supergraph,
         ports: Ports::from_environment(),
     };
-    launcher::run_until_stopped(launch).await
+    launcher::run_until_stopped(launch, supervision).await
 }
 
 async fn healthcheck(url: &str) -> anyhow::Result<()> {

@@ -1,10 +1,14 @@
 //! Starts the five services as child processes of one executable, in
 //! dependency order, each on the port it announces (port 0 works: every child
 //! prints `… listening on http://ADDR` once bound and the next one is wired to
-//! that address). Stops them in reverse order.
+//! that address). Stops them in reverse order. Every child dies with the
+//! launcher, however the launcher ends (`PR_SET_PDEATHSIG`), so no orphan keeps
+//! a port. Restarting children that exit is the supervisor's part (`supervisor`).
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -20,6 +24,8 @@ pub const EMBEDDED_SUPERGRAPH: &str = include_str!("../supergraph.graphql");
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a service may take to drain after SIGTERM before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// How many of a child's last stderr lines are kept to explain its exit.
+const STDERR_TAIL_LINES: usize = 20;
 
 /// The services, in start order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +57,7 @@ impl ServiceName {
         }
     }
 
-    fn port_variable(self) -> &'static str {
+    pub(crate) fn port_variable(self) -> &'static str {
         match self {
             ServiceName::Users => "USERS_PORT",
             ServiceName::Tasks => "TASKS_PORT",
@@ -113,19 +119,83 @@ pub struct Launch {
     pub ports: Ports,
 }
 
+/// The last lines a child wrote to stderr (its own log), to explain why it exited.
+#[derive(Debug, Clone, Default)]
+pub struct StderrTail(Arc<Mutex<VecDeque<String>>>);
+
+impl StderrTail {
+    fn push(&self, line: String) {
+        let mut lines = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if lines.len() == STDERR_TAIL_LINES {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+
+    /// The kept lines, oldest first.
+    pub fn lines(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
 /// One started service.
 #[derive(Debug)]
 pub struct RunningService {
     pub name: ServiceName,
     /// `http://ADDR` as the service announced it.
     pub url: String,
-    child: Child,
+    pub(crate) child: Child,
+    pub(crate) stderr: StderrTail,
+}
+
+impl RunningService {
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// The port it announced: a restart must take the same one, as the others are wired to it.
+    pub fn port(&self) -> Option<u16> {
+        self.url.rsplit_once(':')?.1.parse().ok()
+    }
+}
+
+/// How to start one service again: its executable and environment.
+#[derive(Debug, Clone)]
+pub struct ServiceCommand {
+    pub name: ServiceName,
+    executable: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl ServiceCommand {
+    /// The command, listening on `port` when given (else on the environment's port).
+    pub(crate) fn command(&self, port: Option<u16>) -> Command {
+        let mut command = Command::new(&self.executable);
+        command
+            .arg(self.name.as_str())
+            .env_remove("DATABASE_URL")
+            .envs(self.env.iter().map(|(key, value)| (key, value)));
+        if let Some(port) = port {
+            command.env(self.name.port_variable(), port.to_string());
+        }
+        command
+    }
 }
 
 /// The started system.
 #[derive(Debug)]
 pub struct System {
-    services: Vec<RunningService>,
+    pub(crate) services: Vec<RunningService>,
+    pub(crate) commands: Vec<ServiceCommand>,
 }
 
 impl System {
@@ -147,30 +217,27 @@ impl System {
 
         let mut system = System {
             services: Vec::new(),
+            commands: Vec::new(),
         };
         for name in ServiceName::START_ORDER {
-            let mut command = Command::new(&launch.executable);
-            command
-                .arg(name.as_str())
-                .env("TASKTRACKER_DATA_DIR", &launch.data_dir)
-                .env_remove("DATABASE_URL");
-            if let Some(port) = launch.ports.get(name) {
-                command.env(name.port_variable(), port.to_string());
-            }
+            let mut env = vec![(
+                "TASKTRACKER_DATA_DIR".to_owned(),
+                launch.data_dir.display().to_string(),
+            )];
             match name {
                 ServiceName::Users => {
                     if let Some(url) = &launch.users_database_url {
-                        command.env("DATABASE_URL", url);
+                        env.push(("DATABASE_URL".to_owned(), url.clone()));
                     }
                 }
                 ServiceName::Tasks => {
                     if let Some(url) = &launch.tasks_database_url {
-                        command.env("DATABASE_URL", url);
+                        env.push(("DATABASE_URL".to_owned(), url.clone()));
                     }
-                    command.env(
-                        "USERS_URL",
+                    env.push((
+                        "USERS_URL".to_owned(),
                         format!("{}/graphql", system.url(ServiceName::Users)?),
-                    );
+                    ));
                 }
                 ServiceName::Stats => {}
                 ServiceName::Router => {
@@ -178,21 +245,39 @@ impl System {
                         .into_iter()
                         .map(|s| Ok(format!("{}={}/graphql", s.as_str(), system.url(s)?)))
                         .collect::<anyhow::Result<Vec<_>>>()?;
-                    command
-                        .env("SUPERGRAPH_PATH", &supergraph)
-                        .env("SUBGRAPH_URLS", subgraphs.join(","));
+                    env.push((
+                        "SUPERGRAPH_PATH".to_owned(),
+                        supergraph.display().to_string(),
+                    ));
+                    env.push(("SUBGRAPH_URLS".to_owned(), subgraphs.join(",")));
                 }
                 ServiceName::RestCompat => {
-                    command.env(
-                        "ROUTER_URL",
+                    env.push((
+                        "ROUTER_URL".to_owned(),
                         format!("{}/graphql", system.url(ServiceName::Router)?),
-                    );
+                    ));
                 }
             }
-            let service = spawn_and_wait_until_listening(name, command).await?;
+            let command = ServiceCommand {
+                name,
+                executable: launch.executable.clone(),
+                env,
+            };
+            let service =
+                spawn_and_wait_until_listening(name, command.command(launch.ports.get(name)))
+                    .await?;
             system.services.push(service);
+            system.commands.push(command);
         }
         Ok(system)
+    }
+
+    /// The process id of a running service.
+    pub fn pid(&self, name: ServiceName) -> Option<u32> {
+        self.services
+            .iter()
+            .find(|service| service.name == name)
+            .and_then(RunningService::pid)
     }
 
     /// The announced base URL of a running service.
@@ -222,33 +307,36 @@ impl System {
             stop_child(service).await;
         }
     }
-
-    /// Resolves when any service exits on its own.
-    async fn any_exit(&mut self) -> (ServiceName, std::io::Result<ExitStatus>) {
-        let waits = self.services.iter_mut().map(|service| {
-            let name = service.name;
-            Box::pin(async move { (name, service.child.wait().await) })
-        });
-        let ((name, status), _, _) = futures::future::select_all(waits).await;
-        (name, status)
-    }
 }
 
-async fn spawn_and_wait_until_listening(
+pub(crate) async fn spawn_and_wait_until_listening(
     name: ServiceName,
     mut command: Command,
 ) -> anyhow::Result<RunningService> {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         // Its own process group: a terminal's Ctrl-C reaches only the launcher,
         // which then stops the services in reverse order.
         .process_group(0);
+    die_with_parent(&mut command);
     let mut child = command
         .spawn()
         .with_context(|| format!("starting {}", name.as_str()))?;
+    let stderr = StderrTail::default();
+    if let Some(pipe) = child.stderr.take() {
+        // Passed on as is, and the last lines kept to explain an exit.
+        let tail = stderr.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(pipe).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("{line}");
+                tail.push(line);
+            }
+        });
+    }
     let stdout = child.stdout.take().context("child stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     let marker = format!("tasktracker: {} listening on ", name.as_str());
@@ -266,10 +354,12 @@ async fn spawn_and_wait_until_listening(
     let url = match announced {
         Ok(Ok(Some(url))) => url,
         Ok(Ok(None)) | Ok(Err(_)) => {
-            let status = child.wait().await.ok();
+            let status = child.wait().await;
             bail!(
-                "{} exited before listening ({status:?}); see its log above",
-                name.as_str()
+                "{} exited before listening ({}); its last log lines:\n{}",
+                name.as_str(),
+                describe_exit(&status),
+                stderr.lines().join("\n")
             )
         }
         Err(_) => bail!(
@@ -283,10 +373,52 @@ async fn spawn_and_wait_until_listening(
             println!("{line}");
         }
     });
-    Ok(RunningService { name, url, child })
+    Ok(RunningService {
+        name,
+        url,
+        child,
+        stderr,
+    })
 }
 
-async fn stop_child(mut service: RunningService) {
+/// The child gets SIGKILL when the launcher dies, by any signal: its ports are
+/// freed with it. The signal is tied to the thread that spawns the child, so
+/// children are spawned from the runtime's worker threads, which live as long
+/// as the launcher (never from `spawn_blocking`, whose threads retire when idle).
+fn die_with_parent(command: &mut Command) {
+    let launcher = nix::unistd::getpid();
+    // SAFETY: between fork and exec the closure only makes two system calls
+    // (prctl, getppid) and allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            // The launcher may have died before the prctl above: then this child was
+            // already adopted and the death signal will never come; refuse to run.
+            if nix::unistd::getppid() != launcher {
+                return Err(std::io::Error::from(nix::errno::Errno::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// How a child ended, for logs: its exit code or the signal that killed it.
+pub fn describe_exit(status: &std::io::Result<ExitStatus>) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(status) => match (status.code(), status.signal()) {
+            (Some(code), _) => format!("exit code {code}"),
+            (None, Some(signal)) => match Signal::try_from(signal) {
+                Ok(signal) => format!("killed by {signal}"),
+                Err(_) => format!("killed by signal {signal}"),
+            },
+            (None, None) => format!("{status}"),
+        },
+        Err(error) => format!("unknown ({error})"),
+    }
+}
+
+pub(crate) async fn stop_child(mut service: RunningService) {
     if let Some(pid) = service.child.id().and_then(|pid| i32::try_from(pid).ok()) {
         let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
         if tokio::time::timeout(STOP_TIMEOUT, service.child.wait())
@@ -303,13 +435,18 @@ async fn stop_child(mut service: RunningService) {
     let _ = service.child.kill().await;
 }
 
-/// The all-in-one mode: start everything, say where it is, run until Ctrl-C,
-/// SIGTERM or the exit of any service, then stop everything.
-pub async fn run_until_stopped(launch: Launch) -> anyhow::Result<()> {
-    let mut system = System::start(&launch).await?;
+/// The all-in-one mode: start everything, say where it is, keep every service
+/// running (restarting those that exit, see `supervisor`) until Ctrl-C or
+/// SIGTERM, then stop everything in reverse order.
+pub async fn run_until_stopped(
+    launch: Launch,
+    supervision: crate::supervisor::Supervision,
+) -> anyhow::Result<()> {
+    let system = System::start(&launch).await?;
     let router = system.url(ServiceName::Router)?.to_owned();
     let rest = system.url(ServiceName::RestCompat)?.to_owned();
     wait_until_healthy(&system).await?;
+    let supervisor = crate::supervisor::Supervisor::start(system, supervision).await?;
     println!();
     println!(
         "TaskTracker is running (data in {}):",
@@ -319,19 +456,17 @@ pub async fn run_until_stopped(launch: Launch) -> anyhow::Result<()> {
     println!("  GraphQL endpoint  {router}/graphql");
     println!("  REST API          {rest}/api/v1");
     println!("  REST API docs     {rest}/docs");
+    println!("  Launcher status   {}/health", supervisor.url());
     println!("Press Ctrl-C to stop.");
 
-    let outcome = tokio::select! {
-        () = common::server::shutdown_signal() => Ok(()),
-        (name, status) = system.any_exit() => Err(anyhow::anyhow!("{} exited unexpectedly ({status:?})", name.as_str())),
-    };
+    common::server::shutdown_signal().await;
     println!("Stopping…");
-    system.shutdown().await;
-    outcome
+    supervisor.shutdown().await;
+    Ok(())
 }
 
 /// Every service answers `/health` (they announce only once bound, so this is a check, not a wait).
-async fn wait_until_healthy(system: &System) -> anyhow::Result<()> {
+pub(crate) async fn wait_until_healthy(system: &System) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for service in &system.services {
         let url = format!("{}/health", service.url);

@@ -32,6 +32,59 @@ macro_rules! on_pool {
     };
 }
 
+/// How long a request waits for a store connection by default before the store
+/// counts as unavailable: short, so that an unreachable database answers
+/// `SERVICE_UNAVAILABLE` quickly instead of holding requests (and clients) for seconds.
+pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 750;
+
+/// Sizing and patience of a connection pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long one acquisition (including opening a new connection) may take.
+    pub acquire_timeout: Duration,
+}
+
+impl PoolSettings {
+    pub fn new(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            acquire_timeout: Duration::from_millis(DEFAULT_ACQUIRE_TIMEOUT_MS),
+        }
+    }
+}
+
+/// Whether a store error means the store cannot be reached (down, refusing
+/// connections, connections cut, file unopenable) rather than a fault of the
+/// statement: the one rule every service uses to answer `SERVICE_UNAVAILABLE`.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(database) => {
+            let code = database.code();
+            let code = code.as_deref().unwrap_or_default();
+            // PostgreSQL: class 08 (connection exception), 53300 too many connections,
+            // 57P01-57P03 (terminated by an administrator, crash shutdown, cannot connect now),
+            // 3D000 no such database, 55000 "database does not allow connections".
+            // SQLite: 5 BUSY, 6 LOCKED, 10 IOERR, 14 CANTOPEN, 26 NOTADB (primary codes;
+            // extended codes keep the primary in their low byte).
+            let sqlite_primary = code.parse::<i32>().ok().map(|code| code & 0xff);
+            code.starts_with("08")
+                || matches!(
+                    code,
+                    "53300" | "57P01" | "57P02" | "57P03" | "3D000" | "55000"
+                )
+                || matches!(sqlite_primary, Some(5 | 6 | 10 | 14 | 26))
+        }
+        _ => false,
+    }
+}
+
 /// The migrations of one service, one set per store.
 pub struct Migrations {
     pub postgres: &'static Migrator,
@@ -75,17 +128,30 @@ impl Pool {
         max_connections: u32,
         migrations: &Migrations,
     ) -> anyhow::Result<Self> {
+        Self::connect_with(location, PoolSettings::new(max_connections), migrations).await
+    }
+
+    /// [`Pool::connect`] with explicit pool settings.
+    pub async fn connect_with(
+        location: &StoreLocation,
+        settings: PoolSettings,
+        migrations: &Migrations,
+    ) -> anyhow::Result<Self> {
+        let PoolSettings {
+            max_connections,
+            acquire_timeout,
+        } = settings;
         let pool = match location {
             StoreLocation::Url(url) if url.starts_with("sqlite:") => {
                 let options = SqliteConnectOptions::from_str(url)
                     .context("parsing the SQLite DATABASE_URL")?;
-                Self::sqlite(options, max_connections).await?
+                Self::sqlite(options, settings).await?
             }
             StoreLocation::Url(url) => {
                 let options = PgConnectOptions::from_str(url).context("parsing DATABASE_URL")?;
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(5))
+                    .acquire_timeout(acquire_timeout)
                     .connect_with(options)
                     .await
                     .with_context(|| format!("connecting to {}", location.describe()))?;
@@ -96,14 +162,14 @@ impl Pool {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("creating data directory {}", dir.display()))?;
                 }
-                Self::sqlite(SqliteConnectOptions::new().filename(path), max_connections).await?
+                Self::sqlite(SqliteConnectOptions::new().filename(path), settings).await?
             }
         };
         pool.migrate(migrations).await?;
         Ok(pool)
     }
 
-    async fn sqlite(options: SqliteConnectOptions, max_connections: u32) -> anyhow::Result<Self> {
+    async fn sqlite(options: SqliteConnectOptions, settings: PoolSettings) -> anyhow::Result<Self> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -111,7 +177,8 @@ impl Pool {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await
             .context("opening the SQLite store")?;

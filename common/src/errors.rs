@@ -12,6 +12,8 @@ pub enum ErrorCode {
     Conflict,
     InternalServerError,
     SubgraphUnavailable,
+    /// A subgraph's own store (or another dependency) cannot be reached right now.
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -24,6 +26,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
             ErrorCode::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
 
@@ -45,4 +48,13 @@ pub fn bad_input(field: &str, message: impl Into<String>) -> async_graphql::Erro
 pub fn internal(err: impl std::fmt::Display) -> async_graphql::Error {
     tracing::error!(error = %err, "internal error");
     ErrorCode::InternalServerError.error("Internal server error")
+}
+
+/// `SERVICE_UNAVAILABLE` for a service whose store cannot be reached, naming the
+/// service (`extensions.serviceName`) so that REST can answer 503 `Service unavailable: <service>`.
+pub fn store_unavailable(service: &'static str, err: impl std::fmt::Display) -> async_graphql::Error {
+    tracing::warn!(error = %err, "the store cannot be reached");
+    ErrorCode::ServiceUnavailable
+        .error(format!("Service unavailable: {service}"))
+        .extend_with(move |_, ext| ext.set("serviceName", service))
 }

@@ -48,6 +48,38 @@ pub fn health_routes(service: &'static str, ready: Option<ReadyCheck>) -> Router
 
 /// Adds request ids (kept from `x-request-id` when the caller sent one) and a
 /// tracing span per request that names it, so every log line carries the id.
+/// A readiness probe with details: whether the service can serve, and a JSON
+/// object merged into the `/ready` body (e.g. the reachability of each dependency).
+pub type ReadyReport = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = (bool, serde_json::Map<String, serde_json::Value>)> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// `/health` (liveness) and `/ready` answering 200 or 503 from `report`, with its details in the body.
+pub fn health_routes_with_report(service: &'static str, report: ReadyReport) -> Router {
+    Router::new()
+        .route(
+            "/health",
+            get(move || async move { Json(json!({"status": "healthy", "service": service})) }),
+        )
+        .route(
+            "/ready",
+            get(move || {
+                let report = report.clone();
+                async move {
+                    let (is_ready, details) = report().await;
+                    let status = if is_ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                    let mut body = serde_json::Map::new();
+                    body.insert("status".into(), json!(if is_ready { "ready" } else { "unavailable" }));
+                    body.insert("service".into(), json!(service));
+                    body.extend(details);
+                    (status, Json(serde_json::Value::Object(body))).into_response()
+                }
+            }),
+        )
+}
+
 pub fn with_request_tracing(app: Router) -> Router {
     app.layer(
         tower::ServiceBuilder::new()

@@ -67,6 +67,24 @@ impl RouterClient {
         })
     }
 
+    /// Whether the router answers a trivial operation (`{ __typename }`), for `/ready`.
+    pub async fn is_reachable(&self, timeout: Duration) -> bool {
+        let answer = self
+            .http
+            .post(&self.url)
+            .timeout(timeout)
+            .json(&json!({"query": "{ __typename }"}))
+            .send()
+            .await;
+        match answer {
+            Ok(response) if response.status().is_success() => response
+                .json::<Value>()
+                .await
+                .is_ok_and(|body| body["data"]["__typename"].is_string()),
+            _ => false,
+        }
+    }
+
     /// Sends `query` and returns its `data`, or the REST error its errors stand for.
     /// `body` is the REST request body, quoted as `input` when a subgraph refuses a field.
     pub async fn execute<T: DeserializeOwned>(
@@ -139,7 +157,13 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
             Purpose::Other => Error::InactiveUser,
         };
     }
-    if let Some(error) = has("SUBGRAPH_UNAVAILABLE") {
+    if let Some(error) = errors.iter().find(|error| {
+        error
+            .extensions
+            .code
+            .as_deref()
+            .is_some_and(is_unavailability)
+    }) {
         let part = error
             .extensions
             .service_name
@@ -190,6 +214,17 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
         "the router answered with errors: {}",
         summary.join("; ")
     ))
+}
+
+/// Whether an error code says a part of the system could not serve (rather than
+/// that the request was wrong): the router's subgraph failure codes
+/// (`SUBGRAPH_UNAVAILABLE` and every other `SUBGRAPH_*` kind: timeout, refused
+/// connection, HTTP error, invalid response, open circuit) and a subgraph's own
+/// `SERVICE_UNAVAILABLE` (its store cannot be reached). REST answers all of them 503.
+/// `SUBGRAPH_ERROR` (a field not fetched because another fetch answered with
+/// errors) is not one: the errors it follows decide, e.g. a 404 or 401.
+pub fn is_unavailability(code: &str) -> bool {
+    code == "SERVICE_UNAVAILABLE" || (code.starts_with("SUBGRAPH_") && code != "SUBGRAPH_ERROR")
 }
 
 /// A subgraph's BAD_USER_INPUT as a pydantic-style issue at the REST field it concerns.
@@ -297,6 +332,20 @@ mod tests {
             Error::InactiveUser
         ));
         let errors = [error("SUBGRAPH_UNAVAILABLE", None, Some("stats"))];
+        assert!(
+            matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "stats")
+        );
+        // A store that cannot be reached, and any kind of subgraph failure, is a 503 of
+        // that part, and wins over the input errors a dependent fetch may add.
+        let errors = [
+            error("BAD_USER_INPUT", Some("taskCounts"), None),
+            error("SERVICE_UNAVAILABLE", None, Some("tasks")),
+        ];
+        assert!(
+            matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "tasks")
+        );
+        assert!(!is_unavailability("SUBGRAPH_ERROR"));
+        let errors = [error("SUBGRAPH_TIMEOUT", None, Some("stats"))];
         assert!(
             matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "stats")
         );

@@ -589,6 +589,7 @@ impl<'a> Estimator<'a> {
                     .and_then(Value::as_f64)
                     .or_else(|| self.defaults.get(variable.as_str()).and_then(|v| number(v))),
                 Some(GraphQLValue::Number(number)) => number.as_f64(),
+                // A value of the wrong type is validation's to refuse.
                 Some(_) => None,
                 None => definition
                     .arguments
@@ -596,8 +597,11 @@ impl<'a> Estimator<'a> {
                     .and_then(|(_, default)| default.as_ref())
                     .and_then(number),
             };
-            if let Some(value) = value {
+            // Written, or defaulted in the schema: given.
+            if written.is_some() || value.is_some() {
                 given += 1;
+            }
+            if let Some(value) = value {
                 size = Some(size.map_or(value, |size: f64| size.max(value)));
             }
         }

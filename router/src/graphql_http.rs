@@ -29,6 +29,12 @@ pub async fn serve(
     body: Body,
 ) -> Response {
     let started = Instant::now();
+    // Counts the request as abandoned if this future is dropped before it answers
+    // (the client went away): everything it was doing is dropped with it.
+    let mut in_flight = InFlight {
+        metrics: &state.metrics,
+        answered: false,
+    };
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
@@ -42,12 +48,26 @@ pub async fn serve(
             }
         },
     };
+    in_flight.answered = true;
     tracing::info!(
         status = response.status().as_u16(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "graphql request"
     );
     response
+}
+
+struct InFlight<'a> {
+    metrics: &'a crate::metrics::Metrics,
+    answered: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.metrics.record_abandoned_request();
+        }
+    }
 }
 
 async fn execute(

@@ -48,6 +48,7 @@ struct Inner {
     estimated_cost: Histogram,
     actual_cost: Histogram,
     cost_refusals: Counter,
+    abandoned_requests: Counter,
 }
 
 /// Costs from 1 to about a million, by factors of 4.
@@ -132,8 +133,15 @@ impl Metrics {
             "Operations refused because their estimated cost was over the maximum",
             cost_refusals.clone(),
         );
+        let abandoned_requests = Counter::default();
+        registry.register(
+            "graphql_requests_abandoned",
+            "GraphQL requests dropped before they were answered because the client went away",
+            abandoned_requests.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                abandoned_requests,
                 selections_visited,
                 estimated_cost,
                 actual_cost,
@@ -195,6 +203,11 @@ impl Metrics {
         if refused {
             self.inner.cost_refusals.inc();
         }
+    }
+
+    /// A request was dropped unanswered: its client went away.
+    pub fn record_abandoned_request(&self) {
+        self.inner.abandoned_requests.inc();
     }
 
     /// The actual cost of a response.

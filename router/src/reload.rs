@@ -56,6 +56,9 @@ async fn build_engine(sdl: String, options: EngineOptions) -> anyhow::Result<Eng
     Ok(engine)
 }
 
+/// Told the text of a newly loaded supergraph.
+pub type OnReload = Box<dyn Fn(&str) + Send + Sync>;
+
 /// Watches the supergraph file: what was last seen (loaded or refused) and where to put a new engine.
 pub struct SupergraphWatcher {
     pub path: PathBuf,
@@ -66,7 +69,7 @@ pub struct SupergraphWatcher {
     /// The text the running engine was built from.
     pub loaded_sdl: String,
     /// Told the text of each supergraph loaded after the first (demand control reads its costs).
-    pub on_reload: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    pub on_reload: Option<OnReload>,
 }
 
 impl SupergraphWatcher {

@@ -125,10 +125,11 @@ pub fn router(state: AppState) -> Router {
     let api = both(api, "/tasks/{task_id}/complete", patch(tasks::complete));
     let api = both(api, "/tasks/{task_id}/incomplete", patch(tasks::incomplete));
     let api = both(api, "/stats", get(stats::user_stats));
+    let router = state.router.clone();
     // The 405 fallback reaches only routes that exist when it is set: keep it last.
     Router::new()
         .nest("/api/v1", api.with_state(state))
-        .merge(service::routes())
+        .merge(service::routes(router))
         .merge(docs::routes())
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

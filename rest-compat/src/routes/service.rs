@@ -1,15 +1,37 @@
-//! `/` and `/health`: what the original answered there.
+//! `/` and `/health`: what the original answered there; `/ready`: whether the
+//! router (everything this layer needs) answers, so that a load balancer stops
+//! sending traffic here while the router is down.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::graphql::RouterClient;
+
 pub const SERVICE_NAME: &str = "rest-compat";
 
-pub fn routes() -> Router {
+/// How long `/ready` waits for the router's answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub fn routes(router: RouterClient) -> Router {
+    let report: common::server::ReadyReport = Arc::new(move || {
+        let router = router.clone();
+        Box::pin(async move {
+            let reachable = router.is_reachable(READY_TIMEOUT).await;
+            let mut details = serde_json::Map::new();
+            details.insert("router".into(), json!({"reachable": reachable}));
+            (reachable, details)
+        })
+    });
     Router::new()
         .route("/", get(root))
-        .merge(common::server::health_routes(SERVICE_NAME, None))
+        .merge(common::server::health_routes_with_report(
+            SERVICE_NAME,
+            report,
+        ))
 }
 
 async fn root() -> Json<Value> {

@@ -1,7 +1,11 @@
 //! Account status checks against the users subgraph. A signed token only proves
 //! who the user was when it was issued; users may since have been deleted or
-//! deactivated, and only the users subgraph knows. Its answer is remembered per
-//! token for a few seconds so that a burst of requests asks once.
+//! deactivated, and only the users subgraph knows. For reads its answer is
+//! remembered per token for a few seconds so that a burst of requests asks once;
+//! a write (any mutation) always asks afresh, so a deleted or deactivated
+//! account's next write is refused at once. The window that remains is a read
+//! within `ACCOUNT_CACHE_SECONDS` of the last check, and a write racing the
+//! change itself (checked just before the change commits).
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -79,13 +83,16 @@ impl AccountChecker {
     }
 
     /// Whether the holder of `token` (verified to speak for `user_id`) may proceed.
+    /// `fresh` (writes) skips the remembered answer and asks users now.
     pub async fn check(
         &self,
         token: &str,
         user_id: i64,
         request_id: Option<&str>,
+        fresh: bool,
     ) -> Result<(), AccountRefusal> {
-        let standing = match self.cached(token) {
+        let remembered = if fresh { None } else { self.cached(token) };
+        let standing = match remembered {
             Some(standing) => standing,
             None => {
                 let standing = self.ask_users(token, user_id, request_id).await?;

@@ -42,6 +42,11 @@ pub struct Config {
     #[arg(long, env = "TASKS_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub db_max_connections: u32,
 
+    /// How long a request waits for a store connection, in milliseconds; past it the store
+    /// counts as unavailable and the request is answered `SERVICE_UNAVAILABLE`.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = common::db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_ms: u64,
+
     /// GraphQL endpoint of the users subgraph (e.g. `http://127.0.0.1:8001/graphql`). When set,
     /// every authenticated request's account is checked there (deleted users and inactive
     /// users are refused); when unset, a validly signed token is trusted as is.

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use common::errors::{ErrorCode, internal};
+use common::errors::{ErrorCode, internal, store_unavailable};
 
 #[derive(Debug, Clone)]
 pub enum Error {
@@ -24,6 +24,9 @@ impl Error {
     /// The client-facing error: details are logged here, never sent.
     pub fn into_graphql(self) -> async_graphql::Error {
         match self {
+            Error::Database(err) if common::db::is_unavailable(&err) => {
+                store_unavailable(crate::http::SERVICE, format_args!("database: {err}"))
+            }
             Error::Database(err) => internal(format_args!("database: {err}")),
         }
     }

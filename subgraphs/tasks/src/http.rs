@@ -41,18 +41,47 @@ pub fn router(state: AppState) -> Router {
 fn prepare(
     state: &AppState,
     headers: &HeaderMap,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> async_graphql::Request {
+    let writes = is_mutation(&mut request);
     let viewer = state.keys.viewer(headers);
     let token = bearer_token(headers).map(str::to_owned);
     let request_id = headers
         .get(REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let session = Session::new(viewer, token, request_id, state.accounts.clone());
+    let session =
+        Session::new(viewer, token, request_id, state.accounts.clone()).for_writes(writes);
     request
         .data(viewer)
         .data(session)
         .data(Loaders::new(&state.store))
         .data(state.store.clone())
+}
+
+/// Whether the operation to run is a mutation. The document is parsed once here
+/// and kept in the request, so execution does not parse it again; a document that
+/// does not parse is left for execution to refuse.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let kind = match (&document.operations, operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(candidate, _)| candidate.as_str() == name)
+            .map(|(_, operation)| operation.node.ty),
+        (DocumentOperations::Multiple(operations), None) => {
+            // Without a name only a lone operation runs; then it is the one.
+            let mut all = operations.values();
+            match (all.next(), all.next()) {
+                (Some(operation), None) => Some(operation.node.ty),
+                _ => None,
+            }
+        }
+    };
+    kind == Some(OperationType::Mutation)
 }

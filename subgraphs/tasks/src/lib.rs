@@ -43,7 +43,11 @@ impl Application {
         let location =
             StoreLocation::resolve(config.database_url.as_deref(), data_dir, http::SERVICE);
         tracing::info!(store = %location.describe(), "opening the tasks store");
-        let pool = Pool::connect(&location, config.db_max_connections, &MIGRATIONS).await?;
+        let settings = common::db::PoolSettings {
+            max_connections: config.db_max_connections,
+            acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
+        };
+        let pool = Pool::connect_with(&location, settings, &MIGRATIONS).await?;
         let store = store::TaskStore::new(pool.clone());
 
         let accounts = match config.users_url() {

@@ -14,6 +14,8 @@ pub struct Session {
     token: Option<String>,
     request_id: Option<String>,
     accounts: Option<Arc<AccountChecker>>,
+    /// A mutation: the account is checked afresh, never from the short cache.
+    writes: bool,
     account_check: OnceCell<Result<(), AccountRefusal>>,
 }
 
@@ -29,8 +31,15 @@ impl Session {
             token,
             request_id,
             accounts,
+            writes: false,
             account_check: OnceCell::new(),
         }
+    }
+
+    /// Marks the request as a write (a mutation): its account check skips the cache.
+    pub fn for_writes(mut self, writes: bool) -> Self {
+        self.writes = writes;
+        self
     }
 
     /// The id of the user the request acts for, once the token and (when configured)
@@ -42,7 +51,9 @@ impl Session {
             .map_err(|_| ErrorCode::Unauthenticated.error("Could not validate credentials"))?;
         if let (Some(accounts), Some(token)) = (&self.accounts, &self.token) {
             self.account_check
-                .get_or_init(|| accounts.check(token, user_id, self.request_id.as_deref()))
+                .get_or_init(|| {
+                    accounts.check(token, user_id, self.request_id.as_deref(), self.writes)
+                })
                 .await
                 .map_err(|refusal| refusal.to_graphql())?;
         }

@@ -6,7 +6,7 @@
 //! Without it the only way into a GraphQL error is the `From` impl below, which
 //! reports internal failures without details (and logs them in full).
 
-use common::errors::{ErrorCode, internal};
+use common::errors::{ErrorCode, internal, store_unavailable};
 
 #[derive(Debug)]
 pub enum Error {
@@ -37,6 +37,9 @@ impl From<Error> for async_graphql::Error {
     fn from(err: Error) -> Self {
         match err {
             Error::Conflict => ErrorCode::Conflict.error("Username or email already registered"),
+            Error::Database(err) if common::db::is_unavailable(&err) => {
+                store_unavailable(crate::http::SERVICE_NAME, format_args!("database: {err}"))
+            }
             other => internal(format_args!("{other:?}")),
         }
     }

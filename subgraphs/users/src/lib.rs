@@ -30,8 +30,11 @@ impl Application {
             "users",
         );
         tracing::info!(store = %location.describe(), "opening the users store");
-        let pool =
-            Pool::connect(&location, config.db_max_connections, &store::migrations()).await?;
+        let settings = common::db::PoolSettings {
+            max_connections: config.db_max_connections,
+            acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
+        };
+        let pool = Pool::connect_with(&location, settings, &store::migrations()).await?;
 
         let keys = config.jwt.keys(&config.data.data_dir)?;
         let passwords = passwords::Passwords::new(config.bcrypt_cost, config.hash_concurrency())

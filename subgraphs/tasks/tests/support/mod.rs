@@ -106,6 +106,7 @@ pub fn config(
         host: "127.0.0.1".to_owned(),
         database_url,
         db_max_connections: options.db_max_connections.unwrap_or(5),
+        db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         users_url: options.users_url,
         account_cache_seconds: options.account_cache_seconds,
         data_dir: DataDirArgs {

@@ -56,6 +56,7 @@ pub async fn test_config(kind: StoreKind) -> Config {
         host: "127.0.0.1".to_owned(),
         database_url,
         db_max_connections: 5,
+        db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         bcrypt_cost: 4,
         max_concurrent_hashes: None,
         data: DataDirArgs {
