@@ -11,6 +11,9 @@
 //!
 //! Needs Node.js and `tools/federation/node_modules` (`scripts/setup`).
 
+#[allow(dead_code)]
+#[path = "federation/blog.rs"]
+mod blog;
 #[allow(dead_code)] // the federation suite's harness: only `spawn_subgraph` is used here
 #[path = "federation/harness.rs"]
 mod harness;

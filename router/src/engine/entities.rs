@@ -12,7 +12,7 @@ use hive_router_query_planner::planner::plan_nodes::{
 };
 use serde_json::{Map, Value};
 
-use super::schema::{ApiSchema, TypeKind};
+use super::schema::{ApiSchema, TypeKind, TypeRef, named_type};
 
 /// One step of a concrete response path.
 #[derive(Debug, Clone, Copy)]
@@ -123,39 +123,87 @@ pub(super) fn typename_matches(
     }
 }
 
+/// A required value the entity does not have: it must not be sent.
+pub(super) struct Missing;
+
 /// The representation of an entity: the required fields, keyed by field name.
+pub(super) struct Representation {
+    pub(super) value: Value,
+    /// A nullable required value is null: legitimate, unless a failed fetch nulled it.
+    pub(super) has_null: bool,
+}
+
+/// Builds the representation of an entity, or `Missing` when a value it needs is
+/// absent, or null where it cannot be (a key field, or a non-null field): that
+/// only happens when the fetch that should have brought it failed or the data is
+/// broken, and sending it would make the subgraph refuse the whole batch.
+///
+/// A field the planner renamed (`_internal_qp_alias_N`, because the client asked
+/// for the same field with other arguments) comes with its data key as `name`
+/// and the field's own name as `alias`: read under the first, send under the second.
 pub(super) fn project_requires(
     schema: &ApiSchema,
     requires: &SelectionSet,
     entity: &Map<String, Value>,
-) -> Option<Value> {
+) -> Result<Representation, Missing> {
     let mut representation = Map::new();
-    project_items(schema, &requires.items, entity, &mut representation);
-    (!representation.is_empty()).then_some(Value::Object(representation))
+    let mut has_null = false;
+    project_items(
+        schema,
+        &requires.items,
+        entity,
+        None,
+        &mut representation,
+        &mut has_null,
+    )?;
+    if representation.is_empty() {
+        return Err(Missing);
+    }
+    Ok(Representation {
+        value: Value::Object(representation),
+        has_null,
+    })
 }
 
 fn project_items(
     schema: &ApiSchema,
     items: &[SelectionItem],
     object: &Map<String, Value>,
+    parent_type: Option<&str>,
     out: &mut Map<String, Value>,
-) {
+    has_null: &mut bool,
+) -> Result<(), Missing> {
     let typename = object.get("__typename").and_then(Value::as_str);
+    let parent_type = typename.or(parent_type);
     for item in items {
         match item {
             SelectionItem::Field(field) => {
-                let Some(value) = object.get(field.selection_identifier()) else {
-                    continue;
+                let Some(value) = object.get(&field.name) else {
+                    return Err(Missing);
                 };
-                let projected = if field.selections.items.is_empty() {
-                    value.clone()
-                } else {
-                    project_value(schema, &field.selections.items, value)
+                let field_type =
+                    parent_type.and_then(|parent| schema.field_type(parent, &field.name));
+                let projected = match value {
+                    Value::Null => {
+                        let is_key = parent_type
+                            .is_some_and(|parent| schema.is_key_field(parent, &field.name));
+                        if is_key || matches!(field_type, Some(TypeRef::NonNullType(_))) {
+                            return Err(Missing);
+                        }
+                        *has_null = true;
+                        Value::Null
+                    }
+                    _ if field.selections.items.is_empty() => value.clone(),
+                    _ => {
+                        let child_type = field_type.map(named_type);
+                        project_value(schema, &field.selections.items, value, child_type, has_null)?
+                    }
                 };
-                match out.get_mut(&field.name) {
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                match out.get_mut(key) {
                     Some(existing) => deep_merge(existing, projected),
                     None => {
-                        out.insert(field.name.clone(), projected);
+                        out.insert(key.to_owned(), projected);
                     }
                 }
             }
@@ -164,28 +212,46 @@ fn project_items(
                     schema.type_condition_applies(&fragment.type_condition, typename)
                 });
                 if applies {
-                    project_items(schema, &fragment.selections.items, object, out);
+                    let inner = typename.unwrap_or(&fragment.type_condition);
+                    project_items(
+                        schema,
+                        &fragment.selections.items,
+                        object,
+                        Some(inner),
+                        out,
+                        has_null,
+                    )?;
                 }
             }
             SelectionItem::FragmentSpread(_) => {}
         }
     }
+    Ok(())
 }
 
-fn project_value(schema: &ApiSchema, items: &[SelectionItem], value: &Value) -> Value {
+fn project_value(
+    schema: &ApiSchema,
+    items: &[SelectionItem],
+    value: &Value,
+    value_type: Option<&str>,
+    has_null: &mut bool,
+) -> Result<Value, Missing> {
     match value {
         Value::Object(object) => {
             let mut out = Map::new();
-            project_items(schema, items, object, &mut out);
-            Value::Object(out)
+            project_items(schema, items, object, value_type, &mut out, has_null)?;
+            Ok(Value::Object(out))
         }
-        Value::Array(values) => Value::Array(
-            values
-                .iter()
-                .map(|value| project_value(schema, items, value))
-                .collect(),
-        ),
-        other => other.clone(),
+        Value::Array(values) => values
+            .iter()
+            .map(|value| match value {
+                // An item's nullability is not tracked here; a null item stays as the data has it.
+                Value::Null => Ok(Value::Null),
+                value => project_value(schema, items, value, value_type, has_null),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Ok(other.clone()),
     }
 }
 

@@ -22,9 +22,10 @@ use serde_json::{Map, Value};
 
 use super::GraphQLError;
 use super::entities::{
-    CollectedGroup, EntityGroup, apply_rewrite, deep_merge, merge_entities, project_requires,
-    steps_to_path, visit_targets,
+    CollectedGroup, EntityGroup, PathStep, apply_rewrite, deep_merge, merge_entities,
+    project_requires, steps_to_path, visit_targets,
 };
+use super::failure::{FailedFetch, FailureRecord, FetchFailure};
 use super::schema::ApiSchema;
 use super::transport::{Deduplicator, SubgraphRequest, SubgraphTransport};
 
@@ -40,6 +41,8 @@ pub(crate) struct Subgraph {
 pub(crate) struct ExecutionState {
     pub data: Value,
     pub errors: Vec<GraphQLError>,
+    /// Where fetches failed: later fetches needing data from there are not sent.
+    pub failures: Vec<FailureRecord>,
 }
 
 /// Everything one plan execution reads, plus the state it builds.
@@ -193,6 +196,7 @@ impl<'a> Executor<'a> {
         match self.send(&parts, &body).await {
             Ok(response) => {
                 let mut state = self.lock();
+                let state = &mut *state;
                 if let Some(mut data) = response.data {
                     for rewrite in fetch.output_rewrites.iter().flatten() {
                         apply_rewrite(self.schema, rewrite, &mut data);
@@ -200,17 +204,23 @@ impl<'a> Executor<'a> {
                     deep_merge(&mut state.data, data);
                 }
                 for error in response.errors {
-                    state
-                        .errors
-                        .push(subgraph_error(error, parts.service_name, Some));
+                    let error = subgraph_error(error, parts.service_name, Some);
+                    record_subgraph_error(&mut state.failures, &error, parts.service_name, || {
+                        root_keys(parts.operation)
+                    });
+                    state.errors.push(error);
                 }
             }
-            Err(reason) => {
+            Err(failed) => {
                 let path =
                     first_field_key(parts.operation).map(|key| vec![Value::String(key.to_owned())]);
-                self.lock()
+                let mut state = self.lock();
+                for path in root_keys(parts.operation) {
+                    state.failures.push(failed.record(parts.service_name, path));
+                }
+                state
                     .errors
-                    .push(unavailable(parts.service_name, &reason, path));
+                    .push(failed.kind.error(parts.service_name, &failed.reason, path));
             }
         }
     }
@@ -221,11 +231,28 @@ impl<'a> Executor<'a> {
 
     async fn entity_fetch_parts(&self, fetch: FetchParts<'_>, groups: Vec<EntityGroup<'_>>) {
         let collected: Vec<CollectedGroup> = {
-            let state = self.lock();
-            groups
+            let mut state = self.lock();
+            let state = &mut *state;
+            let mut skipped = Vec::new();
+            let collected = groups
                 .iter()
-                .map(|group| self.collect(&state.data, group))
-                .collect()
+                .map(|group| self.collect(&state.data, &state.failures, group, &mut skipped))
+                .collect();
+            for (group, steps) in skipped {
+                let mut path = steps;
+                let Some(failure) = state.failures.iter().find(|failure| failure.covers(&path))
+                else {
+                    continue;
+                };
+                if let Some(key) = first_entity_field_key(fetch.operation, group) {
+                    path.push(Value::String(key.to_owned()));
+                }
+                let error = failure.dependent_error(fetch.service_name, Some(path));
+                if !state.errors.contains(&error) {
+                    state.errors.push(error);
+                }
+            }
+            collected
         };
         if collected
             .iter()
@@ -264,6 +291,12 @@ impl<'a> Executor<'a> {
                     let client_error = subgraph_error(error, fetch.service_name, |path| {
                         entity_error_path(&groups, &collected, &entities, &mut blamed, &path)
                     });
+                    record_subgraph_error(
+                        &mut state.failures,
+                        &client_error,
+                        fetch.service_name,
+                        || entity_paths(&collected),
+                    );
                     state.errors.push(client_error);
                 }
                 for ((group, collected), entities) in
@@ -278,7 +311,10 @@ impl<'a> Executor<'a> {
                     );
                 }
             }
-            Err(reason) => {
+            Err(failed) => {
+                for path in entity_paths(&collected) {
+                    state.failures.push(failed.record(fetch.service_name, path));
+                }
                 let path = groups
                     .iter()
                     .zip(&collected)
@@ -294,13 +330,21 @@ impl<'a> Executor<'a> {
                     });
                 state
                     .errors
-                    .push(unavailable(fetch.service_name, &reason, path));
+                    .push(failed.kind.error(fetch.service_name, &failed.reason, path));
             }
         }
     }
 
-    /// Finds the entities of a group in the response tree and builds their representations.
-    fn collect<'p>(&self, data: &Value, group: &EntityGroup<'p>) -> CollectedGroup<'p> {
+    /// Finds the entities of a group in the response tree and builds their
+    /// representations. An entity missing a value its representation needs is not
+    /// sent; it goes to `skipped` (group response key, client path) instead.
+    fn collect<'p>(
+        &self,
+        data: &Value,
+        failures: &[FailureRecord],
+        group: &EntityGroup<'p>,
+        skipped: &mut Vec<(&'p str, Vec<Value>)>,
+    ) -> CollectedGroup<'p> {
         let mut collected = CollectedGroup::default();
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut steps = Vec::new();
@@ -311,11 +355,19 @@ impl<'a> Executor<'a> {
                 path.as_slice(),
                 &mut steps,
                 &mut |entity, steps| {
-                    let Some(mut representation) =
-                        project_requires(self.schema, group.requires, entity)
-                    else {
-                        return;
-                    };
+                    let mut representation =
+                        match project_requires(self.schema, group.requires, entity) {
+                            // A nullable input is null: still sent, unless a failed fetch explains the null.
+                            Ok(projected)
+                                if !(projected.has_null && failed_at(failures, steps)) =>
+                            {
+                                projected.value
+                            }
+                            _ => {
+                                skipped.push((group.response_key, steps_to_path(steps)));
+                                return;
+                            }
+                        };
                     for rewrite in group.input_rewrites {
                         apply_rewrite(self.schema, rewrite, &mut representation);
                     }
@@ -339,7 +391,7 @@ impl<'a> Executor<'a> {
         &self,
         fetch: &FetchParts<'_>,
         body: &FetchBody<'_>,
-    ) -> Result<SubgraphBody, String> {
+    ) -> Result<SubgraphBody, FailedFetch> {
         let started = std::time::Instant::now();
         let result = self.send_unrecorded(fetch, body).await;
         self.metrics
@@ -351,15 +403,22 @@ impl<'a> Executor<'a> {
         &self,
         fetch: &FetchParts<'_>,
         body: &FetchBody<'_>,
-    ) -> Result<SubgraphBody, String> {
+    ) -> Result<SubgraphBody, FailedFetch> {
         let subgraph = self.subgraphs.get(fetch.service_name).ok_or_else(|| {
-            format!(
-                "the subgraph \"{}\" is not in the supergraph",
-                fetch.service_name
+            FailedFetch::new(
+                FetchFailure::Unavailable,
+                format!(
+                    "the subgraph \"{}\" is not in the supergraph",
+                    fetch.service_name
+                ),
             )
         })?;
-        let body = serde_json::to_vec(body)
-            .map_err(|error| format!("cannot serialise the request: {error}"))?;
+        let body = serde_json::to_vec(body).map_err(|error| {
+            FailedFetch::new(
+                FetchFailure::InvalidResponse,
+                format!("cannot serialise the request: {error}"),
+            )
+        })?;
         let request = SubgraphRequest {
             subgraph: subgraph.name.clone(),
             url: subgraph.url.clone(),
@@ -372,14 +431,28 @@ impl<'a> Executor<'a> {
         };
         let response = tokio::time::timeout(self.timeout, pending)
             .await
-            .map_err(|_| format!("no response within {} ms", self.timeout.as_millis()))?
-            .map_err(|error| error.to_string())?;
+            .map_err(|_| {
+                FailedFetch::new(
+                    FetchFailure::Timeout,
+                    format!("no response within {} ms", self.timeout.as_millis()),
+                )
+            })?
+            .map_err(|error| FailedFetch::new(error.kind, error.message.to_string()))?;
         let success = (200..300).contains(&response.status);
         match serde_json::from_slice::<SubgraphBody>(&response.body) {
             Ok(body) if body.data.is_some() || !body.errors.is_empty() => Ok(body),
-            _ if !success => Err(format!("HTTP status {}", response.status)),
-            Ok(_) => Err("the response has neither data nor errors".to_owned()),
-            Err(error) => Err(format!("the response is not GraphQL JSON: {error}")),
+            _ if !success => Err(FailedFetch::new(
+                FetchFailure::HttpError,
+                format!("HTTP status {}", response.status),
+            )),
+            Ok(_) => Err(FailedFetch::new(
+                FetchFailure::InvalidResponse,
+                "the response has neither data nor errors",
+            )),
+            Err(error) => Err(FailedFetch::new(
+                FetchFailure::InvalidResponse,
+                format!("the response is not GraphQL JSON: {error}"),
+            )),
         }
     }
 }
@@ -499,17 +572,58 @@ fn subgraph_error(
     }
 }
 
-fn unavailable(service_name: &str, reason: &str, path: Option<Vec<Value>>) -> GraphQLError {
-    let mut error = GraphQLError::new(format!("HTTP fetch failed from '{service_name}': {reason}"))
-        .with_code("SUBGRAPH_UNAVAILABLE");
-    if let Some(extensions) = error.extensions.as_mut() {
-        extensions.insert(
-            "serviceName".to_owned(),
-            Value::String(service_name.to_owned()),
-        );
+/// Whether a recorded failure explains missing data at the entity at `steps`.
+fn failed_at(failures: &[FailureRecord], steps: &[PathStep]) -> bool {
+    !failures.is_empty() && {
+        let path = steps_to_path(steps);
+        failures.iter().any(|failure| failure.covers(&path))
     }
-    error.path = path;
-    error
+}
+
+/// Records a subgraph's GraphQL error as a failure at its path (or, without
+/// one, at every place the fetch was for).
+fn record_subgraph_error(
+    failures: &mut Vec<FailureRecord>,
+    error: &GraphQLError,
+    service_name: &str,
+    fallback: impl FnOnce() -> Vec<Vec<Value>>,
+) {
+    let paths = match &error.path {
+        Some(path) => vec![path.clone()],
+        None => fallback(),
+    };
+    let failed = FailedFetch::new(FetchFailure::SubgraphError, error.message.clone());
+    failures.extend(
+        paths
+            .into_iter()
+            .map(|path| failed.record(service_name, path)),
+    );
+}
+
+/// The client path of every entity a fetch was for.
+fn entity_paths(collected: &[CollectedGroup]) -> Vec<Vec<Value>> {
+    collected
+        .iter()
+        .flat_map(|group| {
+            (0..group.target_count())
+                .filter_map(|target| group.target(target).map(|(steps, _)| steps_to_path(steps)))
+        })
+        .collect()
+}
+
+/// The response keys of a root fetch's fields.
+fn root_keys(selection_set: &SelectionSet) -> Vec<Vec<Value>> {
+    selection_set
+        .items
+        .iter()
+        .flat_map(|item| match item {
+            SelectionItem::Field(field) if field.name != "__typename" => {
+                vec![vec![Value::String(field.selection_identifier().to_owned())]]
+            }
+            SelectionItem::InlineFragment(fragment) => root_keys(&fragment.selections),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The response key of the first field a root fetch asks for.
@@ -531,4 +645,106 @@ fn first_entity_field_key<'p>(operation: &'p SelectionSet, response_key: &str) -
         }
         _ => None,
     })
+}
+
+/// The prefix of the aliases the planner gives a field the client also selects
+/// with other arguments; clients must never see it.
+const PLANNER_ALIAS_PREFIX: &str = "_internal_qp_alias_";
+
+/// Puts the client's field names back into error paths that went through a
+/// planner alias (`_internal_qp_alias_N` → the aliased field), then drops the
+/// duplicates that leaves (the client's copy of the field failed the same way).
+pub(crate) fn unalias_error_paths(plan: &PlanNode, errors: &mut Vec<GraphQLError>) {
+    let aliased = |error: &GraphQLError| {
+        error.path.as_ref().is_some_and(|path| {
+            path.iter().any(|segment| {
+                segment
+                    .as_str()
+                    .is_some_and(|key| key.starts_with(PLANNER_ALIAS_PREFIX))
+            })
+        })
+    };
+    if !errors.iter().any(aliased) {
+        return;
+    }
+    let mut names: HashMap<&str, &str> = HashMap::new();
+    collect_planner_aliases(plan, &mut names);
+    let mut kept: Vec<GraphQLError> = Vec::with_capacity(errors.len());
+    for mut error in errors.drain(..) {
+        if let Some(path) = error.path.as_mut() {
+            for segment in path.iter_mut() {
+                if let Some(name) = segment.as_str().and_then(|key| names.get(key)) {
+                    *segment = Value::String((*name).to_owned());
+                }
+            }
+        }
+        if !kept.contains(&error) {
+            kept.push(error);
+        }
+    }
+    *errors = kept;
+}
+
+fn collect_planner_aliases<'p>(node: &'p PlanNode, names: &mut HashMap<&'p str, &'p str>) {
+    match node {
+        PlanNode::Fetch(fetch) => {
+            aliases_in(&fetch.operation.document.operation.selection_set, names)
+        }
+        PlanNode::BatchFetch(batch) => {
+            aliases_in(&batch.operation.document.operation.selection_set, names)
+        }
+        PlanNode::Subscription(subscription) => aliases_in(
+            &subscription
+                .primary
+                .operation
+                .document
+                .operation
+                .selection_set,
+            names,
+        ),
+        PlanNode::Flatten(flatten) => collect_planner_aliases(&flatten.node, names),
+        PlanNode::Sequence(sequence) => sequence
+            .nodes
+            .iter()
+            .for_each(|node| collect_planner_aliases(node, names)),
+        PlanNode::Parallel(parallel) => parallel
+            .nodes
+            .iter()
+            .for_each(|node| collect_planner_aliases(node, names)),
+        PlanNode::Condition(condition) => [&condition.if_clause, &condition.else_clause]
+            .into_iter()
+            .flatten()
+            .for_each(|node| collect_planner_aliases(node, names)),
+        PlanNode::Defer(defer) => defer
+            .primary
+            .node
+            .iter()
+            .chain(
+                defer
+                    .deferred
+                    .iter()
+                    .filter_map(|deferred| deferred.node.as_ref()),
+            )
+            .for_each(|node| collect_planner_aliases(node, names)),
+    }
+}
+
+/// Planner aliases in a subgraph operation (its depth is the plan's, not the client's input).
+fn aliases_in<'p>(selection_set: &'p SelectionSet, names: &mut HashMap<&'p str, &'p str>) {
+    for item in &selection_set.items {
+        match item {
+            SelectionItem::Field(field) => {
+                if let Some(alias) = field
+                    .alias
+                    .as_deref()
+                    .filter(|alias| alias.starts_with(PLANNER_ALIAS_PREFIX))
+                {
+                    names.entry(alias).or_insert(&field.name);
+                }
+                aliases_in(&field.selections, names);
+            }
+            SelectionItem::InlineFragment(fragment) => aliases_in(&fragment.selections, names),
+            SelectionItem::FragmentSpread(_) => {}
+        }
+    }
 }

@@ -10,6 +10,7 @@
 
 mod entities;
 mod executor;
+mod failure;
 mod introspection;
 mod operation;
 mod planning;
@@ -18,6 +19,7 @@ mod shaping;
 mod transport;
 mod variables;
 
+pub use failure::FetchFailure;
 pub use transport::{
     HttpTransport, SubgraphRequest, SubgraphResponse, SubgraphTransport, TransportError,
 };
@@ -28,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hive_router_query_planner::planner::{Planner, QueryPlannerOptions};
+use hive_router_query_planner::state::supergraph_state::SupergraphDefinition;
 
 use executor::{ExecutionState, Executor, Subgraph};
 use introspection::Introspection;
@@ -173,12 +176,25 @@ impl Engine {
         .map_err(|_| EngineError("the supergraph is not a valid federation supergraph".to_owned()))?
         .map_err(|error| EngineError(format!("the supergraph cannot be planned over: {error}")))?;
         let supergraph = &planner.supergraph;
-        let schema = ApiSchema::new(
+        let mut schema = ApiSchema::new(
             (*planner.consumer_schema.document).clone(),
             supergraph.query_type.clone(),
             supergraph.mutation_type.clone(),
             supergraph.subscription_type.clone(),
         );
+        for (name, definition) in &supergraph.definitions {
+            let join_types = match definition {
+                SupergraphDefinition::Object(object) => &object.join_type,
+                SupergraphDefinition::Interface(interface) => &interface.join_type,
+                _ => continue,
+            };
+            schema.add_keys(
+                name,
+                join_types
+                    .iter()
+                    .filter_map(|join_type| join_type.key.as_deref()),
+            );
+        }
         let mut subgraphs = HashMap::new();
         for name in supergraph.known_subgraphs.values() {
             let url = options
@@ -283,12 +299,19 @@ impl Engine {
             state: Mutex::new(ExecutionState {
                 data: Value::Object(Map::new()),
                 errors: Vec::new(),
+                failures: Vec::new(),
             }),
         };
-        if let Some(node) = prepared.plan.as_ref().and_then(|plan| plan.node.as_ref()) {
+        let node = prepared.plan.as_ref().and_then(|plan| plan.node.as_ref());
+        if let Some(node) = node {
             executor.run(node).await;
         }
-        let ExecutionState { data, mut errors } = executor.into_state();
+        let ExecutionState {
+            data, mut errors, ..
+        } = executor.into_state();
+        if let Some(node) = node {
+            executor::unalias_error_paths(node, &mut errors);
+        }
         let mut data = match data {
             Value::Object(data) => data,
             _ => Map::new(),

@@ -346,6 +346,13 @@ impl GraphQLError {
         self
     }
 
+    pub(crate) fn with_extension(mut self, name: &str, value: Value) -> GraphQLError {
+        self.extensions
+            .get_or_insert_with(Map::new)
+            .insert(name.to_owned(), value);
+        self
+    }
+
     pub(crate) fn with_code(mut self, code: &str) -> GraphQLError {
         self.extensions
             .get_or_insert_with(Map::new)

@@ -59,6 +59,17 @@ pub(crate) struct TypeInfo {
     pub possible_types: HashSet<String>,
     pub enum_values: HashSet<String>,
     pub input_fields: Vec<InputField>,
+    /// Which built-in scalar this is (their values are coerced in results).
+    pub built_in: Option<BuiltInScalar>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BuiltInScalar {
+    Int,
+    Float,
+    String,
+    Boolean,
+    Id,
 }
 
 #[derive(Debug)]
@@ -71,6 +82,8 @@ pub(crate) struct ApiSchema {
     pub query_type: String,
     pub mutation_type: Option<String>,
     pub subscription_type: Option<String>,
+    /// Type → the top-level fields of its `@key`s in any subgraph (a null there identifies nothing).
+    pub key_fields: HashMap<String, HashSet<String>>,
 }
 
 /// Built-in definitions that the introspection schema adds but SDL printing omits.
@@ -91,7 +104,18 @@ impl ApiSchema {
                 continue;
             };
             let (name, info) = match type_definition {
-                TypeDefinition::Scalar(scalar) => (&scalar.name, TypeInfo::empty(TypeKind::Scalar)),
+                TypeDefinition::Scalar(scalar) => {
+                    let mut info = TypeInfo::empty(TypeKind::Scalar);
+                    info.built_in = match scalar.name.as_str() {
+                        "Int" => Some(BuiltInScalar::Int),
+                        "Float" => Some(BuiltInScalar::Float),
+                        "String" => Some(BuiltInScalar::String),
+                        "Boolean" => Some(BuiltInScalar::Boolean),
+                        "ID" => Some(BuiltInScalar::Id),
+                        _ => None,
+                    };
+                    (&scalar.name, info)
+                }
                 TypeDefinition::Object(object) => {
                     for interface in &object.implements_interfaces {
                         implementations.push((interface.clone(), object.name.clone()));
@@ -144,6 +168,19 @@ impl ApiSchema {
             };
             types.insert(name.clone(), info);
         }
+        // The consumer schema may leave the built-in scalars implicit; results still coerce to them.
+        for (name, scalar) in [
+            ("Int", BuiltInScalar::Int),
+            ("Float", BuiltInScalar::Float),
+            ("String", BuiltInScalar::String),
+            ("Boolean", BuiltInScalar::Boolean),
+            ("ID", BuiltInScalar::Id),
+        ] {
+            let info = types
+                .entry(name.to_owned())
+                .or_insert_with(|| TypeInfo::empty(TypeKind::Scalar));
+            info.built_in = Some(scalar);
+        }
         for (interface, object) in implementations {
             if let Some(info) = types.get_mut(&interface) {
                 info.possible_types.insert(object);
@@ -157,7 +194,22 @@ impl ApiSchema {
             query_type,
             mutation_type,
             subscription_type,
+            key_fields: HashMap::default(),
         }
+    }
+
+    /// Records the key field sets of `type_name` (federation field set syntax).
+    pub(crate) fn add_keys<'k>(&mut self, type_name: &str, keys: impl Iterator<Item = &'k str>) {
+        let fields = self.key_fields.entry(type_name.to_owned()).or_default();
+        for key in keys {
+            fields.extend(top_level_fields(key));
+        }
+    }
+
+    pub(crate) fn is_key_field(&self, type_name: &str, field_name: &str) -> bool {
+        self.key_fields
+            .get(type_name)
+            .is_some_and(|fields| fields.contains(field_name))
     }
 
     /// Whether a value of concrete type `object_type` matches a fragment on `type_condition`.
@@ -186,8 +238,25 @@ impl TypeInfo {
             possible_types: HashSet::default(),
             enum_values: HashSet::default(),
             input_fields: Vec::new(),
+            built_in: None,
         }
     }
+}
+
+/// The field names of a field set outside its braces: `"id org { id }"` → `id`, `org`.
+fn top_level_fields(field_set: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut depth = 0usize;
+    let spaced = field_set.replace('{', " { ").replace('}', " } ");
+    for token in spaced.split_whitespace() {
+        match token {
+            "{" => depth += 1,
+            "}" => depth = depth.saturating_sub(1),
+            name if depth == 0 => fields.push(name.to_owned()),
+            _ => {}
+        }
+    }
+    fields
 }
 
 /// The innermost named type of a type reference.
@@ -246,5 +315,15 @@ pub(crate) mod tests {
         assert!(schema.type_condition_applies("U", "B"));
         assert!(schema.type_condition_applies("A", "A"));
         assert_eq!(schema.kind_of("U"), Some(TypeKind::Union));
+    }
+
+    #[test]
+    fn key_fields_are_the_top_level_names_of_every_key() {
+        let mut schema = schema("type A { id: ID! org: ID } type Query { a: A }");
+        schema.add_keys("A", ["id", "org { id } sku"].into_iter());
+        assert!(schema.is_key_field("A", "id"));
+        assert!(schema.is_key_field("A", "org"));
+        assert!(schema.is_key_field("A", "sku"));
+        assert!(!schema.is_key_field("A", "name"));
     }
 }

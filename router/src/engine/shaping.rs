@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::GraphQLError;
 use super::operation::{ClientOperation, FieldSelection, Selection, value_to_json};
-use super::schema::{ApiSchema, TypeKind, TypeRef};
+use super::schema::{ApiSchema, BuiltInScalar, TypeInfo, TypeKind, TypeRef};
 
 /// A null reached a non-null position: the enclosing nullable position becomes null.
 struct Bubble;
@@ -183,7 +183,8 @@ impl<'a, 's> Shaper<'a, 's> {
                 }
             },
             TypeRef::NamedType(name) => {
-                let kind = self.schema.kind_of(name).unwrap_or(TypeKind::Scalar);
+                let info = self.schema.types.get(name.as_str());
+                let kind = info.map_or(TypeKind::Scalar, |info| info.kind);
                 match value {
                     Value::Null => Ok(Value::Null),
                     Value::Object(mut object) if kind.is_composite() => {
@@ -203,7 +204,13 @@ impl<'a, 's> Shaper<'a, 's> {
                         ));
                         Ok(Value::Null)
                     }
-                    leaf => Ok(leaf),
+                    leaf => match info {
+                        Some(info) => coerce_leaf(info, leaf).or_else(|message| {
+                            self.error(message.replace("{type}", name));
+                            Ok(Value::Null)
+                        }),
+                        None => Ok(leaf),
+                    },
                 }
             }
         }
@@ -285,6 +292,93 @@ impl<'a, 's> Shaper<'a, 's> {
     }
 }
 
+/// A leaf value as the API schema allows it (result coercion, as graphql-js
+/// serialises): an enum value the API schema does not have (`@inaccessible`, or
+/// known to one subgraph only) and a built-in scalar that cannot represent the
+/// value are field errors; custom scalars pass as they are. Values already right
+/// (nearly all of them) come back untouched, without allocating.
+fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, String> {
+    if info.kind == TypeKind::Enum {
+        return match &value {
+            Value::String(name) if info.enum_values.contains(name.as_str()) => Ok(value),
+            _ => Err(format!("Enum \"{{type}}\" cannot represent value: {value}")),
+        };
+    }
+    let Some(scalar) = info.built_in else {
+        return Ok(value);
+    };
+    let number = |value: &Value| match value {
+        Value::Number(number) => number.as_f64(),
+        Value::Bool(flag) => Some(f64::from(u8::from(*flag))),
+        Value::String(text) if !text.trim().is_empty() => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match scalar {
+        BuiltInScalar::Int => match &value {
+            Value::Number(number) if number.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => {
+                Ok(value)
+            }
+            _ => match number(&value) {
+                Some(float)
+                    if float.fract() == 0.0
+                        && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&float) =>
+                {
+                    // Exact: an integral f64 within the i32 range.
+                    #[allow(clippy::cast_possible_truncation)]
+                    Ok(Value::from(float as i32))
+                }
+                _ => Err(format!(
+                    "Int cannot represent non 32-bit signed integer value: {value}"
+                )),
+            },
+        },
+        BuiltInScalar::Float => match &value {
+            Value::Number(_) => Ok(value),
+            _ => match number(&value).and_then(serde_json::Number::from_f64) {
+                Some(number) if !matches!(value, Value::Array(_) | Value::Object(_)) => {
+                    Ok(Value::Number(number))
+                }
+                _ => Err(format!("Float cannot represent non numeric value: {value}")),
+            },
+        },
+        BuiltInScalar::String => match value {
+            Value::String(_) => Ok(value),
+            Value::Bool(flag) => Ok(Value::String(flag.to_string())),
+            Value::Number(number) => Ok(Value::String(js_number(&number))),
+            other => Err(format!("String cannot represent value: {other}")),
+        },
+        BuiltInScalar::Boolean => match value {
+            Value::Bool(_) => Ok(value),
+            Value::Number(number) => Ok(Value::Bool(number.as_f64() != Some(0.0))),
+            other => Err(format!(
+                "Boolean cannot represent a non boolean value: {other}"
+            )),
+        },
+        BuiltInScalar::Id => match value {
+            Value::String(_) => Ok(value),
+            Value::Number(number) if number.is_i64() || number.is_u64() => {
+                Ok(Value::String(number.to_string()))
+            }
+            other => Err(format!("ID cannot represent value: {other}")),
+        },
+    }
+}
+
+/// A number as JavaScript prints it (`1.0` → `1`), so Strings match graphql-js.
+fn js_number(number: &serde_json::Number) -> String {
+    match number.as_f64() {
+        Some(float)
+            if !number.is_i64()
+                && !number.is_u64()
+                && float.fract() == 0.0
+                && float.abs() < 1e21 =>
+        {
+            format!("{float:.0}")
+        }
+        _ => number.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use graphql_tools::static_graphql::query::Document;
@@ -341,6 +435,74 @@ mod tests {
             errors[0].message,
             "Cannot return null for non-nullable field Query.one."
         );
+    }
+
+    const LEAVES: &str = "enum Color { RED GREEN } scalar Date type Query { color: Color colors: [Color!] i: Int f: Float s: String b: Boolean id: ID strict: Int! date: Date }";
+
+    fn run_on(sdl: &str, query: &str, data: Value) -> (Value, Vec<GraphQLError>) {
+        let schema = schema(sdl);
+        let document: Document = graphql_tools::parser::parse_query::<String>(query)
+            .expect("parses")
+            .into_static();
+        let operation = select_operation(&document, None).expect("one operation");
+        let operation = build_client_operation(&schema, &document, operation).expect("builds");
+        let mut errors = Vec::new();
+        let Value::Object(data) = data else {
+            panic!("object data")
+        };
+        let shaped = shape(&schema, &Map::new(), &operation, data, &mut errors);
+        (shaped, errors)
+    }
+
+    #[test]
+    fn an_enum_value_outside_the_api_schema_is_a_field_error() {
+        let (data, errors) = run_on(
+            LEAVES,
+            "{ color colors }",
+            json!({"color": "BLUE", "colors": ["RED", "BLUE"]}),
+        );
+        assert_eq!(data, json!({"color": null, "colors": null}));
+        let paths: Vec<_> = errors.iter().map(|error| error.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                Some(vec![json!("color")]),
+                Some(vec![json!("colors"), json!(1)])
+            ]
+        );
+        assert!(errors[0].message.contains("Color"), "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn built_in_scalars_are_coerced_as_graphql_js_does_and_custom_ones_pass() {
+        let (data, errors) = run_on(
+            LEAVES,
+            "{ i f s b id date }",
+            json!({"i": 4.0, "f": "1.5", "s": 12, "b": 0, "id": 7, "date": {"any": "thing"}}),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            data,
+            json!({"i": 4, "f": 1.5, "s": "12", "b": false, "id": "7", "date": {"any": "thing"}})
+        );
+        let (data, errors) = run_on(
+            LEAVES,
+            "{ i f s b id }",
+            json!({"i": 4.5, "f": "NaN?", "s": [1], "b": "yes", "id": 1.5}),
+        );
+        assert_eq!(
+            data,
+            json!({"i": null, "f": null, "s": null, "b": null, "id": null})
+        );
+        assert_eq!(errors.len(), 5, "{errors:?}");
+    }
+
+    #[test]
+    fn a_coercion_error_in_a_non_null_position_propagates() {
+        let (data, errors) = run_on(LEAVES, "{ strict }", json!({"strict": 3_000_000_000_u64}));
+        assert_eq!(data, Value::Null);
+        assert_eq!(errors.len(), 1, "one error: the coercion's, {errors:?}");
+        assert_eq!(errors[0].path, Some(vec![json!("strict")]));
     }
 
     #[test]

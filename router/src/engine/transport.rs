@@ -12,6 +12,8 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use http::HeaderMap;
 
+use super::failure::FetchFailure;
+
 /// One GraphQL request to a subgraph, body already serialised.
 #[derive(Debug, Clone)]
 pub struct SubgraphRequest {
@@ -30,10 +32,22 @@ pub struct SubgraphResponse {
     pub body: Bytes,
 }
 
-/// Why a subgraph could not be reached (shown to clients in `SUBGRAPH_UNAVAILABLE` errors).
+/// Why a subgraph could not be reached: the kind decides the error code clients see.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub Arc<str>);
+#[error("{message}")]
+pub struct TransportError {
+    pub kind: FetchFailure,
+    pub message: Arc<str>,
+}
+
+impl TransportError {
+    pub fn new(kind: FetchFailure, message: impl Into<Arc<str>>) -> TransportError {
+        TransportError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
 
 /// Sends subgraph requests. Implementations must be cheap to call concurrently.
 pub trait SubgraphTransport: Send + Sync + 'static {
@@ -57,7 +71,10 @@ impl HttpTransport {
             .tcp_nodelay(true)
             .build()
             .map_err(|error| {
-                TransportError(format!("cannot build the HTTP client: {error}").into())
+                TransportError::new(
+                    FetchFailure::Unavailable,
+                    format!("cannot build the HTTP client: {error}"),
+                )
             })?;
         Ok(HttpTransport { client })
     }
@@ -77,18 +94,24 @@ impl SubgraphTransport for HttpTransport {
             .body(request.body)
             .send();
         async move {
-            let response = pending
-                .await
-                .map_err(|error| TransportError(describe(&error).into()))?;
+            let response = pending.await.map_err(|error| failure(&error))?;
             let status = response.status().as_u16();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|error| TransportError(describe(&error).into()))?;
+            let body = response.bytes().await.map_err(|error| failure(&error))?;
             Ok(SubgraphResponse { status, body })
         }
         .boxed()
     }
+}
+
+fn failure(error: &reqwest::Error) -> TransportError {
+    let kind = if error.is_timeout() {
+        FetchFailure::Timeout
+    } else if error.is_decode() {
+        FetchFailure::InvalidResponse
+    } else {
+        FetchFailure::Unavailable
+    };
+    TransportError::new(kind, describe(error))
 }
 
 /// reqwest's Display hides the cause ("error sending request"); clients deserve the reason.
@@ -172,8 +195,9 @@ impl Deduplicator {
         });
         let shared = async move {
             task.await.unwrap_or_else(|error| {
-                Err(TransportError(
-                    format!("subgraph fetch aborted: {error}").into(),
+                Err(TransportError::new(
+                    FetchFailure::Unavailable,
+                    format!("subgraph fetch aborted: {error}"),
                 ))
             })
         }

@@ -1,5 +1,5 @@
 //! Failures: subgraph errors with rewritten paths, null propagation, stopped and
-//! silent subgraphs (partial data, `SUBGRAPH_UNAVAILABLE` at the affected path),
+//! silent subgraphs (partial data, an error coded by the kind of failure at the affected path),
 //! and sharing of identical in-flight fetches.
 
 use std::time::Duration;
@@ -136,7 +136,7 @@ async fn a_silent_subgraph_times_out_into_an_error() {
     let error = &response.errors[0];
     assert_eq!(
         error.extensions.as_ref().expect("extensions")["code"],
-        "SUBGRAPH_UNAVAILABLE"
+        "SUBGRAPH_TIMEOUT"
     );
     assert_eq!(error.path, Some(vec![json!("me"), json!("reviews")]));
 }

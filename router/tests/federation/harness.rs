@@ -212,3 +212,22 @@ pub fn to_json(response: &Response) -> Value {
     }
     Value::Object(body)
 }
+
+/// A server that answers every request with `status` and `body` (a broken subgraph).
+pub async fn answering_url(status: u16, body: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a port for a broken subgraph");
+    let address = listener.local_addr().expect("local address");
+    let status = http::StatusCode::from_u16(status).expect("a valid status");
+    let app = Router::new().route(
+        "/graphql",
+        post(move || async move { (status, [("content-type", "application/json")], body) }),
+    );
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("broken subgraph server")
+    });
+    format!("http://{address}/graphql")
+}

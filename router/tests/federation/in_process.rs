@@ -11,8 +11,8 @@ use bytes::Bytes;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use router::engine::{
-    Engine, EngineOptions, GraphQLRequest, SubgraphRequest, SubgraphResponse, SubgraphTransport,
-    TransportError,
+    Engine, EngineOptions, FetchFailure, GraphQLRequest, SubgraphRequest, SubgraphResponse,
+    SubgraphTransport, TransportError,
 };
 use serde_json::json;
 
@@ -71,17 +71,22 @@ impl SubgraphTransport for Replaying {
         }
         self.executions.fetch_add(1, Ordering::SeqCst);
         let Some(run) = self.subgraphs.get(&*request.subgraph).cloned() else {
-            return futures::future::ready(Err(TransportError("no such subgraph".into()))).boxed();
+            return futures::future::ready(Err(TransportError::new(
+                FetchFailure::Unavailable,
+                "no such subgraph",
+            )))
+            .boxed();
         };
         let parsed: Result<async_graphql::Request, _> = serde_json::from_slice(&request.body);
         let answers = self.answers.clone();
         async move {
-            let parsed = parsed.map_err(|error| TransportError(error.to_string().into()))?;
+            let parsed = parsed.map_err(|error| {
+                TransportError::new(FetchFailure::InvalidResponse, error.to_string())
+            })?;
             let response = run(parsed).await;
-            let body = Bytes::from(
-                serde_json::to_vec(&response)
-                    .map_err(|error| TransportError(error.to_string().into()))?,
-            );
+            let body = Bytes::from(serde_json::to_vec(&response).map_err(|error| {
+                TransportError::new(FetchFailure::InvalidResponse, error.to_string())
+            })?);
             answers
                 .lock()
                 .expect("answers lock")

@@ -1,6 +1,8 @@
 //! The router's federation suite: real subgraphs (async-graphql on axum, port 0)
 //! behind the engine loaded from the committed, composed supergraph.
 
+mod blog;
+mod blog_cases;
 mod failures;
 mod harness;
 mod in_process;
@@ -36,6 +38,17 @@ fn write_subgraph_sdls() {
     ];
     for (name, sdl) in sdls {
         std::fs::write(fixtures.join(format!("{name}.graphql")), sdl)
+            .expect("write a subgraph SDL");
+    }
+    let blog = [
+        ("posts", blog::posts::schema().sdl_with_options(options())),
+        (
+            "insights",
+            blog::insights::schema().sdl_with_options(options()),
+        ),
+    ];
+    for (name, sdl) in blog {
+        std::fs::write(fixtures.join(format!("blog/{name}.graphql")), sdl)
             .expect("write a subgraph SDL");
     }
 }
