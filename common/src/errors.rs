@@ -52,7 +52,10 @@ pub fn internal(err: impl std::fmt::Display) -> async_graphql::Error {
 
 /// `SERVICE_UNAVAILABLE` for a service whose store cannot be reached, naming the
 /// service (`extensions.serviceName`) so that REST can answer 503 `Service unavailable: <service>`.
-pub fn store_unavailable(service: &'static str, err: impl std::fmt::Display) -> async_graphql::Error {
+pub fn store_unavailable(
+    service: &'static str,
+    err: impl std::fmt::Display,
+) -> async_graphql::Error {
     tracing::warn!(error = %err, "the store cannot be reached");
     ErrorCode::ServiceUnavailable
         .error(format!("Service unavailable: {service}"))

@@ -51,8 +51,9 @@ pub fn health_routes(service: &'static str, ready: Option<ReadyCheck>) -> Router
 /// A readiness probe with details: whether the service can serve, and a JSON
 /// object merged into the `/ready` body (e.g. the reachability of each dependency).
 pub type ReadyReport = Arc<
-    dyn Fn() -> Pin<Box<dyn Future<Output = (bool, serde_json::Map<String, serde_json::Value>)> + Send>>
-        + Send
+    dyn Fn() -> Pin<
+            Box<dyn Future<Output = (bool, serde_json::Map<String, serde_json::Value>)> + Send>,
+        > + Send
         + Sync,
 >;
 
@@ -69,9 +70,16 @@ pub fn health_routes_with_report(service: &'static str, report: ReadyReport) -> 
                 let report = report.clone();
                 async move {
                     let (is_ready, details) = report().await;
-                    let status = if is_ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                    let status = if is_ready {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    };
                     let mut body = serde_json::Map::new();
-                    body.insert("status".into(), json!(if is_ready { "ready" } else { "unavailable" }));
+                    body.insert(
+                        "status".into(),
+                        json!(if is_ready { "ready" } else { "unavailable" }),
+                    );
                     body.insert("service".into(), json!(service));
                     body.extend(details);
                     (status, Json(serde_json::Value::Object(body))).into_response()
