@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
 use common::config::{DataDirArgs, JwtArgs, LogArgs};
+
+use crate::engine::{ResilienceOptions, ResilienceSettings};
 use http::HeaderName;
 
 /// A general Apollo Federation v2 router: serves one composed supergraph over
@@ -62,6 +64,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: RequestLimits,
+
+    #[command(flatten)]
+    pub resilience: ResilienceArgs,
 
     #[command(flatten)]
     pub responses: ResponseLimits,
@@ -229,6 +234,122 @@ impl DemandControlArgs {
     }
 }
 
+/// Circuit breaking and retries of subgraph fetches: defaults for every subgraph,
+/// and overrides per subgraph.
+#[derive(Debug, Clone, Args)]
+pub struct ResilienceArgs {
+    /// Failed exchanges in a row (no answer, timeout, HTTP 5xx) after which a subgraph's
+    /// circuit opens and its fetches fail at once; 0 turns circuit breaking off.
+    #[arg(long, env = "ROUTER_CIRCUIT_FAILURES", default_value_t = ResilienceSettings::DEFAULT.failure_threshold)]
+    pub circuit_failures: u32,
+
+    /// How long an open circuit fails fetches before one probe is let through, in milliseconds.
+    #[arg(long, env = "ROUTER_CIRCUIT_COOL_DOWN_MS", default_value_t = ResilienceSettings::DEFAULT.cool_down.as_millis() as u64)]
+    pub circuit_cool_down_ms: u64,
+
+    /// Send a failed query fetch once more within the subgraph timeout (mutations never are).
+    #[arg(long, env = "ROUTER_RETRY_QUERIES", value_enum, default_value_t = Switch::On)]
+    pub retry_queries: Switch,
+
+    /// `NAME:failures=N:cool_down_ms=M:retry=on|off` (any subset of the three): settings of one
+    /// subgraph, over the defaults above. Repeatable; the environment variable takes a comma-separated list.
+    #[arg(
+        long = "subgraph-resilience",
+        env = "ROUTER_SUBGRAPH_RESILIENCE",
+        value_delimiter = ',',
+        value_name = "NAME:KEY=VALUE:…"
+    )]
+    pub per_subgraph: Vec<SubgraphResilience>,
+}
+
+impl ResilienceArgs {
+    pub fn options(&self) -> ResilienceOptions {
+        let default = ResilienceSettings {
+            failure_threshold: self.circuit_failures,
+            cool_down: Duration::from_millis(self.circuit_cool_down_ms),
+            retry_queries: self.retry_queries == Switch::On,
+        };
+        let per_subgraph = self
+            .per_subgraph
+            .iter()
+            .map(|entry| (entry.name.clone(), entry.apply(default)))
+            .collect();
+        ResilienceOptions {
+            default,
+            per_subgraph,
+        }
+    }
+}
+
+/// One `--subgraph-resilience` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubgraphResilience {
+    pub name: String,
+    pub failures: Option<u32>,
+    pub cool_down_ms: Option<u64>,
+    pub retry: Option<bool>,
+}
+
+impl SubgraphResilience {
+    fn apply(&self, mut settings: ResilienceSettings) -> ResilienceSettings {
+        if let Some(failures) = self.failures {
+            settings.failure_threshold = failures;
+        }
+        if let Some(cool_down_ms) = self.cool_down_ms {
+            settings.cool_down = Duration::from_millis(cool_down_ms);
+        }
+        if let Some(retry) = self.retry {
+            settings.retry_queries = retry;
+        }
+        settings
+    }
+}
+
+impl FromStr for SubgraphResilience {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut parts = text.trim().split(':');
+        let name = parts.next().unwrap_or_default().trim();
+        if name.is_empty() {
+            return Err(format!("expected NAME:KEY=VALUE…, got {text:?}"));
+        }
+        let mut entry = SubgraphResilience {
+            name: name.to_owned(),
+            failures: None,
+            cool_down_ms: None,
+            retry: None,
+        };
+        for part in parts {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected KEY=VALUE in {text:?}, got {part:?}"))?;
+            let bad = |_| format!("{key} of subgraph {name:?}: {value:?} is not a valid value");
+            match key.trim() {
+                "failures" => entry.failures = Some(value.trim().parse().map_err(bad)?),
+                "cool_down_ms" => entry.cool_down_ms = Some(value.trim().parse().map_err(bad)?),
+                "retry" => {
+                    entry.retry = Some(match value.trim() {
+                        "on" => true,
+                        "off" => false,
+                        _ => {
+                            return Err(format!(
+                                "retry of subgraph {name:?} is on or off, got {value:?}"
+                            ));
+                        }
+                    })
+                }
+                other => {
+                    return Err(format!(
+                        "unknown setting {other:?} for subgraph {name:?} (failures, cool_down_ms, retry)"
+                    ));
+                }
+            }
+        }
+        Ok(entry)
+    }
+}
+
 /// An on/off setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
@@ -361,6 +482,40 @@ mod tests {
             vec![ForwardedHeader(HeaderName::from_static("x-tenant"))]
         );
         assert_eq!(cli.config.dedup, Switch::Off);
+    }
+
+    #[test]
+    fn resilience_defaults_and_per_subgraph_overrides() {
+        let cli = Cli::try_parse_from([
+            "router",
+            "--circuit-failures",
+            "3",
+            "--subgraph-resilience",
+            "tasks:failures=0:retry=off",
+            "--subgraph-resilience=stats:cool_down_ms=50",
+        ])
+        .expect("parses");
+        let options = cli.config.resilience.options();
+        assert_eq!(options.default.failure_threshold, 3);
+        assert_eq!(
+            options.default.cool_down,
+            ResilienceSettings::DEFAULT.cool_down
+        );
+        let tasks = options.per_subgraph["tasks"];
+        assert_eq!((tasks.failure_threshold, tasks.retry_queries), (0, false));
+        let stats = options.per_subgraph["stats"];
+        assert_eq!(stats.cool_down, Duration::from_millis(50));
+        assert_eq!(stats.failure_threshold, 3);
+        for bad in [
+            "tasks:failures",
+            "tasks:speed=1",
+            "tasks:retry=maybe",
+            ":failures=1",
+        ] {
+            let error =
+                Cli::try_parse_from(["router", "--subgraph-resilience", bad]).expect_err(bad);
+            assert!(error.to_string().contains("subgraph-resilience"), "{error}");
+        }
     }
 
     #[test]

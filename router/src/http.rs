@@ -55,13 +55,14 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
+    let engine = state.engine.clone();
     let app = Router::new()
         .route("/", get(root_get).post(graphql_post))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{asset}", get(graphiql::asset))
         .route("/metrics", get(metrics_text))
         .with_state(state)
-        .merge(common::server::health_routes("router", None))
+        .merge(crate::readiness::routes(engine))
         .layer(middleware::from_fn_with_state(metrics, record_request));
     common::server::with_request_tracing(app)
 }

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod metrics;
 pub mod negotiation;
 pub mod prescan;
+mod readiness;
 mod reload;
 
 use std::net::SocketAddr;
@@ -54,6 +55,7 @@ impl Application {
             plan_cache_size: config.plan_cache_size,
             subgraph_url_overrides: config.subgraph_url_overrides(),
             metrics: metrics.clone(),
+            resilience: config.resilience.options(),
         };
         let (engine, loaded_sdl) = reload::load_engine(&config.supergraph, &options).await?;
         tracing::info!(
