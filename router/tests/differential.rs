@@ -30,9 +30,15 @@ mod differential {
 
 use serde_json::{Value, json};
 
-use crate::differential::apollo::{spawn_apollo_gateway, supergraph_with_urls, write_supergraph};
-use crate::differential::operations::{OPERATIONS, Operation};
+use crate::differential::apollo::{
+    fixture_with_urls, spawn_apollo_gateway, supergraph_with_urls, write_supergraph,
+};
+use crate::differential::operations::{BLOG_OPERATIONS, OPERATIONS, Operation};
 use crate::differential::stack::{spawn_fixture_subgraphs, spawn_router, urls};
+use crate::harness::{TestSubgraph, spawn_subgraph};
+
+/// The blog fixture supergraph (placeholder URLs).
+const BLOG_SUPERGRAPH: &str = include_str!("fixtures/blog/supergraph.graphql");
 
 /// What came back for one operation.
 struct Answer {
@@ -72,15 +78,27 @@ async fn send(client: &reqwest::Client, url: &str, operation: &Operation) -> Ans
 
 /// The `path` of every error (null for an error without one), sorted: the
 /// order of errors is not specified. `None` when there are no errors.
+///
+/// Two allowances, both explained: our errors for fields whose fetch was not sent
+/// because the fetch bringing its inputs failed (`extensions.skippedServiceName`;
+/// Apollo Gateway reports nothing there), and Apollo Gateway's
+/// `extensions.valueCompletion` (where it lists values the API schema cannot
+/// represent, which we report as errors, as the spec says) counted as errors.
 fn error_paths(body: &Value) -> Option<Vec<Value>> {
-    let errors = body.get("errors")?.as_array()?;
-    if errors.is_empty() {
-        return None;
-    }
+    let errors = body.get("errors").and_then(Value::as_array);
+    let value_completion = body
+        .pointer("/extensions/valueCompletion")
+        .and_then(Value::as_array);
     let mut paths: Vec<Value> = errors
-        .iter()
+        .into_iter()
+        .flatten()
+        .filter(|error| error.pointer("/extensions/skippedServiceName").is_none())
+        .chain(value_completion.into_iter().flatten())
         .map(|error| error.get("path").cloned().unwrap_or(Value::Null))
         .collect();
+    if paths.is_empty() {
+        return None;
+    }
     paths.sort_by_key(Value::to_string);
     Some(paths)
 }
@@ -151,25 +169,21 @@ fn pretty(answer: &Answer) -> String {
     format!("HTTP {}\n{body}", answer.status)
 }
 
-#[tokio::test]
-async fn the_router_answers_like_apollo_gateway() {
-    let subgraphs = spawn_fixture_subgraphs().await;
-    let supergraph = write_supergraph(
-        "router-differential",
-        &supergraph_with_urls(&urls(&subgraphs)),
-    );
-    let gateway = spawn_apollo_gateway(&supergraph).await;
-    let router_url = spawn_router(&supergraph).await;
-    let client = reqwest::Client::new();
+/// Starts the blog fixture's subgraphs (posts, insights), by name.
+async fn spawn_blog_subgraphs() -> Vec<(&'static str, TestSubgraph)> {
+    vec![
+        ("posts", spawn_subgraph(blog::posts::schema()).await),
+        ("insights", spawn_subgraph(blog::insights::schema()).await),
+    ]
+}
 
-    assert!(
-        OPERATIONS.len() >= 30,
-        "the comparison needs a broad sample"
-    );
+/// Sends every operation to both and lists how the answers differ.
+async fn compare(router_url: &str, gateway_url: &str, operations: &[Operation]) -> Vec<String> {
+    let client = reqwest::Client::new();
     let mut mismatches = Vec::new();
-    for operation in OPERATIONS {
-        let ours = send(&client, &router_url, operation).await;
-        let apollo = send(&client, &gateway.graphql_url, operation).await;
+    for operation in operations {
+        let ours = send(&client, router_url, operation).await;
+        let apollo = send(&client, gateway_url, operation).await;
         if ours.status != apollo.status {
             // Not a failure: the GraphQL-over-HTTP spec leaves both choices open here.
             println!(
@@ -178,6 +192,16 @@ async fn the_router_answers_like_apollo_gateway() {
             );
         }
         let found = differences(&ours, &apollo);
+        if let Some(reason) = operation.apollo_gateway_wrong {
+            // Apollo Gateway's answer is the wrong one here (the federation suite checks ours).
+            assert!(
+                !found.is_empty(),
+                "{:?} is marked as a case Apollo Gateway gets wrong, but the answers agree: drop the mark",
+                operation.name
+            );
+            println!("note: {:?} differs, as explained: {reason}", operation.name);
+            continue;
+        }
         if !found.is_empty() {
             mismatches.push(format!(
                 "=== {}: {}\n{}\n--- ours:\n{}\n--- Apollo Gateway:\n{}\n",
@@ -189,11 +213,48 @@ async fn the_router_answers_like_apollo_gateway() {
             ));
         }
     }
+    mismatches
+}
+
+#[tokio::test]
+async fn the_router_answers_like_apollo_gateway() {
+    let subgraphs = spawn_fixture_subgraphs().await;
+    let supergraph = write_supergraph(
+        "router-differential",
+        &supergraph_with_urls(&urls(&subgraphs)),
+    );
+    let gateway = spawn_apollo_gateway(&supergraph).await;
+    let router_url = spawn_router(&supergraph).await;
+
+    assert!(
+        OPERATIONS.len() >= 30,
+        "the comparison needs a broad sample"
+    );
+    let mismatches = compare(&router_url, &gateway.graphql_url, OPERATIONS).await;
     assert!(
         mismatches.is_empty(),
         "{} of {} operations differ from Apollo Gateway:\n\n{}",
         mismatches.len(),
         OPERATIONS.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_router_answers_like_apollo_gateway_on_the_blog_supergraph() {
+    let subgraphs = spawn_blog_subgraphs().await;
+    let supergraph = write_supergraph(
+        "router-differential-blog",
+        &fixture_with_urls(BLOG_SUPERGRAPH, &urls(&subgraphs)),
+    );
+    let gateway = spawn_apollo_gateway(&supergraph).await;
+    let router_url = spawn_router(&supergraph).await;
+    let mismatches = compare(&router_url, &gateway.graphql_url, BLOG_OPERATIONS).await;
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} operations differ from Apollo Gateway:\n\n{}",
+        mismatches.len(),
+        BLOG_OPERATIONS.len(),
         mismatches.join("\n")
     );
 }

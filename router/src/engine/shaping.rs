@@ -205,11 +205,14 @@ impl<'a, 's> Shaper<'a, 's> {
                         Ok(Value::Null)
                     }
                     leaf => match info {
-                        Some(info) => coerce_leaf(info, leaf).or_else(|message| {
-                            self.error(message.replace("{type}", name));
-                            Ok(Value::Null)
-                        }),
-                        None => Ok(leaf),
+                        // Introspection values are the router's own.
+                        Some(info) if !name.starts_with("__") => {
+                            coerce_leaf(info, leaf).or_else(|message| {
+                                self.error(message.replace("{type}", name));
+                                Ok(Value::Null)
+                            })
+                        }
+                        _ => Ok(leaf),
                     },
                 }
             }

@@ -29,9 +29,15 @@ pub fn federation_tools() -> PathBuf {
 /// The fixture supergraph with each subgraph's placeholder URL replaced by
 /// where it really listens, so the router and Apollo Gateway read the same file.
 pub fn supergraph_with_urls(subgraph_urls: &[(&str, String)]) -> String {
+    fixture_with_urls(FIXTURE_SUPERGRAPH, subgraph_urls)
+}
+
+/// A committed fixture supergraph (placeholder URLs `http://<name>.invalid/graphql`)
+/// with each subgraph's real URL.
+pub fn fixture_with_urls(fixture: &str, subgraph_urls: &[(&str, String)]) -> String {
     subgraph_urls
         .iter()
-        .fold(FIXTURE_SUPERGRAPH.to_owned(), |sdl, (name, url)| {
+        .fold(fixture.to_owned(), |sdl, (name, url)| {
             let placeholder = format!("\"http://{name}.invalid/graphql\"");
             assert!(
                 sdl.contains(&placeholder),

@@ -12,12 +12,22 @@ pub struct Operation {
     /// A JSON pointer to a list in the response whose order the spec leaves open
     /// (compared sorted).
     pub unordered_list: Option<&'static str>,
+    /// Why Apollo Gateway's answer is wrong for this operation (the spec or the
+    /// federation semantics say otherwise; the federation suite checks ours).
+    pub apollo_gateway_wrong: Option<&'static str>,
 }
 
 impl Operation {
     const fn unordered_at(self, pointer: &'static str) -> Operation {
         Operation {
             unordered_list: Some(pointer),
+            ..self
+        }
+    }
+
+    const fn apollo_gateway_wrong(self, reason: &'static str) -> Operation {
+        Operation {
+            apollo_gateway_wrong: Some(reason),
             ..self
         }
     }
@@ -30,6 +40,7 @@ const fn op(name: &'static str, query: &'static str) -> Operation {
         variables: None,
         operation_name: None,
         unordered_list: None,
+        apollo_gateway_wrong: None,
     }
 }
 
@@ -44,6 +55,7 @@ const fn with_variables(
         variables: Some(variables),
         operation_name: None,
         unordered_list: None,
+        apollo_gateway_wrong: None,
     }
 }
 
@@ -174,6 +186,7 @@ pub const OPERATIONS: &[Operation] = &[
         variables: None,
         operation_name: Some("B"),
         unordered_list: None,
+        apollo_gateway_wrong: None,
     },
     op(
         "field merging across fragments and an entity fetch",
@@ -283,4 +296,60 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op("undefined fragment", "{ me { ...Missing } }"),
     op("unknown mutation field", "mutation { doSomething }"),
+];
+
+/// Over the blog supergraph (`tests/fixtures/blog/`): planner aliases in
+/// `@requires`, an entity without its key, an enum value outside the API schema,
+/// a requirement lost to a subgraph error.
+pub const BLOG_OPERATIONS: &[Operation] = &[
+    op("blog: posts alone", "{ posts { id title } }"),
+    op(
+        "blog: requires with nested selections",
+        "{ posts { id commenterCount } }",
+    ),
+    op(
+        "blog: requires of a field the client asks with other arguments",
+        "{ posts { id comments(limit: 1) { body } commenterCount } }",
+    ).apollo_gateway_wrong(
+        "it computes the requirement from the client's `comments(limit: 1)` instead of the requirement's own `comments` (issue 9, class 1): commenterCount of p1 is 1, not 2",
+    ),
+    op(
+        "blog: the argument in a variable with a default",
+        "query Posts($n: Int! = 1) { posts { id comments(limit: $n) { body } commenterCount } }",
+    ).apollo_gateway_wrong(
+        "it computes the requirement from the client's `comments(limit: 1)` instead of the requirement's own `comments` (issue 9, class 1): commenterCount of p1 is 1, not 2",
+    ),
+    with_variables(
+        "blog: the argument in a variable given",
+        "query Posts($n: Int! = 1) { posts { id comments(limit: $n) { authorId } commenterCount } }",
+        r#"{"n": 2}"#,
+    ),
+    op(
+        "blog: the aliased requirement through a fragment",
+        "{ posts { ...Parts } } fragment Parts on Post { id comments(limit: 1) { body } commenterCount }",
+    ).apollo_gateway_wrong(
+        "it computes the requirement from the client's `comments(limit: 1)` instead of the requirement's own `comments` (issue 9, class 1): commenterCount of p1 is 1, not 2",
+    ),
+    op(
+        "blog: the same field under the client's alias",
+        "{ posts { id first: comments(limit: 1) { body } commenterCount } }",
+    ),
+    op(
+        "blog: requires from an entity fetch",
+        "{ feed { id title commenterCount } }",
+    ),
+    op(
+        "blog: an entity without its key",
+        "{ books { title rating } }",
+    ).apollo_gateway_wrong(
+        "it sends the book without an id as `{\"__typename\": \"Book\"}`, the subgraph refuses the whole batch and the siblings lose their rating (issue 9, class 2)",
+    ),
+    op(
+        "blog: an enum value outside the API schema",
+        "{ posts { id status } }",
+    ),
+    op(
+        "blog: an enum value outside the API schema under an entity fetch",
+        "{ feed { id status } }",
+    ),
 ];
