@@ -217,7 +217,7 @@ pub struct DemandControlArgs {
     #[arg(
         long = "demand-control-list-size",
         env = "ROUTER_DEMAND_CONTROL_LIST_SIZE",
-        default_value_t = 10.0
+        default_value_t = 50.0
     )]
     pub list_size: f64,
 }

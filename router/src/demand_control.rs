@@ -843,6 +843,33 @@ type Task @weight(weight: 2) { id: ID! owner: User! tags: [String!]! @size(assum
     }
 
     #[test]
+    fn the_defaults_refuse_amplification_and_pass_a_page_of_tasks_on_our_supergraph() {
+        use clap::Parser;
+        let settings = crate::Cli::try_parse_from(["router"])
+            .expect("defaults parse")
+            .config
+            .demand_control
+            .settings();
+        let model = CostModel::from_supergraph(include_str!("../../supergraph.graphql"))
+            .expect("our supergraph");
+        let estimate = |query: &str| {
+            let document = async_graphql_parser::parse_query(query).expect("parses");
+            let operation = select_operation(&document, None).expect("one operation");
+            Estimator::estimate(&model, &settings, &document, operation, &Map::new())
+                .expect("estimated")
+        };
+        let amplification = estimate(
+            "{ me { tasks { items { owner { tasks { items { owner { tasks { items { id } } } } } } } } } }",
+        );
+        assert!(amplification > settings.max_cost, "{amplification}");
+        let page = estimate(
+            "{ me { tasks(limit: 100) { items { id title status priority dueDate } total } \
+             stats { totalTasks completedTasks completedPercentage breakdown { total done } } } }",
+        );
+        assert!(page <= settings.max_cost, "{page}");
+    }
+
+    #[test]
     fn plain_names_are_used_without_a_link() {
         let model = CostModel::from_supergraph(
             "directive @cost(weight: Int!) on FIELD_DEFINITION\n type Query { a: Int @cost(weight: 7) }",
