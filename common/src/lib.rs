@@ -4,10 +4,15 @@
 
 pub mod auth;
 pub mod config;
+pub mod cost;
 pub mod db;
+pub mod document_scan;
 pub mod errors;
 pub mod graphql_http;
+pub mod http_server;
 pub mod scalars;
 pub mod server;
+pub mod siege;
+pub mod storable;
 pub mod telemetry;
 pub mod testing;

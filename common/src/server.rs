@@ -13,6 +13,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
+
+pub use crate::http_server::ServerLimits;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -46,8 +48,6 @@ pub fn health_routes(service: &'static str, ready: Option<ReadyCheck>) -> Router
         )
 }
 
-/// Adds request ids (kept from `x-request-id` when the caller sent one) and a
-/// tracing span per request that names it, so every log line carries the id.
 /// A readiness probe with details: whether the service can serve, and a JSON
 /// object merged into the `/ready` body (e.g. the reachability of each dependency).
 pub type ReadyReport = Arc<
@@ -88,6 +88,8 @@ pub fn health_routes_with_report(service: &'static str, report: ReadyReport) -> 
         )
 }
 
+/// Adds request ids (kept from `x-request-id` when the caller sent one) and a
+/// tracing span per request that names it, so every log line carries the id.
 pub fn with_request_tracing(app: Router) -> Router {
     app.layer(
         tower::ServiceBuilder::new()
@@ -129,15 +131,15 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received, draining in-flight requests");
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, letting requests in flight finish.
+/// Serves `app` on `listener` until `shutdown` resolves, letting requests in
+/// flight finish, under `limits` (see [`crate::http_server`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::http_server::serve(listener, app, limits, shutdown).await
 }
 
 /// A service's listener, bound (port 0 picks a free one), with the app it will serve.
@@ -145,12 +147,13 @@ pub struct BoundApp {
     listener: TcpListener,
     addr: SocketAddr,
     app: Router,
+    limits: ServerLimits,
 }
 
 impl BoundApp {
     /// Binds `host:port` for `app`; nothing is served until [`BoundApp::serve_until`].
     pub async fn bind(host: &str, port: u16, app: Router) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind((host, port))
+        let listener = crate::http_server::bind(host, port)
             .await
             .with_context(|| format!("binding {host}:{port}"))?;
         let addr = listener.local_addr()?;
@@ -158,7 +161,14 @@ impl BoundApp {
             listener,
             addr,
             app,
+            limits: ServerLimits::default(),
         })
+    }
+
+    /// Serves under `limits` instead of the defaults.
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The address actually bound.
@@ -171,7 +181,7 @@ impl BoundApp {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        serve(self.listener, self.app, shutdown).await
+        serve(self.listener, self.app, self.limits, shutdown).await
     }
 }
 

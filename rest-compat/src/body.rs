@@ -95,8 +95,10 @@ async fn read_limited(mut body: axum::body::Body, limit: usize) -> Result<Bytes,
     let mut collected = BytesMut::new();
     let mut seen: usize = 0;
     while let Some(frame) = body.frame().await {
-        let frame =
-            frame.map_err(|err| Error::internal(format!("reading the request body: {err}")))?;
+        let frame = frame.map_err(|err| {
+            tracing::debug!(%err, "the request body could not be read");
+            Error::UnreadableBody
+        })?;
         let Ok(data) = frame.into_data() else {
             continue;
         };

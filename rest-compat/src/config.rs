@@ -42,6 +42,10 @@ pub struct Cli {
     #[arg(long, env = "REST_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Timeouts and caps of the HTTP server (shared by every service).
+    #[command(flatten)]
+    pub http: common::server::ServerLimits,
+
     #[command(flatten)]
     pub log: LogArgs,
 }

@@ -64,6 +64,9 @@ pub enum Error {
     MethodNotAllowed,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body was cut short, badly chunked or too slow: the client's fault, a 400.
+    #[error("the request body could not be read")]
+    UnreadableBody,
     #[error("upstream part unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -86,6 +89,7 @@ impl Error {
             Error::TaskNotFound | Error::RouteNotFound => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnreadableBody => StatusCode::BAD_REQUEST,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,6 +108,7 @@ impl Error {
             Error::RouteNotFound => json!("Not Found"),
             Error::MethodNotAllowed => json!("Method Not Allowed"),
             Error::PayloadTooLarge => json!("Request body too large"),
+            Error::UnreadableBody => json!("There was an error parsing the body"),
             Error::Unavailable(part) => json!(format!("Service unavailable: {part}")),
             Error::Internal(_) => json!("Internal Server Error"),
         }

@@ -41,7 +41,9 @@ impl Application {
         })
         .layer(cors);
         let app = common::server::with_request_tracing(app);
-        let server = BoundApp::bind(&config.host, config.port, app).await?;
+        let server = BoundApp::bind(&config.host, config.port, app)
+            .await?
+            .with_limits(config.http.clone());
         common::server::announce(routes::SERVICE_NAME, server.addr());
         tracing::info!(router_url = %config.router_url, "forwarding REST requests to the router");
         Ok(Self { server })

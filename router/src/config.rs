@@ -65,6 +65,10 @@ pub struct Config {
     #[command(flatten)]
     pub limits: RequestLimits,
 
+    /// Timeouts and caps of the HTTP server itself (shared by every service).
+    #[command(flatten)]
+    pub http: common::server::ServerLimits,
+
     #[command(flatten)]
     pub resilience: ResilienceArgs,
 

@@ -41,6 +41,7 @@ pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     app: axum::Router,
+    http_limits: common::server::ServerLimits,
     watcher: Option<SupergraphWatcher>,
 }
 
@@ -105,7 +106,7 @@ impl Application {
                 loaded_sdl,
                 on_reload: Some(Box::new(move |sdl: &str| demand_control.load(sdl))),
             });
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
+        let listener = common::http_server::bind(&config.host, config.port)
             .await
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         let addr = listener.local_addr()?;
@@ -113,6 +114,7 @@ impl Application {
             listener,
             addr,
             app: http::router(state),
+            http_limits: config.http,
             watcher,
         })
     }
@@ -125,8 +127,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let watcher = self.watcher.map(SupergraphWatcher::spawn);
         common::server::announce(SERVICE, self.addr);
-        let served =
-            common::server::serve(self.listener, self.app, common::server::shutdown_signal()).await;
+        let served = common::server::serve(
+            self.listener,
+            self.app,
+            self.http_limits,
+            common::server::shutdown_signal(),
+        )
+        .await;
         if let Some(watcher) = watcher {
             watcher.abort();
         }

@@ -32,6 +32,14 @@ pub struct Config {
     pub host: String,
 
     /// Stats keeps no data; the directory only holds the generated secret key shared with the other services.
+    /// Limits on GraphQL documents, JSON nesting and error output.
+    #[command(flatten)]
+    pub graphql: common::document_scan::GraphqlLimits,
+
+    /// Timeouts and caps of the HTTP server (shared by every service).
+    #[command(flatten)]
+    pub http: common::server::ServerLimits,
+
     #[command(flatten)]
     pub data_dir: DataDirArgs,
 

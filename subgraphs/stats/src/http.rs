@@ -3,14 +3,17 @@
 
 use axum::Router;
 use common::auth::JwtKeys;
+use common::document_scan::GraphqlLimits;
 use common::graphql_http::graphql_routes;
 
 use crate::schema::StatsSchema;
 
-pub fn router(schema: StatsSchema, keys: JwtKeys) -> Router {
-    let graphql = graphql_routes(schema, move |headers, request| {
-        request.data(keys.viewer(headers))
-    });
+pub fn router(schema: StatsSchema, keys: JwtKeys, limits: GraphqlLimits) -> Router {
+    let graphql = graphql_routes(
+        schema,
+        move |headers, request| request.data(keys.viewer(headers)),
+        limits,
+    );
     // Stats has no store: it is ready whenever it serves.
     common::server::with_request_tracing(
         graphql.merge(common::server::health_routes(crate::SERVICE, None)),

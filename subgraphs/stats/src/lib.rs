@@ -23,8 +23,14 @@ impl Application {
     /// Resolves the signing key and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let keys = config.jwt.keys(&config.data_dir.data_dir)?;
-        let app = http::router(schema::build_schema(), keys);
-        let server = BoundApp::bind(&config.host, config.port, app).await?;
+        let app = http::router(
+            schema::build_schema_with(&config.graphql),
+            keys,
+            config.graphql.clone(),
+        );
+        let server = BoundApp::bind(&config.host, config.port, app)
+            .await?
+            .with_limits(config.http.clone());
         Ok(Self { server })
     }
 

@@ -16,8 +16,13 @@ pub type StatsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// The schema, ready to execute; each request carries its [`Viewer`] as request data.
 pub fn build_schema() -> StatsSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .enable_federation()
+    build_schema_with(&common::document_scan::GraphqlLimits::default())
+}
+
+/// The schema with async-graphql's own limits from `limits`.
+pub fn build_schema_with(limits: &common::document_scan::GraphqlLimits) -> StatsSchema {
+    limits
+        .apply(Schema::build(Query, EmptyMutation, EmptySubscription).enable_federation())
         .finish()
 }
 

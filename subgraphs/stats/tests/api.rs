@@ -31,6 +31,8 @@ async fn spawn_app() -> TestApp {
             algorithm: "HS256".to_owned(),
             access_token_expire_minutes: 30,
         },
+        http: common::server::ServerLimits::default(),
+        graphql: common::document_scan::GraphqlLimits::default(),
     };
     let app = Application::build(config)
         .await

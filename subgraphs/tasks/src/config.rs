@@ -57,6 +57,14 @@ pub struct Config {
     #[arg(long, env = "ACCOUNT_CACHE_SECONDS", default_value_t = 5)]
     pub account_cache_seconds: u64,
 
+    /// Limits on GraphQL documents, JSON nesting and error output.
+    #[command(flatten)]
+    pub graphql: common::document_scan::GraphqlLimits,
+
+    /// Timeouts and caps of the HTTP server (shared by every service).
+    #[command(flatten)]
+    pub http: common::server::ServerLimits,
+
     #[command(flatten)]
     pub data_dir: DataDirArgs,
 

@@ -22,6 +22,7 @@ pub struct AppState {
     pub store: TaskStore,
     pub keys: JwtKeys,
     pub accounts: Option<Arc<AccountChecker>>,
+    pub limits: common::document_scan::GraphqlLimits,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -31,9 +32,12 @@ pub fn router(state: AppState) -> Router {
         Box::pin(async move { store.pool().ping().await })
     });
     let schema = state.schema.clone();
-    let graphql = graphql_routes(schema, move |headers, request| {
-        prepare(&state, headers, request)
-    });
+    let limits = state.limits.clone();
+    let graphql = graphql_routes(
+        schema,
+        move |headers, request| prepare(&state, headers, request),
+        limits,
+    );
     with_request_tracing(graphql.merge(health_routes(SERVICE, Some(ready))))
 }
 

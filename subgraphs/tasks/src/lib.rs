@@ -64,12 +64,15 @@ impl Application {
         };
 
         let state = http::AppState {
-            schema: schema::build(),
+            schema: schema::build_with(&config.graphql),
             store,
             keys,
             accounts,
+            limits: config.graphql.clone(),
         };
-        let server = BoundApp::bind(&config.host, config.port, http::router(state)).await?;
+        let server = BoundApp::bind(&config.host, config.port, http::router(state))
+            .await?
+            .with_limits(config.http.clone());
         common::server::announce(http::SERVICE, server.addr());
         Ok(Self { server, pool })
     }

@@ -58,6 +58,14 @@ pub struct Config {
     #[arg(long, env = "MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<NonZeroUsize>,
 
+    /// Limits on GraphQL documents, JSON nesting and error output.
+    #[command(flatten)]
+    pub graphql: common::document_scan::GraphqlLimits,
+
+    /// Timeouts and caps of the HTTP server (shared by every service).
+    #[command(flatten)]
+    pub http: common::server::ServerLimits,
+
     #[command(flatten)]
     pub data: DataDirArgs,
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use common::auth::JwtKeys;
 use common::db::Pool;
+use common::document_scan::GraphqlLimits;
 use common::graphql_http::graphql_routes;
 use common::server::{ReadyCheck, health_routes, with_request_tracing};
 
@@ -13,13 +14,15 @@ use crate::schema::UsersSchema;
 pub const SERVICE_NAME: &str = "users";
 
 /// All routes, with request ids and tracing; each operation runs as the viewer its bearer token names.
-pub fn router(schema: UsersSchema, keys: JwtKeys, pool: Pool) -> Router {
+pub fn router(schema: UsersSchema, keys: JwtKeys, pool: Pool, limits: GraphqlLimits) -> Router {
     let ready: ReadyCheck = Arc::new(move || {
         let pool = pool.clone();
         Box::pin(async move { pool.ping().await })
     });
-    let graphql = graphql_routes(schema, move |headers, request| {
-        request.data(keys.viewer(headers))
-    });
+    let graphql = graphql_routes(
+        schema,
+        move |headers, request| request.data(keys.viewer(headers)),
+        limits,
+    );
     with_request_tracing(graphql.merge(health_routes(SERVICE_NAME, Some(ready))))
 }

@@ -42,15 +42,20 @@ impl Application {
             .map_err(|err| anyhow::anyhow!("preparing password hashing: {err:?}"))?;
 
         let store = store::Store::new(pool.clone());
-        let schema = schema::build(schema::Services {
-            users: loader::users(store.clone()),
-            store,
-            passwords,
-            keys: keys.clone(),
-        });
-        let router = http::router(schema, keys, pool.clone());
+        let schema = schema::build(
+            schema::Services {
+                users: loader::users(store.clone()),
+                store,
+                passwords,
+                keys: keys.clone(),
+            },
+            &config.graphql,
+        );
+        let router = http::router(schema, keys, pool.clone(), config.graphql.clone());
 
-        let server = BoundApp::bind(&config.host, config.port, router).await?;
+        let server = BoundApp::bind(&config.host, config.port, router)
+            .await?
+            .with_limits(config.http.clone());
         Ok(Self { server, pool })
     }
 

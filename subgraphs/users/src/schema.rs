@@ -12,6 +12,8 @@ use common::scalars::DateTime;
 use crate::error::Error;
 use crate::loader::Users;
 use crate::passwords::Passwords;
+use common::document_scan::GraphqlLimits;
+
 use crate::store::{NewUser, Store, UserRow};
 use crate::validation::{self, Registration};
 
@@ -27,14 +29,12 @@ pub struct Services {
 
 /// The schema's shape, without any services (enough to print it).
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
-        .limit_depth(32)
+    Schema::build(Query, Mutation, EmptySubscription).enable_federation()
 }
 
-/// The schema served over HTTP.
-pub fn build(services: Services) -> UsersSchema {
-    builder().data(services).finish()
+/// The schema served over HTTP, with async-graphql's own limits from `limits`.
+pub fn build(services: Services, limits: &GraphqlLimits) -> UsersSchema {
+    limits.apply(builder()).data(services).finish()
 }
 
 /// The federation SDL, identical to what `_service { sdl }` answers.
@@ -107,7 +107,7 @@ async fn load_user(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<U
         .users
         .load_one(id)
         .await
-        .map_err(|err| internal(format_args!("loading user {id}: {err:?}")))
+        .map_err(|err| crate::error::from_shared(&err, format_args!("loading user {id}")))
 }
 
 pub struct Query;
@@ -152,9 +152,14 @@ impl Query {
 
 pub struct Mutation;
 
+/// The demand-control weight of an operation that runs bcrypt (milliseconds of
+/// CPU, where a field read costs next to nothing): ten times a plain mutation's 10.
+const PASSWORD_HASH_COST: i32 = 100;
+
 #[Object]
 impl Mutation {
     /// Creates an account. Log in afterwards to get a token.
+    #[graphql(directive = common::cost::cost::apply(PASSWORD_HASH_COST))]
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -182,12 +187,15 @@ impl Mutation {
     }
 
     /// Exchanges a username (or e-mail address) and password for an access token.
+    #[graphql(directive = common::cost::cost::apply(PASSWORD_HASH_COST))]
     async fn login(
         &self,
         ctx: &Context<'_>,
         username: String,
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
+        common::storable::check("username", &username)?;
+        common::storable::check("password", &password)?;
         let services = services(ctx)?;
         let (user, stored_hash) = match services.store.find_credentials(&username).await? {
             Some(found) => (Some(found.user), Some(found.hashed_password)),

@@ -29,6 +29,12 @@ pub struct Registration<'a> {
 
 /// The first rule the input breaks, as BAD_USER_INPUT naming the field.
 pub fn check(input: &Registration<'_>) -> async_graphql::Result<()> {
+    common::storable::check("email", input.email)?;
+    common::storable::check("username", input.username)?;
+    common::storable::check("password", input.password)?;
+    if let Some(full_name) = input.full_name {
+        common::storable::check("fullName", full_name)?;
+    }
     if !is_valid_email(input.email) {
         return Err(bad_input("email", "value is not a valid email address"));
     }

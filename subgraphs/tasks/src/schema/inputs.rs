@@ -41,7 +41,7 @@ impl CreateTaskInput {
     pub fn validate(self) -> async_graphql::Result<NewTask> {
         Ok(NewTask {
             title: valid_title(self.title)?,
-            description: self.description,
+            description: storable_description(self.description)?,
             status: self.status.ok_or_else(|| null_refused("status"))?,
             priority: self.priority.ok_or_else(|| null_refused("priority"))?,
             due_date: self.due_date.map(|due| due.0),
@@ -66,7 +66,9 @@ impl UpdateTaskInput {
             title: required("title", self.title)?
                 .map(valid_title)
                 .transpose()?,
-            description: clearable(self.description),
+            description: clearable(self.description)
+                .map(storable_description)
+                .transpose()?,
             status: required("status", self.status)?,
             priority: required("priority", self.priority)?,
             is_completed: required("isCompleted", self.is_completed)?,
@@ -93,7 +95,16 @@ fn null_refused(field: &str) -> async_graphql::Error {
     bad_input(field, format!("{field} cannot be null"))
 }
 
+/// A description a store can hold.
+fn storable_description(description: Option<String>) -> async_graphql::Result<Option<String>> {
+    if let Some(text) = &description {
+        common::storable::check("description", text)?;
+    }
+    Ok(description)
+}
+
 fn valid_title(title: String) -> async_graphql::Result<String> {
+    common::storable::check("title", &title)?;
     let length = title.chars().count();
     if length == 0 || length > TITLE_MAX_CHARS {
         return Err(bad_input(

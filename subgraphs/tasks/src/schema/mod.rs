@@ -20,8 +20,13 @@ pub type TasksSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema. Each request brings its data: the `TaskStore`, its `Session` and its `Loaders`.
 pub fn build() -> TasksSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
+    build_with(&common::document_scan::GraphqlLimits::default())
+}
+
+/// The schema with async-graphql's own limits from `limits`.
+pub fn build_with(limits: &common::document_scan::GraphqlLimits) -> TasksSchema {
+    limits
+        .apply(Schema::build(Query, Mutation, EmptySubscription).enable_federation())
         .finish()
 }
 

@@ -43,6 +43,12 @@ impl User {
     }
 
     /// The user's tasks matching `filter`, newest first.
+    #[graphql(directive = common::cost::list_size::apply(
+        None,
+        Some(vec!["limit".to_owned()]),
+        Some(vec!["items".to_owned()]),
+        None,
+    ))]
     async fn tasks(
         &self,
         ctx: &Context<'_>,

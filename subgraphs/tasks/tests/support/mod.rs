@@ -116,6 +116,8 @@ pub fn config(
             log_format: LogFormat::Pretty,
         },
         jwt: jwt_args(),
+        http: common::server::ServerLimits::default(),
+        graphql: common::document_scan::GraphqlLimits::default(),
     }
 }
 

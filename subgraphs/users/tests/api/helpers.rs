@@ -70,6 +70,8 @@ pub async fn test_config(kind: StoreKind) -> Config {
             algorithm: "HS256".to_owned(),
             access_token_expire_minutes: 30,
         },
+        http: common::server::ServerLimits::default(),
+        graphql: common::document_scan::GraphqlLimits::default(),
     }
 }
 
