@@ -62,6 +62,23 @@ pub fn is_alive(pid: u32) -> bool {
     }
 }
 
+/// Stops a process (SIGSTOP) and waits until every one of its threads is stopped.
+pub async fn stop_process(pid: u32) {
+    signal(pid, Signal::SIGSTOP);
+    poll_until(Duration::from_secs(5), "the process stopped", || async {
+        let threads = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        let all_stopped = threads.flatten().all(|thread| {
+            std::fs::read_to_string(thread.path().join("stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next())
+                    .is_some_and(|state| state == "T" || state == "t")
+            })
+        });
+        all_stopped.then_some(())
+    })
+    .await;
+}
+
 pub fn signal(pid: u32, signal: Signal) {
     let pid = i32::try_from(pid).expect("pid fits");
     kill(Pid::from_raw(pid), signal).expect("signal the process");
@@ -801,7 +818,7 @@ pub async fn chaos(store: Store) {
 
     // SIGSTOP / SIGCONT of stats: /stats/ fails as unavailable, the rest answers.
     let stats = launcher.pid_of("stats").await;
-    signal(stats, Signal::SIGSTOP);
+    stop_process(stats).await;
     poll_until(
         recovery,
         "/stats/ answers 503 while stats is stopped",

@@ -44,3 +44,14 @@ impl From<Error> for async_graphql::Error {
         }
     }
 }
+
+/// The client-facing error of a failure shared by a batch loader's callers
+/// (`what` says what was being loaded, for the log).
+pub fn from_shared(err: &Error, what: impl std::fmt::Display) -> async_graphql::Error {
+    match err {
+        Error::Database(db) if common::db::is_unavailable(db) => {
+            store_unavailable(crate::http::SERVICE_NAME, format_args!("{what}: {db}"))
+        }
+        other => internal(format_args!("{what}: {other:?}")),
+    }
+}
