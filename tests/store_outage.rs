@@ -77,7 +77,9 @@ async fn tasks_database_down_is_503_on_every_task_route_and_partial_graphql() {
     let reply: Value = http
         .post(format!("{router}/graphql"))
         .bearer_auth(&user.token)
-        .json(&json!({"query": format!("{{ me {{ id username }} task(id: \"{id}\") {{ title }} }}")}))
+        .json(
+            &json!({"query": format!("{{ me {{ id username }} task(id: \"{id}\") {{ title }} }}")}),
+        )
         .send()
         .await
         .expect("router answers")
@@ -88,7 +90,10 @@ async fn tasks_database_down_is_503_on_every_task_route_and_partial_graphql() {
     assert_eq!(reply["data"]["task"], Value::Null, "{reply}");
     let errors = reply["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 1, "{reply}");
-    assert_eq!(errors[0]["extensions"]["code"], "SERVICE_UNAVAILABLE", "{reply}");
+    assert_eq!(
+        errors[0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{reply}"
+    );
     assert_eq!(errors[0]["extensions"]["serviceName"], "tasks", "{reply}");
     assert_eq!(errors[0]["path"], json!(["task"]), "{reply}");
     // Users still answers on its own.
