@@ -224,10 +224,17 @@ async fn account_answers_are_cached_per_token(store: Store) {
     users
         .execute("UPDATE users SET is_active = FALSE WHERE id = $1", carol)
         .await;
-    let cached = app.graphql(Some(&token), CREATE, json!({})).await;
-    assert!(
-        cached.get("errors").is_none(),
-        "the remembered answer is used: {cached}"
+    // A read may use the remembered answer (`counts` fails the test on any error)…
+    assert_eq!(
+        app.counts(&token, carol).await["total"],
+        1,
+        "the remembered answer is used for reads"
+    );
+    // …but a write always asks users again: the deactivation takes effect at once.
+    assert_error(
+        &app.graphql(Some(&token), CREATE, json!({})).await,
+        "FORBIDDEN",
+        None,
     );
 
     // Another token of the same user is asked about afresh.
@@ -242,11 +249,22 @@ async fn account_answers_are_cached_per_token(store: Store) {
         None,
     );
 
+    // With users gone, a read of the token is answered from what the write's check
+    // remembered (inactive), without asking users; a write cannot be checked at all.
     users.stop().await;
-    let still_cached = app.graphql(Some(&token), CREATE, json!({})).await;
-    assert!(
-        still_cached.get("errors").is_none(),
-        "no call to users for a remembered token: {still_cached}"
+    assert_error(
+        &app.graphql(
+            Some(&token),
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { taskCounts { total } } } }",
+            json!({ "r": [{ "__typename": "User", "id": carol.to_string() }] }),
+        )
+        .await,
+        "FORBIDDEN",
+        None,
     );
-    assert_eq!(app.counts(&token, carol).await["total"], 3);
+    assert_error(
+        &app.graphql(Some(&token), CREATE, json!({})).await,
+        "SUBGRAPH_UNAVAILABLE",
+        None,
+    );
 }
