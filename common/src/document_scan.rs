@@ -121,13 +121,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The `extensions.code` of the refusal.
+    /// The `extensions.code` of the refusal: the codes the router gives the
+    /// same refusals, so a client reads one vocabulary from every service.
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::TooDeep { .. } => "DOCUMENT_TOO_DEEP",
-            Refusal::TooManyTokens { .. } => "DOCUMENT_TOO_LARGE",
+            Refusal::TooDeep { .. } => "NESTING_TOO_DEEP",
             Refusal::TooManyFields { .. } => "TOO_MANY_FIELDS",
-            Refusal::FragmentCycle => "GRAPHQL_VALIDATION_FAILED",
+            Refusal::TooManyTokens { .. } | Refusal::FragmentCycle => "GRAPHQL_VALIDATION_FAILED",
         }
     }
 }

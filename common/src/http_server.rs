@@ -510,3 +510,132 @@ impl AsyncWrite for Watched {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::routing::get;
+    use tokio::sync::{Notify, mpsc};
+
+    use super::*;
+    use crate::siege::{get as get_request, raw_exchange};
+
+    /// A server whose `/hold` requests stay in flight until released, and
+    /// which reports each one that has started.
+    async fn holding_server(
+        limits: ServerLimits,
+    ) -> (
+        std::net::SocketAddr,
+        mpsc::UnboundedReceiver<()>,
+        Arc<Notify>,
+    ) {
+        let (entered_tx, entered_rx) = mpsc::unbounded_channel();
+        let release = Arc::new(Notify::new());
+        let handler_release = release.clone();
+        let app = Router::new()
+            .route(
+                "/hold",
+                get(move || {
+                    let entered = entered_tx.clone();
+                    let release = handler_release.clone();
+                    async move {
+                        let _ = entered.send(());
+                        release.notified().await;
+                        "released"
+                    }
+                }),
+            )
+            .route("/health", get(|| async { "ok" }));
+        let listener = bind("127.0.0.1", 0).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(serve(listener, app, limits, std::future::pending()));
+        (addr, entered_rx, release)
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_in_flight_cap_are_shed_with_503_and_retry_after() {
+        let limits = ServerLimits {
+            max_in_flight: 1,
+            ..ServerLimits::default()
+        };
+        let (addr, mut entered, release) = holding_server(limits).await;
+        let first =
+            tokio::spawn(async move { raw_exchange(addr, &get_request("/hold"), false).await });
+        entered
+            .recv()
+            .await
+            .expect("the first request is in flight");
+
+        let shed = raw_exchange(addr, &get_request("/health"), false)
+            .await
+            .expect("an answer");
+        assert_eq!(shed.status, 503, "{shed:?}");
+        assert!(
+            shed.head.to_ascii_lowercase().contains("retry-after: 1"),
+            "{shed:?}"
+        );
+        assert_eq!(shed.error_code().as_deref(), Some("SERVICE_OVERLOADED"));
+
+        release.notify_one();
+        let first = first.await.expect("join").expect("an answer");
+        assert_eq!(first.status, 200);
+        let after = raw_exchange(addr, &get_request("/health"), false)
+            .await
+            .expect("an answer");
+        assert_eq!(after.status, 200, "capacity is given back: {after:?}");
+    }
+
+    #[tokio::test]
+    async fn at_the_connection_cap_with_every_connection_busy_a_new_one_gets_503() {
+        let limits = ServerLimits {
+            max_connections: 1,
+            ..ServerLimits::default()
+        };
+        let (addr, mut entered, release) = holding_server(limits).await;
+        let first =
+            tokio::spawn(async move { raw_exchange(addr, &get_request("/hold"), false).await });
+        entered
+            .recv()
+            .await
+            .expect("the first request is in flight");
+
+        let refused = raw_exchange(addr, &get_request("/health"), false)
+            .await
+            .expect("an answer");
+        assert_eq!(refused.status, 503, "{refused:?}");
+        assert!(
+            refused.head.to_ascii_lowercase().contains("retry-after"),
+            "{refused:?}"
+        );
+
+        release.notify_one();
+        assert_eq!(first.await.expect("join").expect("an answer").status, 200);
+    }
+
+    #[tokio::test]
+    async fn at_the_connection_cap_the_oldest_idle_connection_makes_room() {
+        let limits = ServerLimits {
+            max_connections: 2,
+            ..ServerLimits::default()
+        };
+        let (addr, _entered, _release) = holding_server(limits).await;
+        let mut oldest = TcpStream::connect(addr).await.expect("connect");
+        let _younger = TcpStream::connect(addr).await.expect("connect");
+        let response = raw_exchange(addr, &get_request("/health"), false)
+            .await
+            .expect("an answer");
+        assert_eq!(response.status, 200, "{response:?}");
+        crate::siege::closed_by_server(&mut oldest)
+            .await
+            .expect("the oldest idle connection was closed for the new one");
+    }
+
+    #[test]
+    fn the_connection_cap_stays_below_the_open_file_limit() {
+        let limits = ServerLimits::default();
+        assert_eq!(limits.effective_max_connections(1_000_000), 10_000);
+        assert_eq!(limits.effective_max_connections(4_096), 4_096 - 256 - 1_024);
+        assert_eq!(limits.effective_max_connections(100), 1);
+    }
+}

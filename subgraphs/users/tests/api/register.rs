@@ -12,7 +12,48 @@ on_both_stores!(
     a_taken_username_or_email_conflicts,
     racing_registrations_let_exactly_one_win,
     invalid_input_names_the_field,
+    nul_characters_are_bad_input_on_register_and_login,
 );
+
+/// PostgreSQL's text cannot hold NUL: it must be refused as input, never reach the store.
+async fn nul_characters_are_bad_input_on_register_and_login(kind: StoreKind) {
+    let app = spawn_app(kind).await;
+    let valid = json!({"email": "nul@example.com", "username": "nully", "password": PASSWORD, "fullName": "N U"});
+    for (field, value) in [
+        ("email", "n\u{0}ul@example.com"),
+        ("username", "nu\u{0}lly"),
+        ("password", "s3cret\u{0}password"),
+        ("fullName", "N\u{0}U"),
+    ] {
+        let mut input = valid.clone();
+        input[field] = json!(value);
+        let body = app.graphql(REGISTER, json!({ "input": input }), None).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{field}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+    }
+    assert_eq!(app.user_count().await, 0, "nothing was written");
+    // The same in the document itself, and on login.
+    let body = app
+        .graphql(
+            "mutation { login(username: \"a\\u0000b\", password: \"x\") { accessToken } }",
+            Value::Null,
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "username",
+        "{body}"
+    );
+    let body = app
+        .graphql(
+            crate::helpers::LOGIN,
+            json!({"username": "someone", "password": "pass\u{0}word"}),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}
 
 async fn creates_an_active_account(kind: StoreKind) {
     let app = spawn_app(kind).await;
