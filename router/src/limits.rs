@@ -131,9 +131,16 @@ impl std::fmt::Display for LimitExceeded {
     }
 }
 
-/// Checks the token count and bracket nesting of the raw document text.
+/// Checks the token count, bracket nesting and field selections of the raw document text.
 pub fn check_text(source: &str, limits: &RequestLimits) -> Result<(), LimitExceeded> {
-    prescan::scan_document(source, limits.max_tokens, limits.max_nesting)
+    prescan::scan_document(
+        source,
+        &prescan::DocumentLimits {
+            max_tokens: limits.max_tokens,
+            max_nesting: limits.max_nesting,
+            max_fields: limits.max_fields,
+        },
+    )
 }
 
 /// What checking a document found, besides its verdict.
@@ -500,7 +507,8 @@ mod tests {
         let error = check("{ x y z }").expect_err("too many root fields");
         assert_eq!((error.limit, error.actual), (Limit::RootFields, 3));
 
-        let error = check(&format!("{{ {} }}", "x ".repeat(50))).expect_err("too many tokens");
+        let error =
+            check(&format!("{{ x(list: [{}]) }}", "1 ".repeat(50))).expect_err("too many tokens");
         assert_eq!(error.limit, Limit::Tokens);
         assert_eq!(
             error.to_string(),
@@ -600,7 +608,11 @@ mod tests {
                 "{refusal:?}"
             );
             let refusal = checked
-                .check(&format!("{{ {} }}", "x ".repeat(50)), &limits(), &mut work)
+                .check(
+                    &format!("{{ x(list: [{}]) }}", "1 ".repeat(50)),
+                    &limits(),
+                    &mut work,
+                )
                 .expect_err("too many tokens, every time");
             assert!(
                 matches!(&refusal, Refusal::Limit(error) if error.limit == Limit::Tokens),

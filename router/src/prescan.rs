@@ -13,34 +13,87 @@
 
 use crate::limits::{Limit, LimitExceeded};
 
-/// Checks the token count and bracket nesting of a GraphQL document.
-pub fn scan_document(
-    source: &str,
-    max_tokens: usize,
-    max_nesting: usize,
-) -> Result<(), LimitExceeded> {
+/// What the pre-scan of a document may find.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentLimits {
+    pub max_tokens: usize,
+    pub max_nesting: usize,
+    /// Field selections written in the text (an operation selects at least
+    /// those of its own text, fragments expanded): refusing here spares
+    /// parsing a document such as `{ me { id id id … } }` at all.
+    pub max_fields: usize,
+}
+
+/// How a bracket was opened: a selection set's `{` holds fields, every other
+/// bracket (arguments, variable definitions, list and object values) holds values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opened {
+    Selections,
+    Values,
+}
+
+/// Checks the token count, bracket nesting and field selections of a GraphQL document.
+pub fn scan_document(source: &str, limits: &DocumentLimits) -> Result<(), LimitExceeded> {
     let mut lexer = Lexer::new(source);
-    let (mut tokens, mut nesting) = (0usize, 0usize);
+    let mut tokens = 0usize;
+    let mut fields = 0usize;
+    // Bounded by `max_nesting`: the scan stops before it grows past it.
+    let mut open: Vec<Opened> = Vec::new();
+    // The two tokens before this one (first byte, and whether it was the name `on`).
+    let mut before: [(u8, bool); 2] = [(b' ', false); 2];
     while let Some(token) = lexer.next_token() {
         tokens += 1;
-        if tokens > max_tokens {
-            return Err(LimitExceeded::at_least(Limit::Tokens, max_tokens, tokens));
+        if tokens > limits.max_tokens {
+            return Err(LimitExceeded::at_least(
+                Limit::Tokens,
+                limits.max_tokens,
+                tokens,
+            ));
         }
-        match token {
+        let in_selections = open.last() == Some(&Opened::Selections);
+        let (first, start) = token;
+        match first {
             b'{' | b'[' | b'(' => {
-                nesting += 1;
-                if nesting > max_nesting {
+                let opened =
+                    if first == b'{' && open.last().is_none_or(|o| *o == Opened::Selections) {
+                        Opened::Selections
+                    } else {
+                        Opened::Values
+                    };
+                open.push(opened);
+                if open.len() > limits.max_nesting {
                     return Err(LimitExceeded::at_least(
                         Limit::Nesting,
-                        max_nesting,
-                        nesting,
+                        limits.max_nesting,
+                        open.len(),
                     ));
                 }
             }
             // An unbalanced closing bracket is the parser's to report.
-            b'}' | b']' | b')' => nesting = nesting.saturating_sub(1),
+            b'}' | b']' | b')' => {
+                open.pop();
+            }
+            // `alias: field`: the name before was an alias, not a field of its own.
+            b':' if in_selections => fields = fields.saturating_sub(1),
+            c if in_selections && (c.is_ascii_alphabetic() || c == b'_') => {
+                let after_spread = before[0].0 == b'.';
+                let type_condition = before[0].1 && before[1].0 == b'.';
+                let directive = before[0].0 == b'@';
+                if !(after_spread || type_condition || directive) {
+                    fields += 1;
+                    if fields > limits.max_fields {
+                        return Err(LimitExceeded::at_least(
+                            Limit::Fields,
+                            limits.max_fields,
+                            fields,
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
+        let is_on = &source.as_bytes()[start..lexer.i] == b"on";
+        before = [(first, is_on), before[0]];
     }
     Ok(())
 }
@@ -101,8 +154,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// The first byte of the next token, `None` at the end.
-    fn next_token(&mut self) -> Option<u8> {
+    /// The first byte of the next token and where it starts, `None` at the end
+    /// (the token ends where `self.i` is left).
+    fn next_token(&mut self) -> Option<(u8, usize)> {
         let bytes = self.bytes;
         loop {
             let first = *bytes.get(self.i)?;
@@ -118,6 +172,7 @@ impl<'a> Lexer<'a> {
             }
         }
         let first = bytes[self.i];
+        let start = self.i;
         let i = &mut self.i;
         match first {
             b'"' if bytes[*i..].starts_with(b"\"\"\"") => {
@@ -155,7 +210,9 @@ impl<'a> Lexer<'a> {
             }
             _ => *i += 1,
         }
-        Some(first)
+        // Unterminated strings run to the end, never past it.
+        *i = (*i).min(bytes.len());
+        Some((first, start))
     }
 }
 
@@ -179,21 +236,55 @@ mod tests {
         assert_eq!(count_tokens("", 4), 0);
     }
 
+    fn limits(max_tokens: usize, max_nesting: usize) -> DocumentLimits {
+        DocumentLimits {
+            max_tokens,
+            max_nesting,
+            max_fields: 1_000,
+        }
+    }
+
+    #[test]
+    fn field_selections_are_counted_in_the_text() {
+        let scan = |query: &str, max_fields| {
+            scan_document(
+                query,
+                &DocumentLimits {
+                    max_tokens: 1_000,
+                    max_nesting: 100,
+                    max_fields,
+                },
+            )
+        };
+        // a, b, c: not the alias, the spread, the type condition, the directive,
+        // argument names or object fields of values.
+        let query = "query Q($v: In = {x: 1}) { x: a(k: {y: 1, z: [{w: 2}]}) @skip(if: false) { ...F ... on T { b } } c } fragment F on T { d }";
+        scan(query, 4).expect("four fields");
+        let error = scan(query, 3).expect_err("four fields");
+        assert_eq!((error.limit, error.actual), (Limit::Fields, 4));
+        let error = scan_document(
+            &format!("{{ me {{ {} }} }}", "id ".repeat(10_000)),
+            &limits(100_000, 100),
+        )
+        .expect_err("ten thousand");
+        assert_eq!(error.limit, Limit::Fields);
+    }
+
     #[test]
     fn nesting_counts_every_bracket_outside_strings_and_comments() {
-        scan_document("{ a(x: [[1]]) { b } }", 100, 4).expect("four levels");
-        let error = scan_document("{ a(x: [[[1]]]) { b } }", 100, 4).expect_err("five levels");
+        scan_document("{ a(x: [[1]]) { b } }", &limits(100, 4)).expect("four levels");
+        let error =
+            scan_document("{ a(x: [[[1]]]) { b } }", &limits(100, 4)).expect_err("five levels");
         assert_eq!(
             (error.limit, error.max, error.actual),
             (Limit::Nesting, 4, 5)
         );
         scan_document(
             "# {{{{{{\n{ a(s: \"{{{{{{\", t: \"\"\"[[[[[[\"\"\") }",
-            100,
-            2,
+            &limits(100, 2),
         )
         .expect("brackets in strings and comments do not nest");
-        let error = scan_document("{ a b c d }", 3, 100).expect_err("tokens");
+        let error = scan_document("{ a b c d }", &limits(3, 100)).expect_err("tokens");
         assert_eq!(error.limit, Limit::Tokens);
     }
 
@@ -204,7 +295,7 @@ mod tests {
             "[".repeat(16_000),
             "]".repeat(16_000)
         );
-        let error = scan_document(&deep, 1_000_000, 40).expect_err("too deep");
+        let error = scan_document(&deep, &limits(1_000_000, 40)).expect_err("too deep");
         assert_eq!((error.limit, error.actual), (Limit::Nesting, 41));
     }
 
