@@ -352,4 +352,22 @@ pub const BLOG_OPERATIONS: &[Operation] = &[
         "blog: an enum value outside the API schema under an entity fetch",
         "{ feed { id status } }",
     ),
+    op(
+        "blog: two requirements of one field with different arguments",
+        "{ posts { id commenterCount firstCommenter } }",
+    ).apollo_gateway_wrong(
+        "it sends commenterCount the comments of firstCommenter's `comments(limit: 1)` (issue 9, class 1, two requirements of one field): commenterCount of p1 is 1, not 2",
+    ),
+    op(
+        "blog: entities through a union, one without its key",
+        "{ everything { __typename ... on Post { id commenterCount } ... on Book { title rating } } }",
+    ),
+    op(
+        "blog: an enum input value outside the API schema",
+        "{ posts(status: ARCHIVED) { id } }",
+    ),
+    op(
+        "blog: an enum input value the API schema has",
+        "{ posts(status: DRAFT) { id status } }",
+    ),
 ];

@@ -6,6 +6,9 @@
 //! - post `p3`'s comments fail in posts: the requirement is missing for that post only.
 //! - `Book.id` is a nullable key and one book has none: it cannot be represented.
 //! - `Post.status` may be `ARCHIVED`, a value `@inaccessible` in the API schema.
+//! - insights also `@requires` `comments(limit: 1) { authorId }`: one external
+//!   field, two requirements with different arguments.
+//! - `everything` reaches posts and books through a union.
 
 use async_graphql::{
     EmptyMutation, EmptySubscription, Enum, Error, ID, InputObject, Object, Schema, SimpleObject,
@@ -108,26 +111,49 @@ pub mod posts {
         pub title: String,
     }
 
+    /// Posts and books together: entities reached through a union.
+    #[derive(async_graphql::Union, Clone)]
+    pub enum Found {
+        Post(Post),
+        Book(Book),
+    }
+
+    fn all_books() -> Vec<Book> {
+        [
+            (Some("k1"), "Dune"),
+            (None, "Untitled"),
+            (Some("k3"), "Emma"),
+        ]
+        .into_iter()
+        .map(|(id, title)| Book {
+            id: id.map(ID::from),
+            title: title.to_owned(),
+        })
+        .collect()
+    }
+
     pub struct Query;
 
     #[Object]
     impl Query {
-        async fn posts(&self) -> Vec<Post> {
+        /// All posts, or those with `status`.
+        async fn posts(&self, status: Option<PostStatus>) -> Vec<Post> {
             all_posts()
+                .into_iter()
+                .filter(|post| status.is_none_or(|status| post.status == status))
+                .collect()
+        }
+
+        async fn everything(&self) -> Vec<Found> {
+            all_posts()
+                .into_iter()
+                .map(Found::Post)
+                .chain(all_books().into_iter().map(Found::Book))
+                .collect()
         }
 
         async fn books(&self) -> Vec<Book> {
-            [
-                (Some("k1"), "Dune"),
-                (None, "Untitled"),
-                (Some("k3"), "Emma"),
-            ]
-            .into_iter()
-            .map(|(id, title)| Book {
-                id: id.map(ID::from),
-                title: title.to_owned(),
-            })
-            .collect()
+            all_books()
         }
 
         #[graphql(entity)]
@@ -194,6 +220,18 @@ pub mod insights {
             authors.sort_unstable();
             authors.dedup();
             Ok(Some(i32::try_from(authors.len()).unwrap_or(i32::MAX)))
+        }
+
+        /// The first comment's author: the same external field, with an argument.
+        #[graphql(requires = "comments(limit: 1) { authorId }")]
+        async fn first_commenter(&self) -> async_graphql::Result<Option<ID>> {
+            let Some(comments) = &self.comments else {
+                return Err(Error::new("the Post representation must carry comments"));
+            };
+            if comments.len() > 1 {
+                return Err(Error::new("expected the comments of `comments(limit: 1)`"));
+            }
+            Ok(comments.first().map(|comment| comment.author_id.clone()))
         }
     }
 

@@ -12,13 +12,17 @@ use crate::harness::{
     TestSubgraph, answering_url, context, silent_url, spawn_subgraph, to_json, unreachable_url,
 };
 
-/// Every representation insights received, over all its requests.
+/// Every representation insights received, over all its requests (in
+/// `$representations`, or in the variables of a batch, `$__batch_reps_N`).
 fn representations_sent_to_insights(stack: &BlogStack) -> Vec<Value> {
     stack
         .insights
         .received_bodies()
         .into_iter()
-        .filter_map(|body| body["variables"]["representations"].as_array().cloned())
+        .filter_map(|body| body["variables"].as_object().cloned())
+        .flat_map(|variables| variables.into_iter())
+        .filter(|(name, _)| name == "representations" || name.starts_with("__batch_reps_"))
+        .filter_map(|(_, value)| value.as_array().cloned())
         .flatten()
         .collect()
 }
@@ -285,4 +289,93 @@ impl BlogStack {
             .query_plan(query, None)
             .expect("the query plans")
     }
+}
+
+#[tokio::test]
+async fn two_requirements_of_one_field_with_different_arguments_each_get_their_own() {
+    let stack = spawn_blog_stack().await;
+    let response = stack
+        .query("{ posts { id commenterCount firstCommenter } }")
+        .await;
+    assert_eq!(
+        to_json(&response)["data"],
+        json!({"posts": [
+            {"id": "p1", "commenterCount": 2, "firstCommenter": "a1"},
+            {"id": "p2", "commenterCount": 1, "firstCommenter": "a3"},
+            {"id": "p3", "commenterCount": null, "firstCommenter": null}
+        ]})
+    );
+    assert!(
+        representations_sent_to_insights(&stack)
+            .iter()
+            .all(|representation| representation["id"] != "p3"),
+        "p3's comments failed: no representation of it"
+    );
+    no_planner_alias_anywhere(&response);
+}
+
+#[tokio::test]
+async fn entities_reached_through_a_union_are_joined_and_a_keyless_one_is_left_out() {
+    let stack = spawn_blog_stack().await;
+    let response = stack
+        .query("{ everything { __typename ... on Post { id commenterCount } ... on Book { title rating } } }")
+        .await;
+    assert_eq!(
+        to_json(&response)["data"],
+        json!({"everything": [
+            {"__typename": "Post", "id": "p1", "commenterCount": 2},
+            {"__typename": "Post", "id": "p2", "commenterCount": 1},
+            {"__typename": "Post", "id": "p3", "commenterCount": null},
+            {"__typename": "Book", "title": "Dune", "rating": 2},
+            {"__typename": "Book", "title": "Untitled", "rating": null},
+            {"__typename": "Book", "title": "Emma", "rating": 2}
+        ]})
+    );
+    let books: Vec<Value> = representations_sent_to_insights(&stack)
+        .into_iter()
+        .filter(|representation| representation["__typename"] == "Book")
+        .collect();
+    assert_eq!(
+        books,
+        [
+            json!({"__typename": "Book", "id": "k1"}),
+            json!({"__typename": "Book", "id": "k3"})
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_enum_value_outside_the_api_schema_is_refused_as_input() {
+    let stack = spawn_blog_stack().await;
+    let response = stack.query("{ posts(status: ARCHIVED) { id } }").await;
+    assert!(matches!(
+        response.outcome,
+        router::engine::Outcome::Refused(router::engine::RequestErrorKind::Validation)
+    ));
+    let response = stack
+        .query("{ posts(status: PUBLISHED) { id status } }")
+        .await;
+    assert_eq!(
+        to_json(&response),
+        json!({"data": {"posts": [{"id": "p1", "status": "PUBLISHED"}]}})
+    );
+    assert_eq!(stack.posts.requests(), 1, "the refused one never left");
+}
+
+/// A development aid, not a check: the plan, the response and what the subgraphs
+/// received for `PLAN_QUERY` over the blog supergraph
+/// (`PLAN_QUERY='{ posts { id } }' cargo test -p router --test federation -- --ignored print_blog_plan --nocapture`).
+#[tokio::test]
+#[ignore]
+async fn print_blog_plan() {
+    let stack = spawn_blog_stack().await;
+    let query = std::env::var("PLAN_QUERY").expect("PLAN_QUERY");
+    println!("{}", stack.plan(&query));
+    let response = stack.query(&query).await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&to_json(&response)).expect("json")
+    );
+    println!("posts received: {:?}", stack.posts.received_bodies());
+    println!("insights received: {:?}", stack.insights.received_bodies());
 }
