@@ -36,6 +36,9 @@ use tower_http::timeout::TimeoutBody;
 /// store's pool, outgoing HTTP clients, log files, the listener.
 const RESERVED_FDS: u64 = 256;
 
+/// The liveness probe every service serves; never shed.
+const LIVENESS_PATH: &str = "/health";
+
 /// The `Retry-After` a shed request is given, in seconds.
 const RETRY_AFTER_SECONDS: &str = "1";
 
@@ -414,8 +417,15 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let _request = RequestGuard::new(state);
-    let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
-        return Ok(overloaded());
+    // Liveness stays answerable under load: a shedding server is alive, and a
+    // supervisor that restarted it for a 503 would only make the overload worse.
+    let _permit = if request.uri().path() == LIVENESS_PATH {
+        None
+    } else {
+        match shared.in_flight.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return Ok(overloaded()),
+        }
     };
     let timeout = shared.limits.body_read_timeout();
     let request = request.map(|body| Body::new(TimeoutBody::new(timeout, body)));
@@ -546,7 +556,8 @@ mod tests {
                     }
                 }),
             )
-            .route("/health", get(|| async { "ok" }));
+            .route("/health", get(|| async { "ok" }))
+            .route("/other", get(|| async { "ok" }));
         let listener = bind("127.0.0.1", 0).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(serve(listener, app, limits, std::future::pending()));
@@ -567,7 +578,7 @@ mod tests {
             .await
             .expect("the first request is in flight");
 
-        let shed = raw_exchange(addr, &get_request("/health"), false)
+        let shed = raw_exchange(addr, &get_request("/other"), false)
             .await
             .expect("an answer");
         assert_eq!(shed.status, 503, "{shed:?}");
@@ -576,11 +587,15 @@ mod tests {
             "{shed:?}"
         );
         assert_eq!(shed.error_code().as_deref(), Some("SERVICE_OVERLOADED"));
+        let alive = raw_exchange(addr, &get_request("/health"), false)
+            .await
+            .expect("an answer");
+        assert_eq!(alive.status, 200, "liveness is never shed: {alive:?}");
 
         release.notify_one();
         let first = first.await.expect("join").expect("an answer");
         assert_eq!(first.status, 200);
-        let after = raw_exchange(addr, &get_request("/health"), false)
+        let after = raw_exchange(addr, &get_request("/other"), false)
             .await
             .expect("an answer");
         assert_eq!(after.status, 200, "capacity is given back: {after:?}");
