@@ -14,12 +14,14 @@ mod failure;
 mod introspection;
 mod operation;
 mod planning;
+mod resilience;
 mod schema;
 mod shaping;
 mod transport;
 mod variables;
 
 pub use failure::FetchFailure;
+pub use resilience::{ResilienceOptions, ResilienceSettings};
 pub use transport::{
     HttpTransport, SubgraphRequest, SubgraphResponse, SubgraphTransport, TransportError,
 };
@@ -55,6 +57,8 @@ pub struct EngineOptions {
     pub subgraph_url_overrides: HashMap<String, String>,
     /// Where each subgraph fetch's latency and failures are recorded.
     pub metrics: crate::metrics::Metrics,
+    /// Circuit breaking and retries of HTTP subgraph fetches (see `resilience`).
+    pub resilience: ResilienceOptions,
 }
 
 impl Default for EngineOptions {
@@ -65,6 +69,7 @@ impl Default for EngineOptions {
             plan_cache_size: 1024,
             subgraph_url_overrides: HashMap::new(),
             metrics: crate::metrics::Metrics::default(),
+            resilience: ResilienceOptions::default(),
         }
     }
 }
@@ -157,6 +162,11 @@ impl Engine {
     /// Loads a composed supergraph SDL (join v0.3/v0.4, link v1.0; fed 1 and fed 2 subgraphs).
     pub fn new(supergraph_sdl: &str, options: EngineOptions) -> Result<Engine, EngineError> {
         let transport = HttpTransport::new().map_err(|error| EngineError(error.to_string()))?;
+        let transport = resilience::ResilientTransport::new(
+            Arc::new(transport),
+            options.resilience.clone(),
+            options.subgraph_timeout,
+        );
         Engine::with_transport(supergraph_sdl, options, Arc::new(transport))
     }
 
