@@ -148,6 +148,14 @@ pub struct RequestLimits {
     /// Most fields one operation may select, fragments expanded (counted without expanding them).
     #[arg(long, env = "ROUTER_MAX_FIELDS", default_value_t = RequestLimits::DEFAULT.max_fields)]
     pub max_fields: usize,
+
+    /// Most directives written in one document (checked before parsing).
+    #[arg(
+        long,
+        env = "ROUTER_MAX_DIRECTIVES",
+        default_value_t = RequestLimits::DEFAULT.max_directives
+    )]
+    pub max_directives: usize,
 }
 
 impl RequestLimits {
@@ -162,6 +170,7 @@ impl RequestLimits {
         max_nesting: 40,
         max_json_nesting: 64,
         max_fields: 1_000,
+        max_directives: 50,
     };
 }
 

@@ -90,10 +90,7 @@ async fn execute(
         request_from_body(state, headers, body).await?
     };
 
-    let mut work = limits::Work::default();
-    let checked = state
-        .checked_documents
-        .check(&request.query, &state.limits, &mut work);
+    let (checked, work) = check_document(state, &request.query).await?;
     state.metrics.record_limit_work(work.selections_visited);
     let checked = checked.map_err(|refusal| match refusal {
         limits::Refusal::Limit(error) => limit_error(error),
@@ -196,6 +193,41 @@ async fn execute(
         &Value::Object(body),
         &state.responses,
     ))
+}
+
+/// Documents longer than this are checked on the blocking pool: parsing a
+/// large document takes milliseconds that must not hold an async worker (and
+/// every request queued behind it).
+const INLINE_CHECK_BYTES: usize = 4 * 1024;
+
+async fn check_document(
+    state: &AppState,
+    query: &str,
+) -> Result<
+    (
+        Result<std::sync::Arc<limits::CheckedDocument>, limits::Refusal>,
+        limits::Work,
+    ),
+    Error,
+> {
+    let mut work = limits::Work::default();
+    if query.len() <= INLINE_CHECK_BYTES {
+        let checked = state
+            .checked_documents
+            .check(query, &state.limits, &mut work);
+        return Ok((checked, work));
+    }
+    let (documents, limits, query) = (
+        state.checked_documents.clone(),
+        state.limits,
+        query.to_owned(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let checked = documents.check(&query, &limits, &mut work);
+        (checked, work)
+    })
+    .await
+    .map_err(|_| Error::BadRequest("The document could not be checked".to_owned()))
 }
 
 fn request_from_query_string(uri: &Uri, limits: &RequestLimits) -> Result<GraphQLRequest, Error> {

@@ -36,6 +36,8 @@ pub enum Limit {
     RootFields,
     /// Fields selected, fragments expanded.
     Fields,
+    /// Directives written in the document.
+    Directives,
 }
 
 impl Limit {
@@ -49,6 +51,7 @@ impl Limit {
             Limit::Aliases => "max-aliases",
             Limit::RootFields => "max-root-fields",
             Limit::Fields => "max-fields",
+            Limit::Directives => "max-directives",
         }
     }
 
@@ -63,6 +66,7 @@ impl Limit {
             Limit::Aliases => "The operation has too many aliases",
             Limit::RootFields => "The operation has too many root fields",
             Limit::Fields => "The operation selects too many fields (fragments expanded)",
+            Limit::Directives => "The document has too many directives",
         }
     }
 
@@ -73,6 +77,7 @@ impl Limit {
         match self {
             Limit::Nesting | Limit::JsonNesting => "NESTING_TOO_DEEP",
             Limit::Fields => "TOO_MANY_FIELDS",
+            Limit::Directives => "TOO_MANY_DIRECTIVES",
             Limit::Tokens | Limit::Depth | Limit::Aliases | Limit::RootFields => {
                 "GRAPHQL_VALIDATION_FAILED"
             }
@@ -82,7 +87,10 @@ impl Limit {
     /// Whether the refusal is a 400 whatever the media type: the request was
     /// refused for what reading it would cost, before it was treated as GraphQL.
     pub fn always_bad_request(self) -> bool {
-        matches!(self, Limit::Nesting | Limit::JsonNesting | Limit::Fields)
+        matches!(
+            self,
+            Limit::Nesting | Limit::JsonNesting | Limit::Fields | Limit::Directives
+        )
     }
 }
 
@@ -139,6 +147,7 @@ pub fn check_text(source: &str, limits: &RequestLimits) -> Result<(), LimitExcee
             max_tokens: limits.max_tokens,
             max_nesting: limits.max_nesting,
             max_fields: limits.max_fields,
+            max_directives: limits.max_directives,
         },
     )
 }

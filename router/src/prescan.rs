@@ -22,6 +22,9 @@ pub struct DocumentLimits {
     /// those of its own text, fragments expanded): refusing here spares
     /// parsing a document such as `{ me { id id id … } }` at all.
     pub max_fields: usize,
+    /// Directives written in the text: each unknown one is an error of its own,
+    /// so 5,000 of them in 25 KB used to draw 657 KB of errors.
+    pub max_directives: usize,
 }
 
 /// How a bracket was opened: a selection set's `{` holds fields, every other
@@ -37,6 +40,7 @@ pub fn scan_document(source: &str, limits: &DocumentLimits) -> Result<(), LimitE
     let mut lexer = Lexer::new(source);
     let mut tokens = 0usize;
     let mut fields = 0usize;
+    let mut directives = 0usize;
     // Bounded by `max_nesting`: the scan stops before it grows past it.
     let mut open: Vec<Opened> = Vec::new();
     // The two tokens before this one (first byte, and whether it was the name `on`).
@@ -72,6 +76,16 @@ pub fn scan_document(source: &str, limits: &DocumentLimits) -> Result<(), LimitE
             // An unbalanced closing bracket is the parser's to report.
             b'}' | b']' | b')' => {
                 open.pop();
+            }
+            b'@' => {
+                directives += 1;
+                if directives > limits.max_directives {
+                    return Err(LimitExceeded::at_least(
+                        Limit::Directives,
+                        limits.max_directives,
+                        directives,
+                    ));
+                }
             }
             // `alias: field`: the name before was an alias, not a field of its own.
             b':' if in_selections => fields = fields.saturating_sub(1),
@@ -241,6 +255,7 @@ mod tests {
             max_tokens,
             max_nesting,
             max_fields: 1_000,
+            max_directives: 50,
         }
     }
 
@@ -253,6 +268,7 @@ mod tests {
                     max_tokens: 1_000,
                     max_nesting: 100,
                     max_fields,
+                    max_directives: 1,
                 },
             )
         };
@@ -268,6 +284,16 @@ mod tests {
         )
         .expect_err("ten thousand");
         assert_eq!(error.limit, Limit::Fields);
+    }
+
+    #[test]
+    fn directives_are_counted_outside_strings() {
+        scan_document("{ a @skip(if: false) b(s: \"@@@@\") }", &limits(100, 10))
+            .expect("one directive");
+        let many: String = (0..51).map(|i| format!("@d{i} ")).collect();
+        let error = scan_document(&format!("{{ a {many} }}"), &limits(1_000, 10))
+            .expect_err("51 directives");
+        assert_eq!((error.limit, error.max), (Limit::Directives, 50));
     }
 
     #[test]

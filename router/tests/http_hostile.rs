@@ -371,13 +371,21 @@ async fn echoed_input_and_error_counts_are_bounded() {
         "{body}"
     );
 
-    // 5,000 unknown directives (25 KB) drew 657 KB of errors.
+    // 5,000 unknown directives (25 KB) drew 657 KB of errors: refused unread.
     let directives: String = (0..5_000).map(|i| format!("@d{i} ")).collect();
     let (status, text) = router
         .post_for_text(&format!("{{ me {directives} {{ id }} }}"))
         .await;
     assert_eq!(status, 400);
-    assert!(text.len() < 64 * 1024, "{} bytes of errors", text.len());
+    assert!(text.len() < 1024, "{} bytes of errors", text.len());
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(first_error_code(&body), "TOO_MANY_DIRECTIVES", "{body}");
+    // Hundreds of validation errors are cut at --max-errors.
+    let unknown: String = (0..300).map(|i| format!("f{i} ")).collect();
+    let (status, text) = router
+        .post_for_text(&format!("{{ me {{ {unknown} }} }}"))
+        .await;
+    assert_eq!(status, 400);
     let body: Value = serde_json::from_str(&text).expect("JSON");
     let errors = body["errors"].as_array().expect("errors");
     assert_eq!(
@@ -386,6 +394,13 @@ async fn echoed_input_and_error_counts_are_bounded() {
         "100 errors and one saying what was left out"
     );
     assert_eq!(errors[100]["extensions"]["code"], "TOO_MANY_ERRORS");
+    assert!(
+        errors[100]["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("200 more errors")),
+        "{}",
+        errors[100]
+    );
     assert_alive(&mut router).await;
 }
 
