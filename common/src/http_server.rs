@@ -30,7 +30,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore, watch};
 use tower::ServiceExt;
-use tower_http::timeout::TimeoutBody;
 
 /// File descriptors kept free beyond connections and requests in flight: the
 /// store's pool, outgoing HTTP clients, log files, the listener.
@@ -70,8 +69,8 @@ pub struct ServerLimits {
     )]
     pub idle_timeout_ms: u64,
 
-    /// Longest wait for the next piece of a request body, in milliseconds; a stalled
-    /// body fails the request with 400.
+    /// Time a request body has to arrive whole, counted from its head, in milliseconds;
+    /// a body still incomplete then fails the request with 400.
     #[arg(
         long = "http-body-read-timeout-ms",
         env = "HTTP_BODY_READ_TIMEOUT_MS",
@@ -428,7 +427,7 @@ async fn handle(
         }
     };
     let timeout = shared.limits.body_read_timeout();
-    let request = request.map(|body| Body::new(TimeoutBody::new(timeout, body)));
+    let request = request.map(|body| Body::new(DeadlineBody::new(body, timeout)));
     shared.app.clone().oneshot(request).await
 }
 
@@ -465,6 +464,61 @@ pub fn overloaded() -> Response<Body> {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// A request body that must arrive whole within a deadline. A per-piece
+/// timeout would let a client sending a byte now and then hold a request slot
+/// for ever; this bounds the whole body.
+struct DeadlineBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl DeadlineBody {
+    fn new(inner: Incoming, allowed: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(allowed)),
+        }
+    }
+}
+
+/// The error a body past its deadline fails with (a 400 where it is read).
+#[derive(Debug)]
+struct BodyDeadlinePassed;
+
+impl std::fmt::Display for BodyDeadlinePassed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyDeadlinePassed {}
+
+impl hyper::body::Body for DeadlineBody {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyDeadlinePassed))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The socket, telling the watchdog when the bytes of a new request arrive.
