@@ -7,6 +7,7 @@ pub mod config;
 pub mod cost;
 pub mod db;
 pub mod document_scan;
+pub mod email;
 pub mod errors;
 pub mod graphql_http;
 pub mod http_server;
