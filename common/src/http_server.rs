@@ -235,8 +235,12 @@ pub async fn serve(
         let builder = builder.clone();
         let stop = stop_rx.clone();
         tasks.spawn(async move {
-            serve_connection(shared.clone(), builder, stream, connection.clone(), stop).await;
-            shared.forget(&connection);
+            // Unregistered however the task ends, a panic included.
+            let _registered = Registered {
+                shared: shared.clone(),
+                connection: connection.clone(),
+            };
+            serve_connection(shared, builder, stream, connection, stop).await;
         });
     }
     drop(listener);
@@ -295,6 +299,18 @@ impl Shared {
         {
             registry.evicting -= 1;
         }
+    }
+}
+
+/// A connection's place in the registry, given up when dropped.
+struct Registered {
+    shared: Arc<Shared>,
+    connection: Arc<ConnectionState>,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.shared.forget(&self.connection);
     }
 }
 
