@@ -42,6 +42,7 @@ impl Application {
             .map_err(|err| anyhow::anyhow!("preparing password hashing: {err:?}"))?;
 
         let store = store::Store::new(pool.clone());
+        store.report_email_collisions().await;
         let schema = schema::build(
             schema::Services {
                 users: loader::users(store.clone()),

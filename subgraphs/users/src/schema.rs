@@ -165,7 +165,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<User> {
-        validation::check(&Registration {
+        let email = validation::check(&Registration {
             email: &input.email,
             username: &input.username,
             password: &input.password,
@@ -176,7 +176,7 @@ impl Mutation {
         let row = services
             .store
             .insert(NewUser {
-                email: input.email,
+                email,
                 username: input.username,
                 hashed_password,
                 full_name: input.full_name,
@@ -186,7 +186,7 @@ impl Mutation {
         Ok(row.into())
     }
 
-    /// Exchanges a username (or e-mail address) and password for an access token.
+    /// Exchanges a username and password for an access token.
     #[graphql(directive = common::cost::cost::apply(PASSWORD_HASH_COST))]
     async fn login(
         &self,

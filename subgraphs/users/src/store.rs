@@ -85,17 +85,31 @@ impl Store {
         Self { pool }
     }
 
-    /// Creates an active, non-superuser account. A taken username or e-mail is
-    /// [`Error::Conflict`], decided by the unique indexes (so two racing
-    /// registrations cannot both win).
+    /// Creates an active, non-superuser account. `user.email` must be
+    /// normalised (`common::email::normalize`). A taken username or address is
+    /// [`Error::Conflict`]: decided by the unique indexes (so two racing
+    /// registrations cannot both win), and, for rows stored before addresses
+    /// were normalised that the migration had to leave as written because they
+    /// collide, by the normalised-address lookup in the same statement.
     pub async fn insert(&self, user: NewUser) -> Result<UserRow, Error> {
+        let now = common::scalars::DateTime::now().0;
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        let taken = on_pool!(&self.pool, |p| {
+            let sql = sqlx::AssertSqlSafe(legacy_address_query(postgres));
+            sqlx::query_scalar::<_, i32>(sql)
+                .bind(&user.email)
+                .fetch_optional(p)
+                .await
+        })?;
+        if taken.is_some() {
+            return Err(Error::Conflict);
+        }
         const INSERT: &str = concat!(
             "INSERT INTO users (email, username, hashed_password, full_name, \
              is_active, is_superuser, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, TRUE, FALSE, $5, $5) RETURNING ",
             user_columns!()
         );
-        let now = common::scalars::DateTime::now().0;
         on_pool!(&self.pool, |p| sqlx::query_as::<_, UserRow>(INSERT)
             .bind(user.email)
             .bind(user.username)
@@ -107,14 +121,55 @@ impl Store {
         .map_err(Error::from_insert)
     }
 
-    /// The account a login names: by username, else by e-mail address. A
-    /// username equal to somebody else's e-mail address wins, as it is exact.
+    /// Accounts whose addresses are the same mailbox once normalised (rows the
+    /// original system wrote, which the e-mail migration left untouched rather
+    /// than merge): each group's address and the ids sharing it. Logged at start.
+    pub async fn email_collisions(&self) -> Result<Vec<(String, Vec<i32>)>, Error> {
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        let normalised = common::email::sql_domain_lowered("email", postgres);
+        let rows: Vec<(String, i32)> = on_pool!(&self.pool, |p| {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {normalised} AS address, id FROM users WHERE {normalised} IN \
+                 (SELECT {normalised} FROM users GROUP BY {normalised} HAVING COUNT(*) > 1) \
+                 ORDER BY address, id"
+            ));
+            sqlx::query_as::<_, (String, i32)>(sql).fetch_all(p).await
+        })?;
+        let mut groups: Vec<(String, Vec<i32>)> = Vec::new();
+        for (address, id) in rows {
+            match groups.last_mut() {
+                Some((last, ids)) if *last == address => ids.push(id),
+                _ => groups.push((address, vec![id])),
+            }
+        }
+        Ok(groups)
+    }
+
+    /// Logs every group of [`Store::email_collisions`] as a warning; never fails the start.
+    pub async fn report_email_collisions(&self) {
+        match self.email_collisions().await {
+            Ok(groups) => {
+                for (address, ids) in groups {
+                    tracing::warn!(
+                        %address,
+                        user_ids = ?ids,
+                        "several accounts own the same mailbox once its domain is normalised; \
+                         left unmerged: resolve by hand (a new registration of it is refused)"
+                    );
+                }
+            }
+            Err(err) => tracing::warn!(error = ?err, "could not check e-mail address collisions"),
+        }
+    }
+
+    /// The account a login names, by username only, as the original did: an
+    /// e-mail address is not a login name (a username may equal someone else's
+    /// address, so accepting both could pick the wrong account).
     pub async fn find_credentials(&self, login: &str) -> Result<Option<Credentials>, Error> {
         const BY_LOGIN: &str = concat!(
             "SELECT ",
             user_columns!(),
-            ", hashed_password FROM users WHERE username = $1 OR email = $1 \
-             ORDER BY CASE WHEN username = $1 THEN 0 ELSE 1 END LIMIT 1"
+            ", hashed_password FROM users WHERE username = $1"
         );
         let found = on_pool!(&self.pool, |p| sqlx::query_as::<_, Credentials>(BY_LOGIN)
             .bind(login)
@@ -143,4 +198,13 @@ impl Store {
         })?;
         Ok(rows)
     }
+}
+
+/// A stored row that is `$1` once its domain is lower-cased (the migration's
+/// expression, served by its index `ix_users_email_normalised`).
+fn legacy_address_query(postgres: bool) -> String {
+    format!(
+        "SELECT id FROM users WHERE {} = $1 LIMIT 1",
+        common::email::sql_domain_lowered("email", postgres)
+    )
 }
