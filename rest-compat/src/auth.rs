@@ -16,12 +16,19 @@ use crate::error::Error;
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     authorization: Option<HeaderValue>,
+    /// A bearer header whose token cannot be one (`Bearer  abc` with two spaces,
+    /// `Bearer` alone): FastAPI took everything after the first space as the
+    /// token, which then failed to decode, so the answer is "Could not validate credentials".
+    malformed: bool,
     pub request_id: Option<HeaderValue>,
 }
 
 impl Caller {
-    /// The header to forward, or FastAPI's 401 when there is no bearer token.
+    /// The header to forward, or FastAPI's 401 when there is no usable bearer token.
     pub fn require(&self) -> Result<&HeaderValue, Error> {
+        if self.malformed {
+            return Err(Error::InvalidCredentials);
+        }
         self.authorization.as_ref().ok_or(Error::NotAuthenticated)
     }
 }
@@ -30,13 +37,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Starlette's `get_authorization_scheme_param`: split at the first space.
         let bearer = parts.headers.get(header::AUTHORIZATION).filter(|value| {
             let bytes = value.as_bytes();
             let scheme = bytes.split(|b| *b == b' ').next().unwrap_or_default();
             scheme.eq_ignore_ascii_case(b"bearer")
         });
+        let malformed = bearer.is_some_and(|value| {
+            let token = value
+                .as_bytes()
+                .splitn(2, |b| *b == b' ')
+                .nth(1)
+                .unwrap_or_default();
+            token.is_empty() || token.iter().any(u8::is_ascii_whitespace)
+        });
         Ok(Caller {
             authorization: bearer.cloned(),
+            malformed,
             request_id: parts
                 .headers
                 .get(common::server::REQUEST_ID_HEADER)
@@ -74,5 +91,14 @@ mod tests {
             credentials(None).await.require(),
             Err(Error::NotAuthenticated)
         ));
+        for malformed in ["Bearer  abc", "Bearer", "Bearer abc def"] {
+            assert!(
+                matches!(
+                    credentials(Some(malformed)).await.require(),
+                    Err(Error::InvalidCredentials)
+                ),
+                "{malformed:?}"
+            );
+        }
     }
 }

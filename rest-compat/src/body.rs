@@ -39,7 +39,7 @@ impl Body {
     /// for the endpoints that take forms.
     pub fn form_fields(text: &str) -> Result<Value, Error> {
         let fields: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|_| {
-            Error::Validation(vec![Issue::new(
+            Error::Validation(vec![Issue::custom(
                 "value_error",
                 vec![json!("body")],
                 "Value error, the form body could not be decoded",
@@ -123,8 +123,14 @@ fn media_type(content_type: &str) -> (&str, &str) {
     essence.split_once('/').unwrap_or((essence, ""))
 }
 
-/// Parses JSON, answering FastAPI's `json_invalid` with Python's wording where it can.
+/// Parses JSON as FastAPI did (`json.loads` of the bytes): a UTF-8 byte-order
+/// mark is skipped, bytes that are not UTF-8 are a 400 ("There was an error
+/// parsing the body"), broken JSON is `json_invalid` with Python's wording where it can.
 fn parse_json(bytes: &[u8]) -> Result<Value, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(Error::UnreadableBody);
+    }
     serde_json::from_slice(bytes).map_err(|err| {
         let text = String::from_utf8_lossy(bytes);
         // Python reports the end of the document for a premature end.
@@ -134,7 +140,7 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Error> {
             char_position(&text, err.line(), err.column())
         };
         Error::Validation(vec![
-            Issue::new(
+            Issue::custom(
                 "json_invalid",
                 vec![json!("body"), json!(position)],
                 "JSON decode error",
@@ -262,6 +268,18 @@ mod tests {
             json!(issues),
             json!([{"type": "json_invalid", "loc": ["body", 10], "msg": "JSON decode error", "input": {}, "ctx": {"error": "Expecting value"}}])
         );
+    }
+
+    #[test]
+    fn byte_order_marks_are_skipped_and_bad_utf8_is_a_400() {
+        assert_eq!(
+            Body::read(&headers(None), b"\xEF\xBB\xBF{\"a\":1}").expect("bom"),
+            Body::Json(json!({"a": 1}))
+        );
+        assert!(matches!(
+            Body::read(&headers(None), b"{\"a\":\"\xFF\"}"),
+            Err(Error::UnreadableBody)
+        ));
     }
 
     #[test]

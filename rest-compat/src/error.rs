@@ -7,8 +7,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// One entry of a 422 `detail` list, shaped like pydantic v2's errors as FastAPI prints them.
-/// The JSON parts are boxed to keep `Result<_, Issue>` small.
+/// Where pydantic's core errors point (`url` of each 422 item): the documentation
+/// of the pydantic version the original ran, 2.5 (the only 2.x line whose datetime
+/// rules refuse a bare date such as `"2030-01-01"`, as the original did).
+pub const PYDANTIC_ERRORS_URL: &str = "https://errors.pydantic.dev/2.5/v/";
+
+/// One entry of a 422 `detail` list, shaped like pydantic v2's errors as FastAPI
+/// prints them, fields in pydantic's order. The JSON parts are boxed to keep
+/// `Result<_, Issue>` small.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
     #[serde(rename = "type")]
@@ -18,9 +24,14 @@ pub struct Issue {
     pub input: Box<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ctx: Option<Box<Value>>,
+    /// Present on pydantic-core's own error types; absent on custom ones
+    /// (`PydanticCustomError`: the e-mail rule, 2.5's enum check) and on FastAPI's `json_invalid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Issue {
+    /// An error of pydantic-core's own type `kind` (so it carries its `url`).
     pub fn new(kind: &'static str, loc: Vec<Value>, msg: impl Into<String>, input: Value) -> Self {
         Self {
             kind,
@@ -28,6 +39,20 @@ impl Issue {
             msg: msg.into(),
             input: Box::new(input),
             ctx: None,
+            url: Some(format!("{PYDANTIC_ERRORS_URL}{kind}")),
+        }
+    }
+
+    /// An error raised outside pydantic-core's catalogue: no `url`.
+    pub fn custom(
+        kind: &'static str,
+        loc: Vec<Value>,
+        msg: impl Into<String>,
+        input: Value,
+    ) -> Self {
+        Self {
+            url: None,
+            ..Self::new(kind, loc, msg, input)
         }
     }
 
@@ -172,7 +197,7 @@ mod tests {
         .with_ctx(json!({"min_length": 1}));
         assert_eq!(
             json!(issue),
-            json!({"type": "string_too_short", "loc": ["body", "title"], "msg": "String should have at least 1 character", "input": "", "ctx": {"min_length": 1}})
+            json!({"type": "string_too_short", "loc": ["body", "title"], "msg": "String should have at least 1 character", "input": "", "ctx": {"min_length": 1}, "url": "https://errors.pydantic.dev/2.5/v/string_too_short"})
         );
     }
 }

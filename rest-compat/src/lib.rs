@@ -34,12 +34,15 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and assembles the routes.
     pub async fn build(config: Cli) -> anyhow::Result<Self> {
         let router = RouterClient::new(&config.router_url, config.router_timeout())?;
-        let cors = cors::layer(&config.cors_origin_list()?)?;
+        let cors = cors::Cors::new(&config.cors_origin_list()?)?;
         let app = routes::router(AppState {
             router,
             max_body_bytes: config.max_body_bytes,
         })
-        .layer(cors);
+        .layer(axum::middleware::from_fn_with_state(
+            cors,
+            cors::Cors::handle,
+        ));
         let app = common::server::with_request_tracing(app);
         let server = BoundApp::bind(&config.host, config.port, app)
             .await?

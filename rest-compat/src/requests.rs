@@ -124,13 +124,13 @@ fn description(value: &Value, name: &str) -> Result<Value, Issue> {
 
 fn status(value: &Value, name: &str) -> Result<Value, Issue> {
     TASK_STATUS
-        .parse(value, "body", name)
+        .parse_body(value, name)
         .map(|status| json!(graphql_enum(status)))
 }
 
 fn priority(value: &Value, name: &str) -> Result<Value, Issue> {
     TASK_PRIORITY
-        .parse(value, "body", name)
+        .parse_body(value, name)
         .map(|priority| json!(graphql_enum(priority)))
 }
 
@@ -232,14 +232,14 @@ pub fn list_query(raw: Option<&str>) -> Result<ListQuery, Error> {
     let status = last("status").map(|raw| {
         keep(
             TASK_STATUS
-                .parse(&json!(raw), "query", "status")
+                .parse_query(raw, "status")
                 .map(|s| json!(graphql_enum(s))),
         )
     });
     let priority = last("priority").map(|raw| {
         keep(
             TASK_PRIORITY
-                .parse(&json!(raw), "query", "priority")
+                .parse_query(raw, "priority")
                 .map(|p| json!(graphql_enum(p))),
         )
     });
@@ -302,7 +302,7 @@ mod tests {
         let reported = issues(create_task_input(&body));
         assert_eq!(
             reported[0],
-            json!({"type": "missing", "loc": ["body", "title"], "msg": "Field required", "input": body})
+            json!({"type": "missing", "loc": ["body", "title"], "msg": "Field required", "input": body, "url": "https://errors.pydantic.dev/2.5/v/missing"})
         );
         assert_eq!(reported[1]["type"], "string_type");
         assert_eq!(reported[2]["type"], "enum");
@@ -324,7 +324,10 @@ mod tests {
             .iter()
             .filter_map(|i| i["type"].as_str())
             .collect();
-        assert_eq!(kinds, ["string_type", "enum", "enum", "bool_type"]);
+        assert_eq!(
+            kinds,
+            ["string_type", "string_type", "string_type", "bool_type"]
+        );
         assert_eq!(
             update_task_input(&json!({})).expect("empty update"),
             json!({})
@@ -341,8 +344,12 @@ mod tests {
                 filter: Value::Null
             }
         );
-        let query = list_query(Some("skip=5&limit=10&status=DONE&priority=low")).expect("valid");
+        let query = list_query(Some("skip=5&limit=10&status=done&priority=low")).expect("valid");
         assert_eq!(query.filter, json!({"status": "DONE", "priority": "LOW"}));
+        let Err(Error::Validation(reported)) = list_query(Some("status=DONE")) else {
+            panic!("query enums are exact, as in the original");
+        };
+        assert_eq!(reported[0].kind, "enum");
         let Err(Error::Validation(reported)) = list_query(Some("skip=-1&limit=0")) else {
             panic!("out of range must be refused");
         };

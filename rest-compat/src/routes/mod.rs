@@ -116,7 +116,15 @@ pub fn router(state: AppState) -> Router {
     let api = both(api, "/auth/login", post(auth::login));
     let api = both(api, "/auth/me", get(auth::me));
     let api = both(api, "/tasks", get(tasks::list).post(tasks::create));
-    let api = both(api, "/tasks/stats", get(stats::task_stats));
+    // `/tasks/{task_id}` takes PUT and DELETE: on `stats` those reach it in the
+    // original (a 422 for the id, after authentication), not a 405.
+    let api = both(
+        api,
+        "/tasks/stats",
+        get(stats::task_stats)
+            .put(tasks::update_named_stats)
+            .delete(tasks::delete_named_stats),
+    );
     let api = both(
         api,
         "/tasks/{task_id}",

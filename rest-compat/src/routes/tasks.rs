@@ -110,9 +110,35 @@ async fn path_task_id(
     caller: &Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<i64, Error> {
+    checked_task_id(app, caller, task_id(path)).await
+}
+
+async fn checked_task_id(
+    app: &AppState,
+    caller: &Caller,
+    id: Result<i64, Issue>,
+) -> Result<i64, Error> {
     caller.require()?;
-    let id = task_id(path).map_err(|issue| Error::Validation(vec![issue]));
+    let id = id.map_err(|issue| Error::Validation(vec![issue]));
     app.authenticated_first(caller, id).await
+}
+
+/// `PUT /tasks/stats`: the original's `/tasks/{task_id}` with the id `stats`.
+pub async fn update_named_stats(
+    State(app): State<AppState>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, Error> {
+    update_task(app, caller, validation::task_id("stats"), body).await
+}
+
+/// `DELETE /tasks/stats`: the original's `/tasks/{task_id}` with the id `stats`.
+pub async fn delete_named_stats(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Result<StatusCode, Error> {
+    let id = checked_task_id(&app, &caller, validation::task_id("stats")).await?;
+    delete_task(app, caller, id).await
 }
 
 /// Variables naming a task: the id as GraphQL's `ID` string.
@@ -198,12 +224,21 @@ pub async fn update(
     path: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, Error> {
+    update_task(app, caller, task_id(path), body).await
+}
+
+async fn update_task(
+    app: AppState,
+    caller: Caller,
+    id: Result<i64, Issue>,
+    body: Body,
+) -> Result<Response, Error> {
     let body = body.as_json();
     caller.require()?;
     let (id, input) = app
         .authenticated_first(
             &caller,
-            with_task_id(task_id(path), requests::update_task_input(&body)),
+            with_task_id(id, requests::update_task_input(&body)),
         )
         .await?;
     let variables = json!({"id": id.to_string(), "input": input});
@@ -217,6 +252,10 @@ pub async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, Error> {
     let id = path_task_id(&app, &caller, path).await?;
+    delete_task(app, caller, id).await
+}
+
+async fn delete_task(app: AppState, caller: Caller, id: i64) -> Result<StatusCode, Error> {
     let data: DeleteData = app
         .send_as(&caller, DELETE, id_variables(id), &Value::Null)
         .await?;

@@ -100,3 +100,32 @@ async fn origins_come_from_backend_cors_origins() {
         "https://b.example"
     );
 }
+
+/// Starlette's answers at the edges (checked against FastAPI 0.104 / Starlette 0.27).
+#[tokio::test]
+async fn disallowed_preflight_is_400_and_plain_options_reaches_the_routes() {
+    let app = spawn_app().await;
+    let refused = preflight(&app, "http://evil.example").await;
+    assert_eq!(refused.status().as_u16(), 400);
+    assert_eq!(
+        refused.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    assert_eq!(
+        refused.text().await.expect("body"),
+        "Disallowed CORS origin"
+    );
+    let plain = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/v1/tasks/"))
+        .send()
+        .await
+        .expect("options");
+    assert_eq!(plain.status().as_u16(), 405);
+    assert_eq!(
+        plain.json::<serde_json::Value>().await.expect("json"),
+        serde_json::json!({"detail": "Method Not Allowed"})
+    );
+    let allowed = preflight(&app, "http://localhost:3000").await;
+    assert_eq!(allowed.text().await.expect("body"), "OK");
+}
