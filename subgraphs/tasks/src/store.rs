@@ -302,6 +302,8 @@ impl TaskStore {
     }
 
     /// Applies `changes` to the owner's task; `None` when there is no such task of theirs.
+    /// `updated_at` moves only when a value really changes: the original's ORM
+    /// wrote nothing for a no-op update (`PUT {}`, the same title), so neither do we.
     pub async fn update(
         &self,
         owner_id: i32,
@@ -317,7 +319,14 @@ impl TaskStore {
              priority = COALESCE($7, priority), \
              is_completed = COALESCE($8, is_completed), \
              due_date = CASE WHEN $9 THEN $10 ELSE due_date END, \
-             updated_at = $11 \
+             updated_at = CASE WHEN \
+                 COALESCE($3, title) IS DISTINCT FROM title \
+                 OR (CASE WHEN $4 THEN $5 ELSE description END) IS DISTINCT FROM description \
+                 OR COALESCE($6, status) IS DISTINCT FROM status \
+                 OR COALESCE($7, priority) IS DISTINCT FROM priority \
+                 OR COALESCE($8, is_completed) IS DISTINCT FROM is_completed \
+                 OR (CASE WHEN $9 THEN $10 ELSE due_date END) IS DISTINCT FROM due_date \
+                 THEN $11 ELSE updated_at END \
              WHERE id = $1 AND owner_id = $2 RETURNING ",
             task_columns!()
         );
@@ -346,7 +355,7 @@ impl TaskStore {
 
     /// Sets the completed flag of the owner's task, keeping its status in step:
     /// completing makes it done, uncompleting sends a done task back to todo
-    /// (other statuses stay).
+    /// (other statuses stay). Repeating it changes nothing, `updated_at` included.
     pub async fn set_completed(
         &self,
         owner_id: i32,
@@ -357,7 +366,10 @@ impl TaskStore {
         let sql = concat!(
             "UPDATE tasks SET is_completed = $3, \
              status = CASE WHEN $3 THEN $4 WHEN status = $4 THEN $5 ELSE status END, \
-             updated_at = $6 WHERE id = $1 AND owner_id = $2 RETURNING ",
+             updated_at = CASE WHEN is_completed IS DISTINCT FROM $3 \
+                 OR (CASE WHEN $3 THEN $4 WHEN status = $4 THEN $5 ELSE status END) IS DISTINCT FROM status \
+                 THEN $6 ELSE updated_at END \
+             WHERE id = $1 AND owner_id = $2 RETURNING ",
             task_columns!()
         );
         Ok(on_pool!(&self.pool, |p| {
