@@ -48,6 +48,10 @@ pub async fn spawn_router(supergraph: &Path) -> String {
         "0".as_ref(),
         "--supergraph".as_ref(),
         supergraph.as_os_str(),
+        // Apollo Gateway has no demand control: compare answers, not cost refusals
+        // (the fixture supergraphs carry no @listSize, so their lists get the default size).
+        "--demand-control".as_ref(),
+        "measure".as_ref(),
     ])
     .expect("the router's command line");
     let application = router::Application::build(cli.config)
