@@ -78,6 +78,9 @@ pub struct Config {
     #[command(flatten)]
     pub demand_control: DemandControlArgs,
 
+    #[command(flatten)]
+    pub csrf: crate::csrf::CsrfArgs,
+
     /// Time allowed for a whole request (planning, every fetch, merging), in milliseconds;
     /// past it the request is dropped and answered 504 GATEWAY_TIMEOUT.
     #[arg(long, env = "ROUTER_REQUEST_TIMEOUT_MS", default_value_t = 60_000)]

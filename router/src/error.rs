@@ -24,6 +24,9 @@ pub enum Error {
     BadRequest(String),
     #[error("Could not validate credentials")]
     Unauthenticated,
+    /// A request a browser could have sent cross-site without a preflight (see `csrf`).
+    #[error("{0}")]
+    Csrf(crate::csrf::CsrfRefusal),
     #[error("Mutations are only accepted with POST")]
     MutationViaGet,
     /// A limit on what reading the request costs: 400 whatever the media type.
@@ -73,6 +76,7 @@ impl Error {
             Error::BadRequest(_) => "BAD_REQUEST",
             Error::Unauthenticated => common::errors::ErrorCode::Unauthenticated.as_str(),
             Error::MutationViaGet => "METHOD_NOT_ALLOWED",
+            Error::Csrf(_) => "CSRF_ERROR",
             Error::Limit(error) => error.limit.code(),
             Error::Cost(error) => error.code(),
             Error::Timeout { .. } => "GATEWAY_TIMEOUT",
@@ -88,7 +92,7 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
             Error::MutationViaGet => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Limit(_) | Error::Cost(_) => StatusCode::BAD_REQUEST,
+            Error::Limit(_) | Error::Cost(_) | Error::Csrf(_) => StatusCode::BAD_REQUEST,
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::Refused { kind, .. } => refusal_status(*kind, media),
         }

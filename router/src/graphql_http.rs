@@ -38,7 +38,14 @@ pub async fn serve(
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
-    let response = match ResponseMediaType::negotiate(accept) {
+    let negotiated = ResponseMediaType::negotiate(accept);
+    // Only headers are read: a refused request costs nothing more.
+    if let Err(refusal) = state.csrf.check(&headers) {
+        in_flight.answered = true;
+        return Error::Csrf(refusal)
+            .into_response_as(negotiated.unwrap_or(ResponseMediaType::Json));
+    }
+    let response = match negotiated {
         None => Error::NotAcceptable.into_response_as(ResponseMediaType::Json),
         Some(media) => match execute(state, &method, &uri, &headers, body, media).await {
             Ok(response) => response,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub demand_control: Arc<crate::demand_control::DemandControl>,
     /// Deadline of one whole request.
     pub request_timeout: std::time::Duration,
+    /// Refuses requests a browser could send cross-site without a preflight.
+    pub csrf: crate::csrf::Csrf,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@
 //! GraphiQL and hot reload of the supergraph.
 
 pub mod config;
+pub mod csrf;
 pub mod demand_control;
 pub mod engine;
 mod error;
@@ -94,6 +95,7 @@ impl Application {
             responses: config.responses,
             demand_control: demand_control.clone(),
             request_timeout: config.request_timeout(),
+            csrf: csrf::Csrf::new(&config.csrf),
         };
         let watcher = config
             .supergraph_poll_interval()

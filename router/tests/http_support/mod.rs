@@ -202,10 +202,24 @@ pub async fn spawn_router(extra_args: &[&str]) -> TestRouter {
     tokio::spawn(app.run_until_stopped());
     TestRouter {
         base_url,
-        client: reqwest::Client::new(),
+        client: preflighted_client(),
         supergraph,
         subgraph,
     }
+}
+
+/// A client whose every request carries `apollo-require-preflight`, as a
+/// non-browser client does to pass CSRF prevention (see `http_csrf.rs`).
+pub fn preflighted_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "apollo-require-preflight",
+        reqwest::header::HeaderValue::from_static("true"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
 }
 
 /// The `extensions.code` of the first error of a GraphQL response body.
