@@ -362,6 +362,56 @@ async fn an_enum_value_outside_the_api_schema_is_refused_as_input() {
     assert_eq!(stack.posts.requests(), 1, "the refused one never left");
 }
 
+/// A subgraph whose values do not fit the supergraph's types (served as canned
+/// JSON): built-in scalars are coerced as graphql-js does, and what cannot be
+/// represented is null with an error at its path, propagating by nullability.
+#[tokio::test]
+async fn leaf_values_are_coerced_to_the_api_schema() {
+    let posts = answering_url(
+        200,
+        r#"{"data": {
+            "posts": [
+                {"id": 7, "title": 12, "status": "DRAFT"},
+                {"id": "p2", "title": true, "status": "ARCHIVED"},
+                {"id": "p3", "title": "fine", "status": "SHELVED"}
+            ],
+            "books": [{"id": "k1", "title": ["not", "a", "string"]}]
+        }}"#,
+    )
+    .await;
+    let stack = spawn_blog_stack_with(|options| {
+        options
+            .subgraph_url_overrides
+            .insert("posts".to_owned(), posts);
+    })
+    .await;
+    let response = stack.query("{ posts { id title status } }").await;
+    assert_eq!(
+        to_json(&response)["data"],
+        json!({"posts": [
+            {"id": "7", "title": "12", "status": "DRAFT"},
+            {"id": "p2", "title": "true", "status": null},
+            {"id": "p3", "title": "fine", "status": null}
+        ]})
+    );
+    let paths: Vec<_> = response.errors.iter().map(|e| e.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            Some(vec![json!("posts"), json!(1), json!("status")]),
+            Some(vec![json!("posts"), json!(2), json!("status")])
+        ]
+    );
+    // `Book.title: String!` in `[Book!]!`: the null reaches `data`.
+    let response = stack.query("{ books { title } }").await;
+    assert_eq!(response.data, Some(Value::Null));
+    assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+    assert_eq!(
+        response.errors[0].path,
+        Some(vec![json!("books"), json!(0), json!("title")])
+    );
+}
+
 /// A development aid, not a check: the plan, the response and what the subgraphs
 /// received for `PLAN_QUERY` over the blog supergraph
 /// (`PLAN_QUERY='{ posts { id } }' cargo test -p router --test federation -- --ignored print_blog_plan --nocapture`).
