@@ -81,6 +81,15 @@ pub struct Config {
     #[command(flatten)]
     pub csrf: crate::csrf::CsrfArgs,
 
+    #[command(flatten)]
+    pub apq: crate::apq::ApqArgs,
+
+    #[command(flatten)]
+    pub trusted_documents: crate::trusted_documents::TrustedDocumentsArgs,
+
+    #[command(flatten)]
+    pub batching: crate::batching::BatchingArgs,
+
     /// Time allowed for a whole request (planning, every fetch, merging), in milliseconds;
     /// past it the request is dropped and answered 504 GATEWAY_TIMEOUT.
     #[arg(long, env = "ROUTER_REQUEST_TIMEOUT_MS", default_value_t = 60_000)]

@@ -37,6 +37,7 @@ pub struct CsrfArgs {
     /// Headers any one of which marks a request as preflighted (repeatable; the environment
     /// variable takes a comma-separated list).
     #[arg(
+        id = "csrf_required_headers",
         long = "csrf-required-header",
         env = "ROUTER_CSRF_REQUIRED_HEADERS",
         value_delimiter = ',',

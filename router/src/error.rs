@@ -35,6 +35,9 @@ pub enum Error {
     /// Refused by demand control before any subgraph was called: 400 whatever the media type.
     #[error("{0}")]
     Cost(crate::demand_control::CostError),
+    /// A batch of operations refused whole (see `batching`): 400.
+    #[error("{message}")]
+    Batch { message: String, code: &'static str },
     /// The request's deadline (`--request-timeout-ms`) passed.
     #[error("The request took longer than the limit (request-timeout-ms) of {} ms", after.as_millis())]
     Timeout { after: std::time::Duration },
@@ -80,6 +83,7 @@ impl Error {
             Error::Limit(error) => error.limit.code(),
             Error::Cost(error) => error.code(),
             Error::Timeout { .. } => "GATEWAY_TIMEOUT",
+            Error::Batch { code, .. } => code,
             Error::Refused { .. } => "GRAPHQL_VALIDATION_FAILED",
         }
     }
@@ -92,7 +96,9 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthenticated => StatusCode::UNAUTHORIZED,
             Error::MutationViaGet => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Limit(_) | Error::Cost(_) | Error::Csrf(_) => StatusCode::BAD_REQUEST,
+            Error::Limit(_) | Error::Cost(_) | Error::Csrf(_) | Error::Batch { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::Refused { kind, .. } => refusal_status(*kind, media),
         }
@@ -100,9 +106,24 @@ impl Error {
 
     /// The response, with the body in the negotiated media type.
     pub fn into_response_as(self, media: ResponseMediaType) -> Response {
+        let (status, body) = self.into_parts(media);
+        let mut response = graphql_body(status, media, &body);
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+
+    /// The status and the GraphQL response body (`{"errors": [...]}`) of the refusal.
+    pub fn into_parts(self, media: ResponseMediaType) -> (StatusCode, Value) {
         let status = self.status(media);
-        let method_not_allowed = status == StatusCode::METHOD_NOT_ALLOWED;
-        let unauthenticated = status == StatusCode::UNAUTHORIZED;
         let errors = match self {
             Error::Refused { errors, .. } => errors,
             Error::Cost(crate::demand_control::CostError::TooExpensive { estimated, max }) => {
@@ -137,18 +158,7 @@ impl Error {
                 )])),
             }],
         };
-        let mut response = graphql_body(status, media, &json!({ "errors": errors }));
-        if method_not_allowed {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        }
-        if unauthenticated {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
+        (status, json!({ "errors": errors }))
     }
 }
 

@@ -13,8 +13,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
+use crate::apq::{DocumentSource, Resolved};
 use crate::config::RequestLimits;
-use crate::engine::{GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind};
+use crate::engine::{Location, Outcome, RequestContext, RequestErrorKind};
 use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
@@ -90,13 +91,31 @@ async fn execute(
     {
         return Err(Error::Unauthenticated);
     }
-    let is_get = method == Method::GET;
-    let request = if is_get {
-        request_from_query_string(uri, &state.limits)?
+    let source = if method == Method::GET {
+        source_from_query_string(uri, &state.limits)?
     } else {
-        request_from_body(state, headers, body).await?
+        match read_body(state, headers, body).await? {
+            Value::Array(operations) => {
+                return crate::batching::serve(state, operations, headers, media).await;
+            }
+            value => source_from_json(value)?,
+        }
     };
+    let (status, body) =
+        run_operation(state, source, headers, method == Method::GET, media).await?;
+    Ok(bounded_body(status, media, &body, &state.responses))
+}
 
+/// Runs one operation (of a request, or of a batch): finds its document, checks it
+/// against the limits, cost and schema, executes it. The body is the GraphQL response.
+pub(crate) async fn run_operation(
+    state: &AppState,
+    source: DocumentSource,
+    headers: &HeaderMap,
+    is_get: bool,
+    media: ResponseMediaType,
+) -> Result<(StatusCode, Value), Error> {
+    let Resolved { request, register } = state.persisted.resolve(source)?;
     let (checked, work) = check_document(state, &request.query).await?;
     state.metrics.record_limit_work(work.selections_visited);
     let checked = checked.map_err(|refusal| match refusal {
@@ -110,6 +129,10 @@ async fn execute(
             Map::new(),
         ),
     })?;
+    // Only a document that passed the limits is kept for hash-only requests.
+    if let Some(hash) = register {
+        state.persisted.register(&hash, &request.query);
+    }
     let operation_type = checked
         .operation_types
         .selected(request.operation_name.as_deref());
@@ -194,12 +217,7 @@ async fn execute(
             serde_json::to_value(&errors).unwrap_or_default(),
         );
     }
-    Ok(bounded_body(
-        status,
-        media,
-        &Value::Object(body),
-        &state.responses,
-    ))
+    Ok((status, Value::Object(body)))
 }
 
 /// Documents longer than this are checked on the blocking pool: parsing a
@@ -207,6 +225,7 @@ async fn execute(
 /// every request queued behind it).
 const INLINE_CHECK_BYTES: usize = 4 * 1024;
 
+#[tracing::instrument(name = "parse", level = "debug", skip_all)]
 async fn check_document(
     state: &AppState,
     query: &str,
@@ -237,14 +256,9 @@ async fn check_document(
     .map_err(|_| Error::BadRequest("The document could not be checked".to_owned()))
 }
 
-fn request_from_query_string(uri: &Uri, limits: &RequestLimits) -> Result<GraphQLRequest, Error> {
+fn source_from_query_string(uri: &Uri, limits: &RequestLimits) -> Result<DocumentSource, Error> {
     let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri)
         .map_err(|error| Error::BadRequest(format!("The query string is malformed: {error}")))?;
-    let query = params
-        .get("query")
-        .filter(|query| !query.trim().is_empty())
-        .ok_or_else(|| Error::BadRequest("The query parameter is missing".to_owned()))?
-        .clone();
     let json_parameter = |name: &str| -> Result<Option<Map<String, Value>>, Error> {
         match params.get(name).map(String::as_str) {
             None | Some("") => Ok(None),
@@ -258,22 +272,24 @@ fn request_from_query_string(uri: &Uri, limits: &RequestLimits) -> Result<GraphQ
             }
         }
     };
-    Ok(GraphQLRequest {
+    let non_empty = |name: &str| {
+        params
+            .get(name)
+            .filter(|value| !value.trim().is_empty())
+            .cloned()
+    };
+    Ok(DocumentSource {
+        // A blank query is a missing one: the document may then come from `extensions` or `documentId`.
+        query: non_empty("query"),
         variables: json_parameter("variables")?,
         extensions: json_parameter("extensions")?,
-        operation_name: params
-            .get("operationName")
-            .filter(|name| !name.is_empty())
-            .cloned(),
-        query,
+        operation_name: non_empty("operationName"),
+        document_id: non_empty("documentId"),
     })
 }
 
-async fn request_from_body(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<GraphQLRequest, Error> {
+/// The JSON of a POST body (an object, or a batch's array), after the transport checks.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Value, Error> {
     check_content_type(headers)?;
     let max_bytes = state.limits.max_body_bytes;
     let declared_length = headers
@@ -298,39 +314,37 @@ async fn request_from_body(
         ));
     }
     prescan::check_json_nesting(&bytes, state.limits.max_json_nesting).map_err(Error::Limit)?;
-    let value = serde_json::from_slice::<Value>(&bytes).map_err(|error| {
-        Error::BadRequest(format!("The request body is not valid JSON: {error}"))
-    })?;
+    serde_json::from_slice::<Value>(&bytes)
+        .map_err(|error| Error::BadRequest(format!("The request body is not valid JSON: {error}")))
+}
+
+/// One operation's request object (a POST body, or one element of a batch).
+pub(crate) fn source_from_json(value: Value) -> Result<DocumentSource, Error> {
     let Value::Object(mut fields) = value else {
         return Err(Error::BadRequest(
             "The request body must be a JSON object".to_owned(),
         ));
     };
     let query = match fields.remove("query") {
-        Some(Value::String(query)) => query,
-        None | Some(Value::Null) => {
-            return Err(Error::BadRequest(
-                "The query parameter is missing".to_owned(),
-            ));
-        }
+        Some(Value::String(query)) => Some(query),
+        None | Some(Value::Null) => None,
         Some(_) => {
             return Err(Error::BadRequest(
                 "The query parameter must be a string".to_owned(),
             ));
         }
     };
-    let operation_name = match fields.remove("operationName") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name),
-        Some(_) => {
-            return Err(Error::BadRequest(
-                "The operationName parameter must be a string".to_owned(),
-            ));
-        }
+    let string = |fields: &mut Map<String, Value>, name: &str| match fields.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(Error::BadRequest(format!(
+            "The {name} parameter must be a string"
+        ))),
     };
-    Ok(GraphQLRequest {
+    Ok(DocumentSource {
         query,
-        operation_name,
+        operation_name: string(&mut fields, "operationName")?,
+        document_id: string(&mut fields, "documentId")?,
         variables: fields
             .remove("variables")
             .map_or(Ok(None), |value| optional_map("variables", value))?,

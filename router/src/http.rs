@@ -40,6 +40,9 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Refuses requests a browser could send cross-site without a preflight.
     pub csrf: crate::csrf::Csrf,
+    /// Automatic persisted queries and trusted documents.
+    pub persisted: Arc<crate::apq::PersistedQueries>,
+    pub batching: crate::batching::BatchingArgs,
 }
 
 impl AppState {

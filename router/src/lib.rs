@@ -6,6 +6,8 @@
 //! crate is the HTTP edge: transport, limits, header forwarding, metrics,
 //! GraphiQL and hot reload of the supergraph.
 
+pub mod apq;
+pub mod batching;
 pub mod config;
 pub mod csrf;
 pub mod demand_control;
@@ -20,6 +22,7 @@ pub mod negotiation;
 pub mod prescan;
 mod readiness;
 mod reload;
+pub mod trusted_documents;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +54,15 @@ impl Application {
     /// the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let metrics = Metrics::new();
+        // A manifest that cannot be read stops the router before anything else starts.
+        let trusted = trusted_documents::TrustedDocuments::load(&config.trusted_documents)?;
+        if trusted.mode != trusted_documents::Mode::Off {
+            tracing::info!(
+                operations = trusted.len(),
+                mode = ?trusted.mode,
+                "trusted documents loaded"
+            );
+        }
         let options = EngineOptions {
             subgraph_timeout: config.subgraph_timeout(),
             deduplicate_fetches: config.dedup == Switch::On,
@@ -81,6 +93,7 @@ impl Application {
         } else {
             None
         };
+        let persisted = apq::PersistedQueries::new(&config.apq, trusted, metrics.clone());
         let state = http::AppState {
             engine: engine.clone(),
             limits: config.limits,
@@ -96,6 +109,8 @@ impl Application {
             demand_control: demand_control.clone(),
             request_timeout: config.request_timeout(),
             csrf: csrf::Csrf::new(&config.csrf),
+            persisted: Arc::new(persisted),
+            batching: config.batching,
         };
         let watcher = config
             .supergraph_poll_interval()

@@ -49,6 +49,7 @@ struct Inner {
     actual_cost: Histogram,
     cost_refusals: Counter,
     abandoned_requests: Counter,
+    persisted_queries: Family<OutcomeLabels, Counter>,
 }
 
 /// Costs from 1 to about a million, by factors of 4.
@@ -139,8 +140,15 @@ impl Metrics {
             "GraphQL requests dropped before they were answered because the client went away",
             abandoned_requests.clone(),
         );
+        let persisted_queries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "persisted_queries",
+            "Persisted documents by outcome: apq_hit (a hash-only request found its query), apq_miss, apq_registered, trusted_document (found in the manifest), unlisted_logged, unlisted_refused",
+            persisted_queries.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
+                persisted_queries,
                 abandoned_requests,
                 selections_visited,
                 estimated_cost,
@@ -208,6 +216,14 @@ impl Metrics {
     /// A request was dropped unanswered: its client went away.
     pub fn record_abandoned_request(&self) {
         self.inner.abandoned_requests.inc();
+    }
+
+    /// What happened to a persisted document (see `apq`).
+    pub fn record_persisted_query(&self, outcome: &'static str) {
+        self.inner
+            .persisted_queries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// The actual cost of a response.

@@ -167,6 +167,13 @@ impl TestRouter {
             .expect("router answers")
     }
 
+    /// POSTs `body` and returns the JSON body, asserting a 200.
+    pub async fn query_with(&self, body: &Value) -> Value {
+        let response = self.post(body).await;
+        assert_eq!(response.status(), 200, "status of {body}");
+        response.json().await.expect("a JSON body")
+    }
+
     /// POSTs `{ query }` and returns the JSON body, asserting a 200.
     pub async fn query(&self, query: &str) -> Value {
         let response = self.post(&json!({ "query": query })).await;
