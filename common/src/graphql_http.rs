@@ -55,7 +55,13 @@ where
     P: PrepareRequest,
 {
     Router::new()
-        .route("/graphql", get(graphql::<E, P>).post(graphql::<E, P>))
+        .route(
+            "/graphql",
+            get(graphql::<E, P>)
+                .post(graphql::<E, P>)
+                .fallback(method_not_allowed),
+        )
+        .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
         .with_state(Endpoint {
             executor,
@@ -112,6 +118,28 @@ where
     label_uncoded_errors(&mut response);
     bound_errors(&mut response, limits);
     GraphQLResponse::from(response).into_response()
+}
+
+/// Any other path: a coded 404 like every other refusal.
+async fn not_found() -> Response {
+    coded_error_body(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "No such path: GraphQL is served at /graphql",
+    )
+}
+
+/// Any method but GET and POST: a coded 405 like every other refusal.
+async fn method_not_allowed() -> Response {
+    let mut response = coded_error_body(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "/graphql accepts GET and POST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
 }
 
 /// The JSON a request carries: a POST body (multipart bodies are left to the

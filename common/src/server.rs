@@ -100,35 +100,69 @@ pub fn with_request_tracing(app: Router) -> Router {
                     .get(REQUEST_ID_HEADER)
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or("-");
+                if crate::telemetry::enabled() {
+                    // Joins the caller's trace and carries the trace id on every log line.
+                    return crate::trace_context::server_span(request, request_id);
+                }
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            })
+            .on_response(|response: &axum::http::Response<_>, latency, span: &tracing::Span| {
+                crate::trace_context::record_status(span, response.status().as_u16());
+                tower_http::trace::OnResponse::<axum::body::Body>::on_response(
+                    tower_http::trace::DefaultOnResponse::default(),
+                    response,
+                    latency,
+                    span,
+                );
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER)),
     )
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled: the serve loop polls it only between accepts, and a SIGTERM
+/// sent as soon as the service has answered must stop it cleanly, not kill it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupt => {},
+                () = terminate => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutdown signal received, draining in-flight requests");
     }
-    tracing::info!("shutdown signal received, draining in-flight requests");
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, letting requests in
@@ -139,7 +173,10 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    crate::http_server::serve(listener, app, limits, shutdown).await
+    let served = crate::http_server::serve(listener, app, limits, shutdown).await;
+    // The spans of the last requests are still buffered: send them before exiting.
+    crate::telemetry::flush();
+    served
 }
 
 /// A service's listener, bound (port 0 picks a free one), with the app it will serve.
