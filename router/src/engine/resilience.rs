@@ -220,11 +220,19 @@ impl SubgraphTransport for ResilientTransport {
         };
         let inner = self.inner.clone();
         let deadline = Instant::now() + self.deadline;
-        // Its own task: the outcome is recorded even when the caller stops waiting
-        // (its timeout, a client that went away).
-        let exchange = tokio::spawn(async move {
+        // Polled by the caller, not spawned: when the caller stops waiting (its client
+        // went away, its request deadline passed) the exchange is dropped and the
+        // subgraph connection closed. `Unsettled` still records what must be recorded.
+        async move {
+            let mut unsettled = Unsettled {
+                circuits: circuits.clone(),
+                probe,
+                deadline,
+                pending: true,
+            };
             let first = attempt(&inner, request.clone(), deadline).await;
             let failed = is_failure(&first);
+            unsettled.pending = false;
             circuits.record(!failed);
             if !failed
                 || probe
@@ -236,19 +244,44 @@ impl SubgraphTransport for ResilientTransport {
                 return first;
             }
             tracing::debug!(subgraph = %request.subgraph, "retrying a failed query fetch");
+            unsettled.pending = true;
             let second = attempt(&inner, request, deadline).await;
+            unsettled.pending = false;
             circuits.record(!is_failure(&second));
             second
-        });
-        async move {
-            exchange.await.unwrap_or_else(|error| {
-                Err(TransportError::new(
-                    FetchFailure::Unavailable,
-                    format!("subgraph fetch aborted: {error}"),
-                ))
-            })
         }
         .boxed()
+    }
+}
+
+/// An exchange whose outcome is not recorded yet. Dropped while pending, it was
+/// abandoned by its caller: past the subgraph deadline that is a timeout (a
+/// failure, as if the exchange had run on); before it, nothing is known about the
+/// subgraph, so nothing is recorded, except that an abandoned probe lets the next
+/// fetch probe instead of leaving the circuit waiting for an answer forever.
+struct Unsettled {
+    circuits: Circuits,
+    probe: bool,
+    deadline: Instant,
+    pending: bool,
+}
+
+impl Drop for Unsettled {
+    fn drop(&mut self) {
+        if !self.pending {
+            return;
+        }
+        if Instant::now() >= self.deadline {
+            self.circuits.record(false);
+        } else if self.probe {
+            self.circuits.with(|circuit| {
+                if matches!(circuit, Circuit::Probing) {
+                    *circuit = Circuit::Open {
+                        until: Instant::now(),
+                    };
+                }
+            });
+        }
     }
 }
 

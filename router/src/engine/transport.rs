@@ -4,12 +4,13 @@
 //! flight at the same time share one fetch.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::FutureExt;
-use futures::future::{BoxFuture, Shared};
+use futures::future::{BoxFuture, Shared, WeakShared};
 use http::HeaderMap;
 
 use super::failure::FetchFailure;
@@ -129,23 +130,69 @@ fn describe(error: &reqwest::Error) -> String {
 type SharedFetch = Shared<BoxFuture<'static, Result<SubgraphResponse, TransportError>>>;
 
 /// What makes two subgraph requests identical.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash, Clone)]
 struct FetchKey {
     subgraph: Arc<str>,
     body: Bytes,
     headers: Vec<(String, Bytes)>,
 }
 
+/// A fetch in flight. The map holds it weakly: only its waiters keep it alive, so
+/// when the last of them goes (its client disconnected, its deadline passed) the
+/// fetch is dropped and its subgraph connection closed, instead of running on to
+/// the subgraph timeout for nobody.
+struct InFlight {
+    /// Tells this fetch from a later one under the same key.
+    id: u64,
+    fetch: WeakShared<BoxFuture<'static, Result<SubgraphResponse, TransportError>>>,
+}
+
+type InFlightMap = Arc<Mutex<HashMap<FetchKey, InFlight>>>;
+
 /// Shares one fetch between identical requests in flight at the same time.
 pub(crate) struct Deduplicator {
-    in_flight: Arc<Mutex<HashMap<FetchKey, SharedFetch>>>,
+    in_flight: InFlightMap,
+    next_id: AtomicU64,
+}
+
+/// Removes a fetch's entry when the fetch ends, by completing or by being dropped
+/// with its last waiter (then a later identical request starts a fresh fetch).
+struct LeaveOnDrop {
+    registry: InFlightMap,
+    key: FetchKey,
+    id: u64,
+}
+
+impl Drop for LeaveOnDrop {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if in_flight
+            .get(&self.key)
+            .is_some_and(|entry| entry.id == self.id)
+        {
+            in_flight.remove(&self.key);
+        }
+    }
 }
 
 impl Deduplicator {
     pub(crate) fn new() -> Deduplicator {
         Deduplicator {
             in_flight: Arc::new(Mutex::new(HashMap::new())),
+            next_id: AtomicU64::new(0),
         }
+    }
+
+    /// How many distinct fetches are in flight (a fetch every waiter left is gone).
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
     }
 
     pub(crate) fn fetch(
@@ -173,37 +220,104 @@ impl Deduplicator {
             .in_flight
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(shared) = in_flight.get(&key) {
-            return shared.clone().boxed();
+        if let Some(shared) = in_flight.get(&key).and_then(|entry| entry.fetch.upgrade()) {
+            return shared.boxed();
         }
-        // The fetch runs as its own task so it completes (and leaves the map) even if
-        // every waiter gives up, e.g. on timeout.
-        let registry = self.in_flight.clone();
-        let transport = transport.clone();
-        let task_key = FetchKey {
-            subgraph: key.subgraph.clone(),
-            body: key.body.clone(),
-            headers: key.headers.clone(),
+        // Polled by its waiters, not spawned: it lives exactly as long as one of them waits.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let leave = LeaveOnDrop {
+            registry: self.in_flight.clone(),
+            key: key.clone(),
+            id,
         };
-        let task = tokio::spawn(async move {
-            let result = transport.fetch(request).await;
-            registry
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .remove(&task_key);
-            result
-        });
-        let shared = async move {
-            task.await.unwrap_or_else(|error| {
-                Err(TransportError::new(
-                    FetchFailure::Unavailable,
-                    format!("subgraph fetch aborted: {error}"),
-                ))
-            })
+        let transport = transport.clone();
+        let shared: SharedFetch = async move {
+            let _leave = leave;
+            transport.fetch(request).await
         }
         .boxed()
         .shared();
-        in_flight.insert(key, shared.clone());
+        if let Some(fetch) = shared.downgrade() {
+            in_flight.insert(key, InFlight { id, fetch });
+        }
         shared.boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// A transport whose fetches never answer; counts fetches started and dropped.
+    #[derive(Default)]
+    struct Held {
+        started: Arc<AtomicUsize>,
+        dropped: Arc<AtomicUsize>,
+    }
+
+    struct CountDrop(Arc<AtomicUsize>);
+
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl SubgraphTransport for Held {
+        fn fetch(
+            &self,
+            _request: SubgraphRequest,
+        ) -> BoxFuture<'static, Result<SubgraphResponse, TransportError>> {
+            self.started.fetch_add(1, Ordering::SeqCst);
+            let guard = CountDrop(self.dropped.clone());
+            async move {
+                let _guard = guard;
+                std::future::pending().await
+            }
+            .boxed()
+        }
+    }
+
+    fn request() -> SubgraphRequest {
+        SubgraphRequest {
+            subgraph: "accounts".into(),
+            url: "http://accounts.invalid/graphql".into(),
+            body: Bytes::from_static(br#"{"query":"{ me { id } }"}"#),
+            headers: HeaderMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shared_fetch_lives_while_one_waiter_remains_and_ends_with_the_last() {
+        let held = Held::default();
+        let (started, dropped) = (held.started.clone(), held.dropped.clone());
+        let transport: Arc<dyn SubgraphTransport> = Arc::new(held);
+        let deduplicator = Deduplicator::new();
+        let mut first = deduplicator.fetch(&transport, request());
+        let mut second = deduplicator.fetch(&transport, request());
+        assert!(futures::poll!(&mut first).is_pending());
+        assert!(futures::poll!(&mut second).is_pending());
+        assert_eq!(started.load(Ordering::SeqCst), 1, "one fetch for both");
+        drop(first);
+        assert_eq!(dropped.load(Ordering::SeqCst), 0, "a waiter remains");
+        assert_eq!(deduplicator.in_flight(), 1);
+        // A third identical request joins the same fetch.
+        let mut third = deduplicator.fetch(&transport, request());
+        assert!(futures::poll!(&mut third).is_pending());
+        assert_eq!(started.load(Ordering::SeqCst), 1);
+        drop(second);
+        drop(third);
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "no waiter: fetch dropped"
+        );
+        assert_eq!(deduplicator.in_flight(), 0, "and gone from the table");
+        // The next identical request starts afresh.
+        let mut fourth = deduplicator.fetch(&transport, request());
+        assert!(futures::poll!(&mut fourth).is_pending());
+        assert_eq!(started.load(Ordering::SeqCst), 2);
     }
 }

@@ -3,6 +3,7 @@
 
 mod blog;
 mod blog_cases;
+mod cancellation;
 mod failures;
 mod harness;
 mod in_process;
