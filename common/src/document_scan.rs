@@ -93,11 +93,18 @@ impl GraphqlLimits {
         &self,
         builder: async_graphql::SchemaBuilder<Q, M, S>,
     ) -> async_graphql::SchemaBuilder<Q, M, S> {
-        builder
+        let builder = builder
             .limit_depth(self.selection_depth())
             .limit_complexity(self.max_fields)
             .limit_recursive_depth(self.max_nesting)
-            .limit_directives(self.max_directives)
+            .limit_directives(self.max_directives);
+        // Spans of the operation and of each resolver that is not a scalar or enum field,
+        // only when traces are exported (crate::telemetry): otherwise they would cost.
+        if crate::telemetry::enabled() {
+            builder.extension(async_graphql::extensions::Tracing)
+        } else {
+            builder
+        }
     }
 }
 

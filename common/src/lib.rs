@@ -17,3 +17,4 @@ pub mod siege;
 pub mod storable;
 pub mod telemetry;
 pub mod testing;
+pub mod trace_context;

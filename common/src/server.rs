@@ -100,7 +100,20 @@ pub fn with_request_tracing(app: Router) -> Router {
                     .get(REQUEST_ID_HEADER)
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or("-");
+                if crate::telemetry::enabled() {
+                    // Joins the caller's trace and carries the trace id on every log line.
+                    return crate::trace_context::server_span(request, request_id);
+                }
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            })
+            .on_response(|response: &axum::http::Response<_>, latency, span: &tracing::Span| {
+                crate::trace_context::record_status(span, response.status().as_u16());
+                tower_http::trace::OnResponse::<axum::body::Body>::on_response(
+                    tower_http::trace::DefaultOnResponse::default(),
+                    response,
+                    latency,
+                    span,
+                );
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER)),
     )
@@ -160,7 +173,10 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    crate::http_server::serve(listener, app, limits, shutdown).await
+    let served = crate::http_server::serve(listener, app, limits, shutdown).await;
+    // The spans of the last requests are still buffered: send them before exiting.
+    crate::telemetry::flush();
+    served
 }
 
 /// A service's listener, bound (port 0 picks a free one), with the app it will serve.

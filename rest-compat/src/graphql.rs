@@ -106,6 +106,8 @@ impl RouterClient {
         if let Some(value) = request_id {
             request = request.header(common::server::REQUEST_ID_HEADER, value.clone());
         }
+        // The REST request's trace continues in the router (tracing on).
+        request = request.headers(common::trace_context::current_headers());
         let response = request.send().await.map_err(|err| {
             tracing::warn!(error = %err, "the router could not be reached");
             Error::Unavailable("router".to_owned())

@@ -226,6 +226,7 @@ pub(crate) async fn run_operation(
 const INLINE_CHECK_BYTES: usize = 4 * 1024;
 
 #[tracing::instrument(name = "parse", level = "debug", skip_all)]
+#[tracing::instrument(name = "parse", level = "debug", skip_all)]
 async fn check_document(
     state: &AppState,
     query: &str,

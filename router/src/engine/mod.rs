@@ -338,6 +338,7 @@ impl Engine {
 
     /// The cached prepared operation, or one prepared on the blocking pool: parsing,
     /// validation and planning are CPU-bound and must not hold an async worker.
+    #[tracing::instrument(name = "plan", level = "debug", skip_all)]
     async fn prepare(
         &self,
         request: &GraphQLRequest,

@@ -207,7 +207,11 @@ impl Deduplicator {
                 .headers
                 .iter()
                 // x-request-id differs per client request by design; it must not defeat sharing.
-                .filter(|(name, _)| name.as_str() != "x-request-id")
+                // So does trace context (`traceparent`): the shared fetch carries the first one's.
+                .filter(|(name, _)| {
+                    name.as_str() != "x-request-id"
+                        && !common::trace_context::is_trace_header(name.as_str())
+                })
                 .map(|(name, value)| {
                     (
                         name.as_str().to_owned(),

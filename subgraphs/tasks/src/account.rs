@@ -150,6 +150,8 @@ impl AccountChecker {
         if let Some(request_id) = request_id {
             request = request.header(REQUEST_ID_HEADER, request_id);
         }
+        // The account check is part of the request's trace (tracing on).
+        request = request.headers(common::trace_context::current_headers());
         let unavailable = |why: &dyn std::fmt::Display| {
             tracing::warn!(error = %why, "account check with the users subgraph failed");
             AccountRefusal::UsersUnavailable

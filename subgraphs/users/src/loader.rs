@@ -18,7 +18,21 @@ pub struct UserLoader {
 pub type Users = DataLoader<UserLoader>;
 
 pub fn users(store: Store) -> Users {
-    DataLoader::new(UserLoader { store }, tokio::spawn)
+    DataLoader::new(UserLoader { store }, spawn_batch)
+}
+
+/// Runs a batch as its own task; with tracing on, in the span of the request that
+/// started it, so that its statement is part of that request's trace.
+fn spawn_batch<F>(batch: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if common::telemetry::enabled() {
+        tokio::spawn(tracing::Instrument::in_current_span(batch))
+    } else {
+        tokio::spawn(batch)
+    }
 }
 
 impl Loader<i32> for UserLoader {

@@ -1,0 +1,234 @@
+//! W3C trace context across our services, and the spans that only traces need.
+//!
+//! A request's trace is joined from service to service by the `traceparent` header
+//! (W3C Trace Context): accepted from clients on every service's HTTP span
+//! ([`server_span`]), sent on every call to another service ([`current_headers`]:
+//! rest-compat → router, router → subgraphs, tasks → users), and each SQL statement
+//! becomes a span of its own under the resolver that ran it ([`SqlStatementSpans`]).
+//! Everything here is a no-op unless [`crate::telemetry::enabled`].
+
+use std::time::{Duration, SystemTime};
+
+use axum::extract::MatchedPath;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request};
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Span, Subscriber};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::layer::{Context as LayerContext, Layer};
+
+use crate::telemetry::enabled;
+
+/// Probes and scrapes are not traced: a kubelet asking `/ready` every few seconds
+/// would bury the traces of real requests.
+const UNTRACED_PATHS: [&str; 3] = ["/health", "/ready", "/metrics"];
+
+/// The HTTP server span of one request (tracing on): its parent is the caller's
+/// `traceparent`, when it sent a valid one, and its `trace_id` field puts the trace id
+/// on every log line written while the request is served.
+pub fn server_span<B>(request: &Request<B>, request_id: &str) -> Span {
+    let path = request.uri().path();
+    if UNTRACED_PATHS.contains(&path) {
+        return tracing::info_span!(target: "tasktracker_untraced", "request", method = %request.method(), path, request_id);
+    }
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(path, MatchedPath::as_str);
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path,
+        request_id,
+        trace_id = tracing::field::Empty,
+        otel.kind = "server",
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(request.headers()))
+    });
+    // A span without an exporter (a filtered one) has no parent to set: nothing to do.
+    let _ = span.set_parent(parent);
+    // Set on the OpenTelemetry span only: the log lines keep their few fields.
+    span.set_attribute("http.request.method", request.method().to_string());
+    span.set_attribute("http.route", route.to_owned());
+    let context = span.context();
+    let otel_span = context.span();
+    otel_span.update_name(format!("{} {route}", request.method()));
+    span.record(
+        "trace_id",
+        tracing::field::display(otel_span.span_context().trace_id()),
+    );
+    span
+}
+
+/// Records the answer's status on the request's span (tracing on).
+pub fn record_status(span: &Span, status: u16) {
+    if enabled() {
+        span.set_attribute("http.response.status_code", i64::from(status));
+        if status >= 500 {
+            span.set_status(opentelemetry::trace::Status::error(format!(
+                "HTTP {status}"
+            )));
+        }
+    }
+}
+
+/// The headers that carry the current span's context to another service (`traceparent`,
+/// `tracestate`); empty when tracing is off or no span is current.
+pub fn current_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if enabled() {
+        inject_current(&mut headers);
+    }
+    headers
+}
+
+/// Adds the current span's context to `headers` (tracing on).
+pub fn inject_current(headers: &mut HeaderMap) {
+    if !enabled() {
+        return;
+    }
+    let context = Context::current();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut HeaderInjector(headers));
+    });
+}
+
+/// `headers` plus the current span's context: what a call to another service sends.
+pub fn with_current(headers: &HeaderMap) -> HeaderMap {
+    let mut headers = headers.clone();
+    inject_current(&mut headers);
+    headers
+}
+
+/// The header names that carry trace context: they differ per caller by design, so
+/// they never make two otherwise identical subgraph requests different.
+pub fn is_trace_header(name: &str) -> bool {
+    name == "traceparent" || name == "tracestate"
+}
+
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+/// Turns sqlx's statement events (target `sqlx::query`, logged when a statement
+/// finishes, with its duration) into client spans under the span that ran the
+/// statement, with the start time the duration gives. sqlx has no statement spans of
+/// its own; statements outside any traced request (migrations, probes) are left out.
+pub struct SqlStatementSpans {
+    tracer: SdkTracer,
+}
+
+impl SqlStatementSpans {
+    pub fn new(provider: &SdkTracerProvider) -> Self {
+        use opentelemetry::trace::TracerProvider as _;
+        Self {
+            tracer: provider.tracer("sqlx"),
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for SqlStatementSpans {
+    fn on_event(&self, event: &Event<'_>, _ctx: LayerContext<'_, S>) {
+        // The OpenTelemetry layer activates the entered span's context on this thread.
+        let parent = Context::current();
+        if !parent.span().span_context().is_valid() {
+            return;
+        }
+        let mut statement = Statement::default();
+        event.record(&mut statement);
+        let end = SystemTime::now();
+        let elapsed = Duration::try_from_secs_f64(statement.elapsed_secs).unwrap_or_default();
+        let start = end.checked_sub(elapsed).unwrap_or(end);
+        let operation = statement
+            .summary
+            .split_whitespace()
+            .next()
+            .unwrap_or("SQL")
+            .to_ascii_uppercase();
+        let text = if statement.full_text.trim().is_empty() {
+            statement.summary
+        } else {
+            statement.full_text.trim().to_owned()
+        };
+        let mut span = self
+            .tracer
+            .span_builder(operation.clone())
+            .with_kind(SpanKind::Client)
+            .with_start_time(start)
+            .with_attributes([
+                KeyValue::new("db.operation.name", operation),
+                KeyValue::new("db.query.text", text),
+                KeyValue::new("db.response.returned_rows", statement.rows_returned),
+                KeyValue::new("db.rows_affected", statement.rows_affected),
+            ])
+            .start_with_context(&self.tracer, &parent);
+        span.end_with_timestamp(end);
+    }
+}
+
+/// The fields of one sqlx statement event.
+#[derive(Default)]
+struct Statement {
+    summary: String,
+    full_text: String,
+    rows_returned: i64,
+    rows_affected: i64,
+    elapsed_secs: f64,
+}
+
+impl Visit for Statement {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "summary" => value.clone_into(&mut self.summary),
+            "db.statement" => value.clone_into(&mut self.full_text),
+            _ => {}
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        let value = i64::try_from(value).unwrap_or(i64::MAX);
+        match field.name() {
+            "rows_returned" => self.rows_returned = value,
+            "rows_affected" => self.rows_affected = value,
+            _ => {}
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == "elapsed_secs" {
+            self.elapsed_secs = value;
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        // sqlx passes the summary as a String value, which may arrive here.
+        if field.name() == "summary" && self.summary.is_empty() {
+            self.summary = format!("{value:?}").trim_matches('"').to_owned();
+        }
+    }
+}
