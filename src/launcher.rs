@@ -20,6 +20,9 @@ use tokio::process::{Child, Command};
 /// The router's default supergraph, composed from the committed subgraph SDLs.
 pub const EMBEDDED_SUPERGRAPH: &str = include_str!("../supergraph.graphql");
 
+/// The document GraphiQL opens with: TaskTracker's register → login → `me` journey.
+pub const GRAPHIQL_EXAMPLE: &str = include_str!("graphiql-example.graphql");
+
 /// How long a service may take from spawn to listening (migrations included).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a service may take to drain after SIGTERM before it is killed.
@@ -215,6 +218,10 @@ impl System {
             }
         };
 
+        let graphiql_example = launch.data_dir.join("graphiql-example.graphql");
+        std::fs::write(&graphiql_example, GRAPHIQL_EXAMPLE)
+            .with_context(|| format!("writing {}", graphiql_example.display()))?;
+
         let mut system = System {
             services: Vec::new(),
             commands: Vec::new(),
@@ -250,6 +257,10 @@ impl System {
                         supergraph.display().to_string(),
                     ));
                     env.push(("SUBGRAPH_URLS".to_owned(), subgraphs.join(",")));
+                    env.push((
+                        "ROUTER_GRAPHIQL_DOCUMENT".to_owned(),
+                        graphiql_example.display().to_string(),
+                    ));
                 }
                 ServiceName::RestCompat => {
                     env.push((

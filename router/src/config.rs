@@ -78,17 +78,22 @@ pub struct Config {
     #[command(flatten)]
     pub demand_control: DemandControlArgs,
 
+    // The settings below are boxed: they are read once at start, and the command line
+    // struct stays small enough to sit beside the other services' in one enum.
     #[command(flatten)]
-    pub csrf: crate::csrf::CsrfArgs,
+    pub csrf: Box<crate::csrf::CsrfArgs>,
 
     #[command(flatten)]
-    pub apq: crate::apq::ApqArgs,
+    pub apq: Box<crate::apq::ApqArgs>,
 
     #[command(flatten)]
-    pub trusted_documents: crate::trusted_documents::TrustedDocumentsArgs,
+    pub trusted_documents: Box<crate::trusted_documents::TrustedDocumentsArgs>,
 
     #[command(flatten)]
-    pub batching: crate::batching::BatchingArgs,
+    pub batching: Box<crate::batching::BatchingArgs>,
+
+    #[command(flatten)]
+    pub graphiql: Box<crate::graphiql::GraphiqlArgs>,
 
     /// Time allowed for a whole request (planning, every fetch, merging), in milliseconds;
     /// past it the request is dropped and answered 504 GATEWAY_TIMEOUT.

@@ -19,7 +19,7 @@ use crate::engine::{Location, Outcome, RequestContext, RequestErrorKind};
 use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
-use crate::{demand_control, limits, prescan};
+use crate::{demand_control, graphiql, limits, prescan};
 
 /// Answers one GraphQL request (GET or POST).
 pub async fn serve(
@@ -187,6 +187,14 @@ pub(crate) async fn run_operation(
     };
 
     let engine = state.engine.current();
+    // Development mode only: plans reveal the subgraphs behind the API.
+    let query_plan = (state.graphiql.dev && headers.contains_key(graphiql::QUERY_PLAN_HEADER))
+        .then(|| {
+            engine
+                .query_plan(&request.query, request.operation_name.as_deref())
+                .ok()
+        })
+        .flatten();
     // The deadline drops the whole execution (planning's result, every fetch,
     // merging); so does a client that goes away, as the server then drops this future.
     let response = tokio::time::timeout(state.request_timeout, engine.execute(request, context))
@@ -217,6 +225,12 @@ pub(crate) async fn run_operation(
             serde_json::to_value(&errors).unwrap_or_default(),
         );
     }
+    if let Some(plan) = query_plan {
+        body.insert(
+            "extensions".to_owned(),
+            serde_json::json!({ "queryPlan": { "text": plan } }),
+        );
+    }
     Ok((status, Value::Object(body)))
 }
 
@@ -225,7 +239,6 @@ pub(crate) async fn run_operation(
 /// every request queued behind it).
 const INLINE_CHECK_BYTES: usize = 4 * 1024;
 
-#[tracing::instrument(name = "parse", level = "debug", skip_all)]
 #[tracing::instrument(name = "parse", level = "debug", skip_all)]
 async fn check_document(
     state: &AppState,

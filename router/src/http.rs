@@ -43,6 +43,8 @@ pub struct AppState {
     /// Automatic persisted queries and trusted documents.
     pub persisted: Arc<crate::apq::PersistedQueries>,
     pub batching: crate::batching::BatchingArgs,
+    /// GraphiQL's settings; `dev` also allows query plans in responses.
+    pub graphiql: Arc<graphiql::Settings>,
 }
 
 impl AppState {
@@ -65,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(root_get).post(graphql_post))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{asset}", get(graphiql::asset))
+        .route(
+            "/graphiql/settings.json",
+            get(graphiql::settings).with_state(state.graphiql.clone()),
+        )
         .route("/metrics", get(metrics_text))
         .with_state(state)
         .merge(crate::readiness::routes(engine))

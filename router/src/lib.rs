@@ -54,7 +54,11 @@ impl Application {
     /// the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let metrics = Metrics::new();
-        // A manifest that cannot be read stops the router before anything else starts.
+        // A manifest or document that cannot be read stops the router before anything else starts.
+        let graphiql = graphiql::Settings::load(&config.graphiql)?;
+        if graphiql.dev {
+            tracing::warn!("development mode: query plans are given to clients that ask");
+        }
         let trusted = trusted_documents::TrustedDocuments::load(&config.trusted_documents)?;
         if trusted.mode != trusted_documents::Mode::Off {
             tracing::info!(
@@ -110,7 +114,8 @@ impl Application {
             request_timeout: config.request_timeout(),
             csrf: csrf::Csrf::new(&config.csrf),
             persisted: Arc::new(persisted),
-            batching: config.batching,
+            batching: *config.batching,
+            graphiql: Arc::new(graphiql),
         };
         let watcher = config
             .supergraph_poll_interval()

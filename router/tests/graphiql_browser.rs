@@ -18,12 +18,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 #[tokio::test]
 async fn graphiql_runs_a_query_offline() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!(
-            "\n!!!!! SKIPPED graphiql_runs_a_query_offline: {CHROMIUM} is absent (apt-get install chromium) !!!!!\n"
-        );
-        return;
-    }
+    assert_chromium();
     let router = spawn_router(&[]).await;
     let browser = Browser::launch().await;
     let mut page = browser.page().await;
@@ -48,6 +43,77 @@ async fn graphiql_runs_a_query_offline() {
     page.wait_for(
         "the result shows the subgraph's answer",
         "(document.querySelector('.graphiql-response')?.innerText ?? '').includes('hello from echo')",
+    )
+    .await;
+}
+
+/// The test fails, rather than passing unseen, without a browser.
+fn assert_chromium() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is absent: `scripts/setup` installs it (apt-get install chromium)"
+    );
+}
+
+/// GraphiQL opens with the configured example document, has the explorer
+/// plugin, and in development mode shows the query plan of the operation it ran.
+#[tokio::test]
+async fn graphiql_opens_the_example_explores_and_shows_query_plans() {
+    assert_chromium();
+    let dir = common::testing::fresh_data_dir("graphiql-document");
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    let document = dir.join("example.graphql");
+    std::fs::write(
+        &document,
+        "# Send Authorization: Bearer <token> in Headers\nquery Hello {\n  hello\n}\n",
+    )
+    .expect("write the document");
+    let document_arg = document.display().to_string();
+    let router = spawn_router(&["--dev", "--graphiql-document", &document_arg]).await;
+    let browser = Browser::launch().await;
+    let mut page = browser.page().await;
+
+    page.call(
+        "Page.navigate",
+        json!({ "url": format!("{}/", router.base_url) }),
+    )
+    .await;
+    page.wait_for(
+        "GraphiQL opens with the example document",
+        "(document.querySelector('.graphiql-query-editor')?.innerText ?? '').includes('query Hello')",
+    )
+    .await;
+    let editor = page
+        .evaluate("document.querySelector('.graphiql-query-editor').innerText")
+        .await;
+    assert!(
+        editor
+            .as_str()
+            .unwrap_or_default()
+            .contains("Authorization: Bearer"),
+        "the headers hint is in the document: {editor}"
+    );
+
+    page.evaluate("document.querySelector('[aria-label=\"Show GraphiQL Explorer\"]').click()")
+        .await;
+    page.wait_for(
+        "the explorer lists the schema's fields",
+        "(document.querySelector('.graphiql-plugin')?.innerText ?? '').includes('hello')",
+    )
+    .await;
+
+    page.evaluate("document.querySelector('.graphiql-execute-button').click()")
+        .await;
+    page.wait_for(
+        "the result shows the subgraph's answer",
+        "(document.querySelector('.graphiql-response')?.innerText ?? '').includes('hello from echo')",
+    )
+    .await;
+    page.evaluate("document.querySelector('[aria-label=\"Show Query plan\"]').click()")
+        .await;
+    page.wait_for(
+        "the query plan pane shows the plan of the operation",
+        "(document.querySelector('.tasktracker-query-plan')?.innerText ?? '').includes('Fetch(service: \"echo\")')",
     )
     .await;
 }

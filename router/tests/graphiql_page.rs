@@ -32,7 +32,7 @@ async fn the_page_and_its_assets_come_from_the_router() {
         .split(['"', '\''])
         .filter(|part| part.starts_with("/graphiql/"))
         .collect();
-    assert_eq!(assets.len(), 5, "{assets:?}");
+    assert_eq!(assets.len(), 7, "{assets:?}");
     for asset in assets {
         let response = router
             .client
