@@ -14,6 +14,9 @@
 #[allow(dead_code)]
 #[path = "federation/blog.rs"]
 mod blog;
+#[allow(dead_code)]
+#[path = "federation/catalog.rs"]
+mod catalog;
 #[allow(dead_code)] // the federation suite's harness: only `spawn_subgraph` is used here
 #[path = "federation/harness.rs"]
 mod harness;
@@ -33,12 +36,15 @@ use serde_json::{Value, json};
 use crate::differential::apollo::{
     fixture_with_urls, spawn_apollo_gateway, supergraph_with_urls, write_supergraph,
 };
-use crate::differential::operations::{BLOG_OPERATIONS, OPERATIONS, Operation};
+use crate::differential::operations::{BLOG_OPERATIONS, CATALOG_OPERATIONS, OPERATIONS, Operation};
 use crate::differential::stack::{spawn_fixture_subgraphs, spawn_router, urls};
 use crate::harness::{TestSubgraph, spawn_subgraph};
 
 /// The blog fixture supergraph (placeholder URLs).
 const BLOG_SUPERGRAPH: &str = include_str!("fixtures/blog/supergraph.graphql");
+
+/// The catalog fixture supergraph (placeholder URLs).
+const CATALOG_SUPERGRAPH: &str = include_str!("fixtures/catalog/supergraph.graphql");
 
 /// What came back for one operation.
 struct Answer {
@@ -192,6 +198,18 @@ async fn compare(router_url: &str, gateway_url: &str, operations: &[Operation]) 
             );
         }
         let found = differences(&ours, &apollo);
+        if let Some(reason) = operation.known_router_gap {
+            assert!(
+                !found.is_empty(),
+                "{:?} is marked as a known gap of ours, but the answers agree: drop the mark",
+                operation.name
+            );
+            println!(
+                "note: {:?} differs, a known gap of ours: {reason}",
+                operation.name
+            );
+            continue;
+        }
         if let Some(reason) = operation.apollo_gateway_wrong {
             // Apollo Gateway's answer is the wrong one here (the federation suite checks ours).
             assert!(
@@ -255,6 +273,28 @@ async fn the_router_answers_like_apollo_gateway_on_the_blog_supergraph() {
         "{} of {} operations differ from Apollo Gateway:\n\n{}",
         mismatches.len(),
         BLOG_OPERATIONS.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_router_answers_like_apollo_gateway_on_the_catalog_supergraph() {
+    let subgraphs = vec![
+        ("media", spawn_subgraph(catalog::media::schema()).await),
+        ("extras", spawn_subgraph(catalog::extras::schema()).await),
+    ];
+    let supergraph = write_supergraph(
+        "router-differential-catalog",
+        &fixture_with_urls(CATALOG_SUPERGRAPH, &urls(&subgraphs)),
+    );
+    let gateway = spawn_apollo_gateway(&supergraph).await;
+    let router_url = spawn_router(&supergraph).await;
+    let mismatches = compare(&router_url, &gateway.graphql_url, CATALOG_OPERATIONS).await;
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} operations differ from Apollo Gateway:\n\n{}",
+        mismatches.len(),
+        CATALOG_OPERATIONS.len(),
         mismatches.join("\n")
     );
 }

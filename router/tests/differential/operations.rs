@@ -15,6 +15,10 @@ pub struct Operation {
     /// Why Apollo Gateway's answer is wrong for this operation (the spec or the
     /// federation semantics say otherwise; the federation suite checks ours).
     pub apollo_gateway_wrong: Option<&'static str>,
+    /// Why our answer is wrong for this operation, when the cause is outside the
+    /// executor (the query planner) and not fixed yet: a known gap, reported as a
+    /// note, that fails the test once the answers agree (then drop the mark).
+    pub known_router_gap: Option<&'static str>,
 }
 
 impl Operation {
@@ -31,6 +35,13 @@ impl Operation {
             ..self
         }
     }
+
+    const fn known_router_gap(self, reason: &'static str) -> Operation {
+        Operation {
+            known_router_gap: Some(reason),
+            ..self
+        }
+    }
 }
 
 const fn op(name: &'static str, query: &'static str) -> Operation {
@@ -41,6 +52,7 @@ const fn op(name: &'static str, query: &'static str) -> Operation {
         operation_name: None,
         unordered_list: None,
         apollo_gateway_wrong: None,
+        known_router_gap: None,
     }
 }
 
@@ -56,6 +68,7 @@ const fn with_variables(
         operation_name: None,
         unordered_list: None,
         apollo_gateway_wrong: None,
+        known_router_gap: None,
     }
 }
 
@@ -187,6 +200,7 @@ pub const OPERATIONS: &[Operation] = &[
         operation_name: Some("B"),
         unordered_list: None,
         apollo_gateway_wrong: None,
+        known_router_gap: None,
     },
     op(
         "field merging across fragments and an entity fetch",
@@ -370,4 +384,45 @@ pub const BLOG_OPERATIONS: &[Operation] = &[
         "blog: an enum input value the API schema has",
         "{ posts(status: DRAFT) { id status } }",
     ),
+];
+
+/// Over the catalog fixture (`tests/fixtures/catalog/`): interfaces, `@interfaceObject`,
+/// `@requires` with `@provides`, a type with two keys whose data has one.
+pub const CATALOG_OPERATIONS: &[Operation] = &[
+    op("catalog: an interface alone", "{ library { __typename id title length } }"),
+    op(
+        "catalog: an interface object's field for every implementation",
+        "{ library { __typename id rating } }",
+    ),
+    op(
+        "catalog: entities reached through an interface object",
+        "{ featured { __typename id title rating } }",
+    ),
+    op(
+        "catalog: a movie without its second key",
+        "{ library { id ... on Movie { title inStock priceLabel } } }",
+    )
+    .apollo_gateway_wrong(
+        "it sends the movie without a sku to extras (`sku: null`), the subgraph refuses the whole batch and m1 loses inStock and priceLabel too (issue 9, class 2, a type with two keys)",
+    ),
+    op(
+        "catalog: requires of a provided field",
+        "{ deals { id movie { sku title priceLabel } } }",
+    ),
+    op(
+        "catalog: requires of a provided field, through the other key",
+        "{ deals { movie { id length priceLabel } } }",
+    ),
+    op(
+        "catalog: requires of an interface object's external field",
+        "{ library { id lengthLabel } }",
+    )
+    .known_router_gap(
+        "the query planner does not fetch `length` from media before the extras fetch that requires it; the executor then has nothing to send and lengthLabel is null",
+    ),
+    op(
+        "catalog: a concrete type's field through an interface object",
+        "{ featured { id ... on Movie { sku } } }",
+    )
+    .known_router_gap("the query planner fails: no paths found for `sku`"),
 ];

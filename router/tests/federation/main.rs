@@ -4,6 +4,8 @@
 mod blog;
 mod blog_cases;
 mod cancellation;
+mod catalog;
+mod catalog_cases;
 mod failures;
 mod harness;
 mod in_process;
@@ -50,6 +52,20 @@ fn write_subgraph_sdls() {
     ];
     for (name, sdl) in blog {
         std::fs::write(fixtures.join(format!("blog/{name}.graphql")), sdl)
+            .expect("write a subgraph SDL");
+    }
+    let catalog = [
+        (
+            "media",
+            catalog::media::schema().sdl_with_options(options()),
+        ),
+        (
+            "extras",
+            catalog::extras::schema().sdl_with_options(options()),
+        ),
+    ];
+    for (name, sdl) in catalog {
+        std::fs::write(fixtures.join(format!("catalog/{name}.graphql")), sdl)
             .expect("write a subgraph SDL");
     }
 }
