@@ -81,6 +81,14 @@ pub async fn spawn_router(supergraph: &Path, extra_args: &[String]) -> anyhow::R
         .arg(supergraph)
         .args(extra_args)
         .env("RUST_LOG", "warn");
+    // Apollo Gateway has no demand control, and the benchmark's query is over the
+    // default cost limit (the fixture supergraph has no @listSize): measure only,
+    // unless the run sets it.
+    let sets_mode =
+        |arg: &String| arg == "--demand-control" || arg.starts_with("--demand-control=");
+    if !extra_args.iter().any(sets_mode) {
+        command.args(["--demand-control", "measure"]);
+    }
     spawn_announcing("router", command, ROUTER_ANNOUNCE).await
 }
 
