@@ -172,7 +172,7 @@ fn scan_json_input(
     if multipart {
         return Ok(());
     }
-    document_scan::scan_json(body, max_nesting)
+    document_scan::scan_json(body, max_nesting).map_err(Refusal::Limit)
 }
 
 /// Whether the operation the request would run is a mutation.

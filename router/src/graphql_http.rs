@@ -19,7 +19,7 @@ use crate::engine::{Location, Outcome, RequestContext, RequestErrorKind};
 use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
-use crate::{demand_control, graphiql, limits, prescan};
+use crate::{demand_control, graphiql, limits};
 
 /// Answers one GraphQL request (GET or POST).
 pub async fn serve(
@@ -277,7 +277,7 @@ fn source_from_query_string(uri: &Uri, limits: &RequestLimits) -> Result<Documen
         match params.get(name).map(String::as_str) {
             None | Some("") => Ok(None),
             Some(text) => {
-                prescan::check_json_nesting(text.as_bytes(), limits.max_json_nesting)
+                common::document_scan::scan_json(text.as_bytes(), limits.max_json_nesting)
                     .map_err(Error::Limit)?;
                 let value = serde_json::from_str::<Value>(text).map_err(|error| {
                     Error::BadRequest(format!("The {name} parameter is not valid JSON: {error}"))
@@ -327,7 +327,8 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             "The request body is empty: expected a JSON object with a query".to_owned(),
         ));
     }
-    prescan::check_json_nesting(&bytes, state.limits.max_json_nesting).map_err(Error::Limit)?;
+    common::document_scan::scan_json(&bytes, state.limits.max_json_nesting)
+        .map_err(Error::Limit)?;
     serde_json::from_slice::<Value>(&bytes)
         .map_err(|error| Error::BadRequest(format!("The request body is not valid JSON: {error}")))
 }

@@ -19,7 +19,6 @@ mod http;
 pub mod limits;
 pub mod metrics;
 pub mod negotiation;
-pub mod prescan;
 mod readiness;
 mod reload;
 pub mod trusted_documents;

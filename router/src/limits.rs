@@ -1,163 +1,37 @@
-//! What one operation may cost, checked before the engine sees it: lexical
-//! tokens and bracket nesting (a flat pre-scan of the text, so huge or deep
-//! documents never reach a parser, see [`crate::prescan`]), then on the parsed
-//! document selection depth, aliases, root fields and the number of fields
-//! selected once fragments are expanded.
-//!
-//! The document is never expanded: each fragment's measures are computed once,
-//! in a topological order of the fragments (a fragment after every fragment it
-//! spreads), and reused wherever it is spread. So `fragment F20 { ...F19 ...F19 }`
-//! over twenty doublings costs twenty small steps, not a million fields, and a
-//! fragment cycle is found without following it. Documents that passed are
-//! remembered by their text ([`CheckedDocuments`]), so a repeated operation is
-//! neither scanned nor parsed again.
+//! What one operation may cost, checked before the engine sees it, with the
+//! router's settings ([`RequestLimits`]): lexical tokens, bracket nesting,
+//! fields and directives of the text (a flat pre-scan, so huge or deep
+//! documents never reach a parser), then on the parsed document nesting
+//! through fragment spreads, selection depth, aliases, root fields and the
+//! number of fields selected once fragments are expanded. The checks
+//! themselves are the ones every subgraph runs too, in
+//! [`common::document_scan`]; documents that passed are remembered by their
+//! text ([`CheckedDocuments`]), so a repeated operation is neither scanned nor
+//! parsed again.
 
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
 
-use async_graphql_parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql_parser::types::{ExecutableDocument, OperationType};
+use common::document_scan::{self, ShapeLimits, TextLimits};
+
+pub use common::document_scan::{Limit, LimitExceeded, Work};
 
 use crate::config::RequestLimits;
-use crate::prescan;
 
-/// Each limit the router enforces on a request's text or document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    Tokens,
-    /// Brackets `{ [ (` in the text, and selection sets nested through fragment spreads.
-    Nesting,
-    /// Objects and arrays in a JSON body or parameter.
-    JsonNesting,
-    Depth,
-    Aliases,
-    RootFields,
-    /// Fields selected, fragments expanded.
-    Fields,
-    /// Directives written in the document.
-    Directives,
-}
-
-impl Limit {
-    /// The setting's name, as in `--max-depth`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Limit::Tokens => "max-tokens",
-            Limit::Nesting => "max-nesting",
-            Limit::JsonNesting => "max-json-nesting",
-            Limit::Depth => "max-depth",
-            Limit::Aliases => "max-aliases",
-            Limit::RootFields => "max-root-fields",
-            Limit::Fields => "max-fields",
-            Limit::Directives => "max-directives",
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Limit::Tokens => "The operation has too many tokens",
-            Limit::Nesting => {
-                "The operation nests too deeply (brackets, selections and fragment spreads)"
-            }
-            Limit::JsonNesting => "The JSON of the request nests too deeply",
-            Limit::Depth => "The operation has too many levels of nesting",
-            Limit::Aliases => "The operation has too many aliases",
-            Limit::RootFields => "The operation has too many root fields",
-            Limit::Fields => "The operation selects too many fields (fragments expanded)",
-            Limit::Directives => "The document has too many directives",
-        }
-    }
-
-    /// The `extensions.code` of the refusal. The limits that bound the work of
-    /// merely reading a request have codes of their own; the others are
-    /// validation failures, as they always were.
-    pub fn code(self) -> &'static str {
-        match self {
-            Limit::Nesting | Limit::JsonNesting => "NESTING_TOO_DEEP",
-            Limit::Fields => "TOO_MANY_FIELDS",
-            Limit::Directives => "TOO_MANY_DIRECTIVES",
-            Limit::Tokens | Limit::Depth | Limit::Aliases | Limit::RootFields => {
-                "GRAPHQL_VALIDATION_FAILED"
-            }
-        }
-    }
-
-    /// Whether the refusal is a 400 whatever the media type: the request was
-    /// refused for what reading it would cost, before it was treated as GraphQL.
-    pub fn always_bad_request(self) -> bool {
-        matches!(
-            self,
-            Limit::Nesting | Limit::JsonNesting | Limit::Fields | Limit::Directives
-        )
-    }
-}
-
-/// A limit the request went over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LimitExceeded {
-    pub limit: Limit,
-    pub max: usize,
-    /// What was counted; a lower bound when `counting_stopped` (scans stop at the limit).
-    pub actual: usize,
-    pub counting_stopped: bool,
-}
-
-impl LimitExceeded {
-    fn new(limit: Limit, max: usize, actual: usize) -> Self {
-        Self {
-            limit,
-            max,
-            actual,
-            counting_stopped: false,
-        }
-    }
-
-    /// Counting stopped as soon as `actual` passed `max`.
-    pub(crate) fn at_least(limit: Limit, max: usize, actual: usize) -> Self {
-        Self {
-            counting_stopped: true,
-            ..Self::new(limit, max, actual)
-        }
-    }
-}
-
-impl std::fmt::Display for LimitExceeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: the limit ({}) is {}",
-            self.limit.what(),
-            self.limit.name(),
-            self.max
-        )?;
-        if !self.counting_stopped {
-            write!(f, ", it has {}", self.actual)?;
-        }
-        Ok(())
-    }
-}
-
-/// Checks the token count, bracket nesting and field selections of the raw document text.
+/// Checks the token count, bracket nesting, field selections and directives of the raw document text.
 pub fn check_text(source: &str, limits: &RequestLimits) -> Result<(), LimitExceeded> {
-    prescan::scan_document(
+    document_scan::scan_text(
         source,
-        &prescan::DocumentLimits {
+        &TextLimits {
             max_tokens: limits.max_tokens,
             max_nesting: limits.max_nesting,
             max_fields: limits.max_fields,
             max_directives: limits.max_directives,
         },
     )
-}
-
-/// What checking a document found, besides its verdict.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Work {
-    /// Selections (fields, spreads, inline fragments) looked at: each one of
-    /// the document once, however often its fragment is spread.
-    pub selections_visited: u64,
 }
 
 /// Checks nesting through fragments, depth, aliases, root fields and field
@@ -167,200 +41,17 @@ pub fn check_document(
     limits: &RequestLimits,
     work: &mut Work,
 ) -> Result<(), Refusal> {
-    let fragments = summarise_fragments(document, work)?;
-    let mut aliases = 0u64;
-    for fragment in fragments.values() {
-        aliases = aliases.saturating_add(fragment.aliases);
-    }
-    let mut operations = Vec::new();
-    for (_, operation) in document.operations.iter() {
-        let summary = summarise(&operation.node.selection_set.node, &fragments, work);
-        aliases = aliases.saturating_add(summary.aliases);
-        operations.push(summary);
-    }
-    let over = |limit: Limit, max: usize, actual: u64| {
-        (actual > max as u64)
-            .then(|| LimitExceeded::new(limit, max, usize::try_from(actual).unwrap_or(usize::MAX)))
+    let limits = ShapeLimits {
+        max_nesting: limits.max_nesting,
+        max_depth: limits.max_depth,
+        max_aliases: limits.max_aliases,
+        max_root_fields: limits.max_root_fields,
+        max_fields: limits.max_fields,
     };
-    // Every fragment is checked, spread or not: validation walks them all.
-    for summary in fragments.values().chain(operations.iter()) {
-        // One more level: the definition's own selection set.
-        let nesting = summary.nesting.saturating_add(1);
-        if let Some(error) = over(Limit::Nesting, limits.max_nesting, nesting) {
-            return Err(Refusal::Limit(error));
-        }
-    }
-    if let Some(error) = over(Limit::Aliases, limits.max_aliases, aliases) {
-        return Err(Refusal::Limit(error));
-    }
-    for summary in &operations {
-        let checks = [
-            (
-                Limit::RootFields,
-                limits.max_root_fields,
-                summary.root_fields,
-            ),
-            (Limit::Depth, limits.max_depth, summary.depth),
-            (Limit::Fields, limits.max_fields, summary.fields),
-        ];
-        for (limit, max, actual) in checks {
-            if let Some(error) = over(limit, max, actual) {
-                return Err(Refusal::Limit(error));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The measures of a selection set with its fragments expanded.
-#[derive(Debug, Clone, Copy, Default)]
-struct Summary {
-    /// Selection sets nested, a fragment spread counting as one more level.
-    nesting: u64,
-    /// Fields nested (what `--max-depth` limits).
-    depth: u64,
-    root_fields: u64,
-    fields: u64,
-    /// Aliases written in this selection set, not in fragments it spreads
-    /// (aliases are counted in the text, each once).
-    aliases: u64,
-}
-
-/// Summaries of every fragment, each computed once after the fragments it spreads.
-/// A fragment that spreads itself, directly or not, is a validation error: it
-/// is reported here because no order exists to measure it in.
-fn summarise_fragments<'a>(
-    document: &'a ExecutableDocument,
-    work: &mut Work,
-) -> Result<HashMap<&'a str, Summary>, Refusal> {
-    // Kahn's algorithm over "fragment → fragments it spreads".
-    let mut spread_by: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut waiting_on: HashMap<&str, usize> = HashMap::new();
-    for (name, definition) in &document.fragments {
-        let mut spreads = Vec::new();
-        collect_spreads(&definition.node.selection_set.node, &mut spreads, work);
-        spreads.sort_unstable();
-        spreads.dedup();
-        spreads.retain(|spread| document.fragments.contains_key(*spread));
-        waiting_on.insert(name.as_str(), spreads.len());
-        for spread in spreads {
-            spread_by.entry(spread).or_default().push(name.as_str());
-        }
-    }
-    let mut ready: Vec<&str> = waiting_on
-        .iter()
-        .filter(|(_, waiting)| **waiting == 0)
-        .map(|(name, _)| *name)
-        .collect();
-    let mut summaries = HashMap::with_capacity(document.fragments.len());
-    while let Some(name) = ready.pop() {
-        let Some(definition) = document.fragments.get(name) else {
-            continue;
-        };
-        let summary = summarise(&definition.node.selection_set.node, &summaries, work);
-        summaries.insert(name, summary);
-        for dependent in spread_by.get(name).into_iter().flatten() {
-            if let Some(waiting) = waiting_on.get_mut(dependent) {
-                *waiting -= 1;
-                if *waiting == 0 {
-                    ready.push(dependent);
-                }
-            }
-        }
-    }
-    if summaries.len() < document.fragments.len() {
-        // What is left waits on itself: fragments in (or spreading into) a cycle.
-        let mut in_cycle: Vec<&str> = waiting_on
-            .iter()
-            .filter(|(_, waiting)| **waiting > 0)
-            .map(|(name, _)| *name)
-            .collect();
-        in_cycle.sort_unstable();
-        return Err(Refusal::FragmentCycle(
-            in_cycle
-                .first()
-                .map(|name| (*name).to_owned())
-                .unwrap_or_default(),
-        ));
-    }
-    Ok(summaries)
-}
-
-/// Measures one selection set, using the summaries of the fragments it spreads.
-/// The recursion follows selection sets written inside one definition, so its
-/// depth is bounded by the bracket nesting the pre-scan allowed (`--max-nesting`).
-fn summarise(
-    selection_set: &SelectionSet,
-    fragments: &HashMap<&str, Summary>,
-    work: &mut Work,
-) -> Summary {
-    let mut summary = Summary::default();
-    for selection in &selection_set.items {
-        work.selections_visited += 1;
-        let (child, own_level, is_field) = match &selection.node {
-            Selection::Field(field) => {
-                let field = &field.node;
-                summary.aliases += u64::from(field.alias.is_some());
-                let child = summarise(&field.selection_set.node, fragments, work);
-                let has_selections = !field.selection_set.node.items.is_empty();
-                (child, u64::from(has_selections), true)
-            }
-            Selection::InlineFragment(fragment) => (
-                summarise(&fragment.node.selection_set.node, fragments, work),
-                1,
-                false,
-            ),
-            Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.as_str();
-                // An unknown fragment is validation's to report; it selects nothing here.
-                let child = fragments.get(name).copied().unwrap_or_default();
-                // The fragment's aliases are counted once, in its own definition.
-                let child = Summary {
-                    aliases: 0,
-                    ..child
-                };
-                (child, 1, false)
-            }
-        };
-        summary.nesting = summary.nesting.max(child.nesting.saturating_add(own_level));
-        summary.aliases = summary.aliases.saturating_add(child.aliases);
-        if is_field {
-            summary.depth = summary.depth.max(child.depth.saturating_add(1));
-            summary.root_fields = summary.root_fields.saturating_add(1);
-            summary.fields = summary
-                .fields
-                .saturating_add(child.fields)
-                .saturating_add(1);
-        } else {
-            summary.depth = summary.depth.max(child.depth);
-            summary.root_fields = summary.root_fields.saturating_add(child.root_fields);
-            summary.fields = summary.fields.saturating_add(child.fields);
-        }
-    }
-    summary
-}
-
-/// The names of the fragments spread anywhere in a selection set (recursion
-/// bounded by the bracket nesting, as in [`summarise`]).
-fn collect_spreads<'a>(
-    selection_set: &'a SelectionSet,
-    spreads: &mut Vec<&'a str>,
-    work: &mut Work,
-) {
-    for selection in &selection_set.items {
-        work.selections_visited += 1;
-        match &selection.node {
-            Selection::Field(field) => {
-                collect_spreads(&field.node.selection_set.node, spreads, work)
-            }
-            Selection::InlineFragment(fragment) => {
-                collect_spreads(&fragment.node.selection_set.node, spreads, work)
-            }
-            Selection::FragmentSpread(spread) => {
-                spreads.push(spread.node.fragment_name.node.as_str())
-            }
-        }
-    }
+    document_scan::check_shape(document, &limits, work).map_err(|refusal| match refusal {
+        document_scan::Refusal::Limit(error) => Refusal::Limit(error),
+        document_scan::Refusal::FragmentCycle(name) => Refusal::FragmentCycle(name),
+    })
 }
 
 /// The type of the operation a request will run: the one named, or the only one.
