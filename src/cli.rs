@@ -142,7 +142,7 @@ async fn run_everything(args: LaunchArgs) -> anyhow::Result<()> {
 }
 
 async fn healthcheck(url: &str) -> anyhow::Result<()> {
-    let response = reqwest::Client::builder()
+    let response = common::http_client::builder()
         .timeout(std::time::Duration::from_secs(3))
         .build()?
         .get(url)

@@ -478,7 +478,7 @@ pub async fn run_until_stopped(
 
 /// Every service answers `/health` (they announce only once bound, so this is a check, not a wait).
 pub(crate) async fn wait_until_healthy(system: &System) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
+    let client = common::http_client::builder().build()?;
     for service in &system.services {
         let url = format!("{}/health", service.url);
         let response = client

@@ -10,6 +10,7 @@ pub mod document_scan;
 pub mod email;
 pub mod errors;
 pub mod graphql_http;
+pub mod http_client;
 pub mod http_server;
 pub mod scalars;
 pub mod server;

@@ -54,10 +54,9 @@ pub struct Extensions {
 
 impl RouterClient {
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = common::http_client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()?;

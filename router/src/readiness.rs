@@ -17,7 +17,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `/health` and `/ready` of the router.
 pub fn routes(engine: SharedEngine) -> Router {
-    let client = reqwest::Client::builder()
+    let client = common::http_client::builder()
         .timeout(PROBE_TIMEOUT)
         .build()
         .unwrap_or_default();

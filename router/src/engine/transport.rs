@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -66,8 +65,7 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     pub fn new() -> Result<HttpTransport, TransportError> {
-        let client = reqwest::Client::builder()
-            .pool_idle_timeout(Duration::from_secs(90))
+        let client = common::http_client::builder()
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()

@@ -70,7 +70,7 @@ impl std::fmt::Debug for AccountChecker {
 
 impl AccountChecker {
     pub fn new(users_url: &str, cache_ttl: Duration) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        let client = common::http_client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(5))
             .build()?;
