@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::config::Switch;
 use crate::error::{Error, bounded_body};
-use crate::graphql_http::{run_operation, source_from_json};
+use crate::graphql_http::{Answer, run_operation, source_from_json};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
 
@@ -80,12 +80,18 @@ pub async fn serve(
         });
     }
     let answers = futures::future::join_all(operations.into_iter().map(|operation| async move {
+        // Never streamed: a batch's answer is one JSON array (`@defer` is then removed).
         let outcome = match source_from_json(operation) {
-            Ok(source) => run_operation(state, source, headers, false, media).await,
+            Ok(source) => run_operation(state, source, headers, false, media, false).await,
             Err(error) => Err(error),
         };
         match outcome {
-            Ok((_, body)) => body,
+            Ok(Answer::Json(_, body)) => body,
+            Ok(Answer::Stream(_)) => {
+                Error::BadRequest("An operation of a batch cannot be streamed".to_owned())
+                    .into_parts(media)
+                    .1
+            }
             Err(error) => error.bounded(&state.responses).into_parts(media).1,
         }
     }))

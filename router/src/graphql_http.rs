@@ -19,7 +19,7 @@ use crate::engine::{Location, Outcome, RequestContext, RequestErrorKind};
 use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
-use crate::{demand_control, graphiql, limits};
+use crate::{defer, demand_control, graphiql, limits};
 
 /// Answers one GraphQL request (GET or POST).
 pub async fn serve(
@@ -39,7 +39,9 @@ pub async fn serve(
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
-    let negotiated = ResponseMediaType::negotiate(accept);
+    // A client that takes only incremental delivery still gets JSON for whatever is not streamed.
+    let negotiated = ResponseMediaType::negotiate(accept)
+        .or_else(|| defer::accepts_multipart(accept).then_some(ResponseMediaType::Json));
     // Only headers are read: a refused request costs nothing more.
     if let Err(refusal) = state.csrf.check(&headers) {
         in_flight.answered = true;
@@ -101,9 +103,10 @@ async fn execute(
             value => source_from_json(value)?,
         }
     };
-    let (status, body) =
-        run_operation(state, source, headers, method == Method::GET, media).await?;
-    Ok(bounded_body(status, media, &body, &state.responses))
+    match run_operation(state, source, headers, method == Method::GET, media, true).await? {
+        Answer::Json(status, body) => Ok(bounded_body(status, media, &body, &state.responses)),
+        Answer::Stream(response) => Ok(response),
+    }
 }
 
 /// Runs one operation (of a request, or of a batch): finds its document, checks it
@@ -114,8 +117,12 @@ pub(crate) async fn run_operation(
     headers: &HeaderMap,
     is_get: bool,
     media: ResponseMediaType,
-) -> Result<(StatusCode, Value), Error> {
-    let Resolved { request, register } = state.persisted.resolve(source)?;
+    may_stream: bool,
+) -> Result<Answer, Error> {
+    let Resolved {
+        mut request,
+        register,
+    } = state.persisted.resolve(source)?;
     let (checked, work) = check_document(state, &request.query).await?;
     state.metrics.record_limit_work(work.selections_visited);
     let checked = checked.map_err(|refusal| match refusal {
@@ -186,6 +193,31 @@ pub(crate) async fn run_operation(
         _ => None,
     };
 
+    // `@defer`: streamed to clients that take multipart, else removed (the whole response).
+    if defer::mentions_defer(&request.query) {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok());
+        let split = (may_stream && defer::accepts_multipart(accept))
+            .then(|| {
+                defer::split(
+                    &request.query,
+                    &checked.document,
+                    request.operation_name.as_deref(),
+                    request.variables.as_ref(),
+                )
+            })
+            .flatten();
+        if let Some(split) = split {
+            return crate::defer_stream::serve(state, request, split, context, media)
+                .await
+                .map(Answer::Stream);
+        }
+        if let Some(whole) = defer::without_defer(&request.query, &checked.document) {
+            request.query = whole;
+        }
+    }
+
     let engine = state.engine.current();
     // Development mode only: plans reveal the subgraphs behind the API.
     let query_plan = (state.graphiql.dev && headers.contains_key(graphiql::QUERY_PLAN_HEADER))
@@ -231,7 +263,15 @@ pub(crate) async fn run_operation(
             serde_json::json!({ "queryPlan": { "text": plan } }),
         );
     }
-    Ok((status, Value::Object(body)))
+    Ok(Answer::Json(status, Value::Object(body)))
+}
+
+/// What one operation is answered with.
+pub(crate) enum Answer {
+    /// One GraphQL response.
+    Json(StatusCode, Value),
+    /// Incremental delivery of a deferred query (see `defer`).
+    Stream(Response),
 }
 
 /// Documents longer than this are checked on the blocking pool: parsing a

@@ -10,6 +10,8 @@ pub mod apq;
 pub mod batching;
 pub mod config;
 pub mod csrf;
+pub mod defer;
+mod defer_stream;
 pub mod demand_control;
 pub mod engine;
 mod error;

@@ -118,6 +118,47 @@ async fn graphiql_opens_the_example_explores_and_shows_query_plans() {
     .await;
 }
 
+/// GraphiQL renders a deferred query as it streams: the primary part while the
+/// deferred fetch is held at the subgraph, then the deferred fragment merged in.
+#[tokio::test]
+async fn graphiql_renders_a_deferred_query_as_it_streams() {
+    assert_chromium();
+    let router = spawn_router(&[]).await;
+    let browser = Browser::launch().await;
+    let mut page = browser.page().await;
+    let query = "%7B%20hello%20...%20%40defer%20%7B%20gated%20%7D%20%7D";
+    page.call(
+        "Page.navigate",
+        json!({ "url": format!("{}/?query={query}", router.base_url) }),
+    )
+    .await;
+    page.wait_for(
+        "GraphiQL renders its editor",
+        "(document.querySelector('.graphiql-query-editor')?.innerText ?? '').includes('@defer')",
+    )
+    .await;
+    page.evaluate("document.querySelector('.graphiql-execute-button').click()")
+        .await;
+    page.wait_for(
+        "the primary part is shown",
+        "(document.querySelector('.graphiql-response')?.innerText ?? '').includes('hello from echo')",
+    )
+    .await;
+    let shown = page
+        .evaluate("document.querySelector('.graphiql-response').innerText")
+        .await;
+    assert!(
+        !shown.as_str().unwrap_or_default().contains("let through"),
+        "the deferred fetch is still held: {shown}"
+    );
+    router.subgraph.gate.open.add_permits(1);
+    page.wait_for(
+        "the deferred fragment is merged in",
+        "(document.querySelector('.graphiql-response')?.innerText ?? '').includes('let through')",
+    )
+    .await;
+}
+
 /// A headless Chromium with a fresh profile, killed when dropped.
 struct Browser {
     _process: tokio::process::Child,

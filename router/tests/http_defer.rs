@@ -1,0 +1,129 @@
+//! `@defer` streamed as `multipart/mixed; deferSpec=20220824`, read by a real
+//! multipart parser (npm `meros`, run by node from `tools/federation/defer-client.mjs`).
+//! The echo subgraph holds the deferred fetch at its gate until the test, having
+//! received the first part through the client, lets it through: the first part
+//! can only have come before the deferred fetch finished. Clients that do not
+//! take multipart, and mutations, get one whole response.
+//!
+//! Needs Node.js and `tools/federation/node_modules` (`scripts/setup`): without them the tests fail.
+
+mod http_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use http_support::{content_type, spawn_router};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{ChildStdout, Command};
+
+fn federation_tools() -> PathBuf {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/federation");
+    assert!(
+        tools.join("node_modules/meros/package.json").is_file(),
+        "npm meros is not installed in {}: run `scripts/setup` (or `npm ci` there)",
+        tools.display()
+    );
+    tools
+}
+
+/// The client's next line. The timeout only turns a hang (a part that never comes) into a failure.
+async fn next_part(lines: &mut Lines<BufReader<ChildStdout>>, what: &str) -> Value {
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap_or_else(|_| panic!("no {what} from the client"))
+        .expect("the client's output")
+        .unwrap_or_else(|| panic!("the client ended before {what}"));
+    serde_json::from_str(&line).unwrap_or_else(|error| panic!("{what} is JSON ({error}): {line}"))
+}
+
+#[tokio::test]
+async fn the_first_part_arrives_before_the_deferred_fetch_finishes() {
+    let router = spawn_router(&[]).await;
+    let mut client = Command::new("node")
+        .current_dir(federation_tools())
+        .args([
+            "defer-client.mjs",
+            &router.graphql_url(),
+            "{ hello ... @defer(label: \"slow\") { gated } }",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (`scripts/setup` installs it)");
+    let mut lines = BufReader::new(client.stdout.take().expect("piped stdout")).lines();
+
+    let head = next_part(&mut lines, "the response head").await;
+    assert_eq!(head["status"], 200, "{head}");
+    let media = head["contentType"].as_str().unwrap_or_default();
+    assert!(
+        media.starts_with("multipart/mixed") && media.contains("deferSpec=20220824"),
+        "{head}"
+    );
+    let first = next_part(&mut lines, "the first part").await;
+    assert_eq!(
+        first,
+        json!({ "data": { "hello": "hello from echo" }, "hasNext": true })
+    );
+    // The client has the first part; the deferred fetch is still held at the subgraph.
+    let gate = &router.subgraph.gate;
+    gate.entered
+        .acquire()
+        .await
+        .expect("the deferred fetch reaches the subgraph")
+        .forget();
+    gate.open.add_permits(1);
+    let second = next_part(&mut lines, "the deferred part").await;
+    assert_eq!(
+        second,
+        json!({
+            "hasNext": false,
+            "incremental": [{ "data": { "gated": "let through" }, "path": [], "label": "slow" }],
+        })
+    );
+    let status = client.wait().await.expect("the client exits");
+    assert!(status.success(), "meros read the whole stream: {status}");
+}
+
+#[tokio::test]
+async fn clients_without_multipart_and_mutations_get_one_whole_response() {
+    let router = spawn_router(&[]).await;
+    let query = "{ hello ... @defer { repeat(text: \"later\") } }";
+    let response = router.post(&json!({ "query": query })).await;
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body,
+        json!({ "data": { "hello": "hello from echo", "repeat": "later" } })
+    );
+
+    // A mutation runs once, whatever it defers.
+    let mutation = "mutation { shout(text: \"a\") ... @defer { b: shout(text: \"b\") } }";
+    let response = router
+        .post_with(
+            &json!({ "query": mutation }),
+            "multipart/mixed;deferSpec=20220824, application/json",
+        )
+        .await;
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body, json!({ "data": { "shout": "A", "b": "B" } }));
+
+    // With `if: false` nothing is deferred: one response even for a multipart client.
+    let response = router
+        .post_with(
+            &json!({ "query": "{ hello ... @defer(if: false) { repeat(text: \"now\") } }" }),
+            "multipart/mixed;deferSpec=20220824, application/json",
+        )
+        .await;
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body,
+        json!({ "data": { "hello": "hello from echo", "repeat": "now" } })
+    );
+}
