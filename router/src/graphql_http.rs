@@ -2,6 +2,12 @@
 //! query string or a JSON POST body, negotiates the response media type,
 //! checks the edge token and the limits, runs the engine and answers with the
 //! status code the spec asks for.
+//!
+//! In order: CSRF prevention (`csrf`, headers only), the edge token, the body's
+//! transport checks, then per operation (one, or each of a batch, see `batching`):
+//! the document from the request or a persisted one (`apq`, `trusted_documents`),
+//! the limits (whatever the document's origin), cost, and execution — streamed
+//! when the query defers fragments and the client takes multipart (`defer`).
 
 use std::collections::HashMap;
 use std::time::Instant;
