@@ -149,7 +149,12 @@ fn init_with_tracing(format: LogFormat, provider: SdkTracerProvider) {
     let tracer = provider.tracer("tasktracker");
     let otel = tracing_opentelemetry::layer()
         .with_tracer(tracer)
+        // Each of these is per-span work (allocated attributes, clock reads on every
+        // poll) that a request pays for and a trace hardly needs.
         .with_threads(false)
+        .with_location(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
         .with_filter(exported_spans());
     // Each layer has its own filter: the log lines stay exactly what RUST_LOG asks for.
     let fmt = tracing_subscriber::fmt::layer()

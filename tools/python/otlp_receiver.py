@@ -3,6 +3,7 @@ published OpenTelemetry protobuf definitions (PyPI opentelemetry-proto) and writ
 each span received as one JSON line, so a test can read what was exported.
 
     otlp_receiver.py SPANS_FILE
+    otlp_receiver.py --discard      (benchmarks: reads and acknowledges, decodes nothing)
 
 Listens on 127.0.0.1 on a free port and prints `listening on http://127.0.0.1:PORT`
 once ready. Accepts POST /v1/traces with protobuf bodies (gzip-encoded or not) and
@@ -47,6 +48,8 @@ def attributes(pairs):
 class Receiver(BaseHTTPRequestHandler):
     spans_file = None
     lock = threading.Lock()
+    # HTTP/1.1 keep-alive, as a collector serves: an exporter reuses its connection.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self):
         if self.path != "/v1/traces":
@@ -57,6 +60,9 @@ class Receiver(BaseHTTPRequestHandler):
             self.send_error(413)
             return
         body = self.rfile.read(length)
+        if self.spans_file is None:
+            self.answer()
+            return
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         request = ExportTraceServiceRequest()
@@ -90,6 +96,9 @@ class Receiver(BaseHTTPRequestHandler):
             with open(self.spans_file, "a", encoding="utf-8") as out:
                 for line in lines:
                     out.write(line + "\n")
+        self.answer()
+
+    def answer(self):
         answer = ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
@@ -103,9 +112,10 @@ class Receiver(BaseHTTPRequestHandler):
 
 def main():
     if len(sys.argv) != 2:
-        sys.exit("usage: otlp_receiver.py SPANS_FILE")
-    Receiver.spans_file = sys.argv[1]
-    open(Receiver.spans_file, "w").close()
+        sys.exit("usage: otlp_receiver.py SPANS_FILE | --discard")
+    if sys.argv[1] != "--discard":
+        Receiver.spans_file = sys.argv[1]
+        open(Receiver.spans_file, "w").close()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     server.daemon_threads = True
 
