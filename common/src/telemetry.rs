@@ -155,6 +155,10 @@ fn init_with_tracing(format: LogFormat, provider: SdkTracerProvider) {
         .with_location(false)
         .with_target(false)
         .with_tracked_inactivity(false)
+        // Activating the OpenTelemetry context on every enter and exit of a span (each
+        // poll of a request's future) was the largest cost of exporting; the context is
+        // taken from the tracing span where it is needed (crate::trace_context).
+        .with_context_activation(false)
         .with_filter(exported_spans());
     // Each layer has its own filter: the log lines stay exactly what RUST_LOG asks for.
     let fmt = tracing_subscriber::fmt::layer()

@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use axum::extract::MatchedPath;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request};
+use opentelemetry::KeyValue;
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _};
-use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Span, Subscriber};
@@ -91,7 +91,7 @@ pub fn inject_current(headers: &mut HeaderMap) {
     if !enabled() {
         return;
     }
-    let context = Context::current();
+    let context = Span::current().context();
     opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&context, &mut HeaderInjector(headers));
     });
@@ -141,6 +141,8 @@ impl Injector for HeaderInjector<'_> {
 /// its own; statements outside any traced request (migrations, probes) are left out.
 pub struct SqlStatementSpans {
     tracer: SdkTracer,
+    /// The subscriber this layer is part of, to read the current span's context.
+    dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
 }
 
 impl SqlStatementSpans {
@@ -148,14 +150,28 @@ impl SqlStatementSpans {
         use opentelemetry::trace::TracerProvider as _;
         Self {
             tracer: provider.tracer("sqlx"),
+            dispatch: std::sync::OnceLock::new(),
         }
     }
 }
 
 impl<S: Subscriber> Layer<S> for SqlStatementSpans {
-    fn on_event(&self, event: &Event<'_>, _ctx: LayerContext<'_, S>) {
-        // The OpenTelemetry layer activates the entered span's context on this thread.
-        let parent = Context::current();
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        let _first = self.dispatch.set(subscriber.downgrade());
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        // The span that ran the statement: the innermost one entered on this thread
+        // (this layer's own filter sees no spans, so not `lookup_current`).
+        let (Some(id), Some(dispatch)) = (
+            ctx.current_span().id().cloned(),
+            self.dispatch.get().and_then(|weak| weak.upgrade()),
+        ) else {
+            return;
+        };
+        let Some(parent) = tracing_opentelemetry::get_otel_context(&id, &dispatch) else {
+            return;
+        };
         if !parent.span().span_context().is_valid() {
             return;
         }
