@@ -408,6 +408,7 @@ impl<'a> Executor<'a> {
 
     /// Sends one subgraph request and reads its GraphQL response, recording its
     /// latency and whether a GraphQL response came back.
+    #[tracing::instrument(name = "fetch", level = "debug", skip_all, fields(otel.name = %format_args!("fetch {}", fetch.service_name), otel.kind = "client", subgraph = fetch.service_name))]
     async fn send(
         &self,
         fetch: &FetchParts<'_>,
@@ -444,7 +445,8 @@ impl<'a> Executor<'a> {
             subgraph: subgraph.name.clone(),
             url: subgraph.url.clone(),
             body: Bytes::from(body),
-            headers: self.headers.clone(),
+            // With the fetch span's `traceparent` (tracing on), before any task is spawned.
+            headers: common::trace_context::with_current(self.headers),
         };
         let pending = match self.deduplicator {
             Some(deduplicator) if fetch.deduplicate => deduplicator.fetch(self.transport, request),
