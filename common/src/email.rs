@@ -59,6 +59,12 @@ pub fn normalize(input: &str) -> Result<String, Reason> {
     validate(address.trim())
 }
 
+/// pydantic's wording of a refusal, which both the users subgraph (its
+/// BAD_USER_INPUT message) and the REST layer (its 422 `msg`) answer.
+pub fn refusal(reason: &str) -> String {
+    format!("value is not a valid email address: {reason}")
+}
+
 /// pydantic's `pretty_email_regex`: `\s*(name|"quoted name")?\s*<(.+)>\s*` as a full
 /// match, answering what is inside the angle brackets.
 fn unwrap_pretty(input: &str) -> Option<&str> {

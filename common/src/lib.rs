@@ -12,6 +12,7 @@ pub mod errors;
 pub mod graphql_http;
 pub mod http_client;
 pub mod http_server;
+pub mod rules;
 pub mod scalars;
 pub mod server;
 pub mod siege;

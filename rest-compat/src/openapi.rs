@@ -1,6 +1,11 @@
 //! The OpenAPI 3.1 description of exactly the API this layer serves, written
-//! by hand in the shape FastAPI generated for the original.
+//! by hand in the shape FastAPI generated for the original. Its bounds
+//! (`minLength`, `maxLength`, `minimum`, `maximum`, `default`) are built from
+//! `common::rules`, the same constants request validation and the subgraphs use.
 
+use common::rules::{
+    CharRange, FULL_NAME, IntRange, PAGE_LIMIT, PAGE_SKIP, PASSWORD, TITLE, USERNAME,
+};
 use serde_json::{Value, json};
 
 const SECURITY: &str = "OAuth2PasswordBearer";
@@ -98,6 +103,31 @@ fn task_operation(
     )
 }
 
+/// A string property bounded by `range`, as pydantic wrote `constr`: no
+/// `minLength` when any length up to the maximum will do.
+fn bounded_string(range: CharRange, title: Option<&str>) -> Value {
+    let mut schema = json!({"type": "string"});
+    if range.min > 0 {
+        schema["minLength"] = json!(range.min);
+    }
+    schema["maxLength"] = json!(range.max);
+    if let Some(title) = title {
+        schema["title"] = json!(title);
+    }
+    schema
+}
+
+/// An integer query parameter bounded by `range`, with its default.
+fn bounded_query_int(name: &str, title: &str, range: IntRange) -> Value {
+    let mut schema = json!({"type": "integer", "minimum": range.min});
+    if let Some(max) = range.max {
+        schema["maximum"] = json!(max);
+    }
+    schema["default"] = json!(range.default);
+    schema["title"] = json!(title);
+    json!({"name": name, "in": "query", "required": false, "schema": schema})
+}
+
 fn nullable(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "null"}]})
 }
@@ -114,9 +144,9 @@ fn components() -> Value {
                 "type": "object", "title": "UserCreate", "required": ["email", "username", "password"],
                 "properties": {
                     "email": {"type": "string", "format": "email", "title": "Email"},
-                    "username": {"type": "string", "minLength": 3, "maxLength": 100, "title": "Username"},
-                    "full_name": nullable(json!({"type": "string", "maxLength": 255})),
-                    "password": {"type": "string", "minLength": 6, "maxLength": 100, "title": "Password"}
+                    "username": bounded_string(USERNAME, Some("Username")),
+                    "full_name": nullable(bounded_string(FULL_NAME, None)),
+                    "password": bounded_string(PASSWORD, Some("Password"))
                 }
             },
             "UserLogin": {
@@ -159,7 +189,7 @@ fn components() -> Value {
                 "type": "object", "title": "TaskCreate", "required": ["title"],
                 "description": "Unknown fields are ignored. `is_completed` is set to `status == \"done\"`.",
                 "properties": {
-                    "title": {"type": "string", "minLength": 1, "maxLength": 255, "title": "Title"},
+                    "title": bounded_string(TITLE, Some("Title")),
                     "description": nullable(json!({"type": "string"})),
                     "status": {"$ref": "#/components/schemas/TaskStatus", "default": "todo"},
                     "priority": {"$ref": "#/components/schemas/TaskPriority", "default": "medium"},
@@ -170,7 +200,7 @@ fn components() -> Value {
                 "type": "object", "title": "TaskUpdate",
                 "description": "Only the fields present change. `null` clears `description` and `due_date`; it is refused for the others. A `status` sets `is_completed` to `status == \"done\"`.",
                 "properties": {
-                    "title": {"type": "string", "minLength": 1, "maxLength": 255, "title": "Title"},
+                    "title": bounded_string(TITLE, Some("Title")),
                     "description": nullable(json!({"type": "string"})),
                     "status": schema_ref("TaskStatus"),
                     "priority": schema_ref("TaskPriority"),
@@ -257,8 +287,8 @@ fn components() -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let list_parameters = json!([
-        {"name": "skip", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0, "title": "Skip"}},
-        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100, "title": "Limit"}},
+        bounded_query_int("skip", "Skip", PAGE_SKIP),
+        bounded_query_int("limit", "Limit", PAGE_LIMIT),
         {"name": "status", "in": "query", "required": false, "schema": nullable(schema_ref("TaskStatus"))},
         {"name": "priority", "in": "query", "required": false, "schema": nullable(schema_ref("TaskPriority"))}
     ]);

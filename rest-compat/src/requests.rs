@@ -2,6 +2,7 @@
 //! list query), validated as the original's pydantic models were, and turned
 //! into the GraphQL variables of the operation that serves them.
 
+use common::rules::{FULL_NAME, PAGE_LIMIT, PAGE_SKIP, PASSWORD, TITLE, USERNAME};
 use serde_json::{Map, Value, json};
 
 use crate::body::Body;
@@ -38,21 +39,21 @@ pub fn register_input(body: &Value) -> Result<Value, Error> {
             &mut input,
             "username",
             reader
-                .required("username", |v, n| validation::string(v, n, 3, Some(100)))
+                .required("username", |v, n| validation::bounded(v, n, USERNAME))
                 .map(Value::from),
         );
         put(
             &mut input,
             "fullName",
             reader
-                .nullable("full_name", |v, n| validation::string(v, n, 0, Some(255)))
+                .nullable("full_name", |v, n| validation::bounded(v, n, FULL_NAME))
                 .map(|name| json!(name)),
         );
         put(
             &mut input,
             "password",
             reader
-                .required("password", |v, n| validation::string(v, n, 6, Some(100)))
+                .required("password", |v, n| validation::bounded(v, n, PASSWORD))
                 .map(Value::from),
         );
         Value::Object(input)
@@ -115,7 +116,7 @@ fn grant_type(value: &Value, name: &str) -> Result<(), Issue> {
 }
 
 fn title(value: &Value, name: &str) -> Result<Value, Issue> {
-    validation::string(value, name, 1, Some(255)).map(Value::from)
+    validation::bounded(value, name, TITLE).map(Value::from)
 }
 
 fn description(value: &Value, name: &str) -> Result<Value, Issue> {
@@ -208,9 +209,6 @@ pub struct ListQuery {
     pub filter: Value,
 }
 
-pub const DEFAULT_LIMIT: i64 = 100;
-pub const MAX_LIMIT: i64 = 1000;
-
 /// Reads `skip`, `limit`, `status` and `priority` from a raw query string.
 pub fn list_query(raw: Option<&str>) -> Result<ListQuery, Error> {
     let pairs: Vec<(String, String)> =
@@ -225,10 +223,10 @@ pub fn list_query(raw: Option<&str>) -> Result<ListQuery, Error> {
     };
     let mut issues = Vec::new();
     let mut keep = |result: Result<Value, Issue>| result.map_err(|issue| issues.push(issue)).ok();
-    let skip =
-        last("skip").map(|raw| keep(validation::query_int(raw, "skip", 0, None).map(Value::from)));
+    let skip = last("skip")
+        .map(|raw| keep(validation::query_int(raw, "skip", PAGE_SKIP).map(Value::from)));
     let limit = last("limit")
-        .map(|raw| keep(validation::query_int(raw, "limit", 1, Some(MAX_LIMIT)).map(Value::from)));
+        .map(|raw| keep(validation::query_int(raw, "limit", PAGE_LIMIT).map(Value::from)));
     let status = last("status").map(|raw| {
         keep(
             TASK_STATUS
@@ -250,11 +248,14 @@ pub fn list_query(raw: Option<&str>) -> Result<ListQuery, Error> {
     put(&mut filter, "status", status.flatten());
     put(&mut filter, "priority", priority.flatten());
     Ok(ListQuery {
-        skip: skip.flatten().and_then(|v| v.as_i64()).unwrap_or(0),
+        skip: skip
+            .flatten()
+            .and_then(|v| v.as_i64())
+            .unwrap_or(PAGE_SKIP.default),
         limit: limit
             .flatten()
             .and_then(|v| v.as_i64())
-            .unwrap_or(DEFAULT_LIMIT),
+            .unwrap_or(PAGE_LIMIT.default),
         filter: if filter.is_empty() {
             Value::Null
         } else {
@@ -339,8 +340,8 @@ mod tests {
         assert_eq!(
             list_query(None).expect("defaults"),
             ListQuery {
-                skip: 0,
-                limit: 100,
+                skip: PAGE_SKIP.default,
+                limit: PAGE_LIMIT.default,
                 filter: Value::Null
             }
         );

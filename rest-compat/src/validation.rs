@@ -2,6 +2,7 @@
 //! 422 bodies clients see are the ones the original API produced: same error
 //! types, messages, `input` and `ctx`.
 
+use common::rules::{CharRange, IntRange};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Issue, loc};
@@ -159,6 +160,11 @@ pub fn string(value: &Value, name: &str, min: usize, max: Option<usize>) -> Resu
         .with_ctx(json!({"error": reason})));
     }
     Ok(text.clone())
+}
+
+/// A JSON string within one of the contract's length rules (`common::rules`).
+pub fn bounded(value: &Value, name: &str, range: CharRange) -> Result<String, Issue> {
+    string(value, name, range.min, Some(range.max))
 }
 
 /// The values of one of the API's enums, lower-case as the REST API writes them.
@@ -467,15 +473,17 @@ pub fn email(value: &Value, name: &str) -> Result<String, Issue> {
         Issue::custom(
             "value_error",
             loc("body", name),
-            format!("value is not a valid email address: {reason}"),
+            common::email::refusal(&reason),
             value.clone(),
         )
         .with_ctx(json!({"reason": reason}))
     })
 }
 
-/// An integer query parameter within bounds, as FastAPI's `Query(ge=.., le=..)`.
-pub fn query_int(raw: &str, name: &str, min: i64, max: Option<i64>) -> Result<i64, Issue> {
+/// An integer query parameter within one of the contract's rules (`common::rules`),
+/// as FastAPI's `Query(ge=.., le=..)` refused it.
+pub fn query_int(raw: &str, name: &str, range: IntRange) -> Result<i64, Issue> {
+    let IntRange { min, max, .. } = range;
     let input = json!(raw);
     // No trimming: pydantic 2.5 refuses `" 5"` (`?limit=%205`).
     let trimmed = raw;
@@ -534,6 +542,7 @@ pub fn task_id(raw: &str) -> Result<i64, Issue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::rules::{PAGE_LIMIT, PAGE_SKIP};
 
     #[test]
     fn string_lengths_count_characters() {
@@ -715,27 +724,25 @@ mod tests {
 
     #[test]
     fn query_ints_are_bounded() {
-        assert_eq!(query_int("10", "limit", 1, Some(1000)), Ok(10));
+        assert_eq!(query_int("10", "limit", PAGE_LIMIT), Ok(10));
         assert_eq!(
-            query_int("abc", "limit", 1, Some(1000))
+            query_int("abc", "limit", PAGE_LIMIT)
                 .expect_err("text")
                 .kind,
             "int_parsing"
         );
         assert_eq!(
-            query_int("0", "limit", 1, Some(1000))
-                .expect_err("zero")
-                .kind,
+            query_int("0", "limit", PAGE_LIMIT).expect_err("zero").kind,
             "greater_than_equal"
         );
         assert_eq!(
-            query_int("1001", "limit", 1, Some(1000))
+            query_int("1001", "limit", PAGE_LIMIT)
                 .expect_err("big")
                 .kind,
             "less_than_equal"
         );
         assert_eq!(
-            query_int("99999999999999999999", "skip", 0, None),
+            query_int("99999999999999999999", "skip", PAGE_SKIP),
             Ok(i64::MAX)
         );
         assert_eq!(task_id("12"), Ok(12));

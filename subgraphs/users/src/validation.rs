@@ -2,11 +2,7 @@
 //! checked before anything is hashed or written.
 
 use common::errors::bad_input;
-
-/// Length bounds, in characters (not bytes), as pydantic counted them.
-const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=100;
-const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 6..=100;
-const FULL_NAME_MAX_CHARS: usize = 255;
+use common::rules::{CharRange, FULL_NAME, PASSWORD, USERNAME};
 
 /// Registration input as the client sent it.
 pub struct Registration<'a> {
@@ -25,34 +21,23 @@ pub fn check(input: &Registration<'_>) -> async_graphql::Result<String> {
     if let Some(full_name) = input.full_name {
         common::storable::check("fullName", full_name)?;
     }
-    let email = common::email::normalize(input.email).map_err(|reason| {
-        bad_input(
-            "email",
-            format!("value is not a valid email address: {reason}"),
-        )
-    })?;
-    if !USERNAME_CHARS.contains(&input.username.chars().count()) {
-        return Err(bad_input(
-            "username",
-            "username must be 3 to 100 characters long",
-        ));
-    }
-    if !PASSWORD_CHARS.contains(&input.password.chars().count()) {
-        return Err(bad_input(
-            "password",
-            "password must be 6 to 100 characters long",
-        ));
-    }
-    if input
-        .full_name
-        .is_some_and(|name| name.chars().count() > FULL_NAME_MAX_CHARS)
-    {
-        return Err(bad_input(
-            "fullName",
-            "fullName must be at most 255 characters long",
-        ));
+    let email = common::email::normalize(input.email)
+        .map_err(|reason| bad_input("email", common::email::refusal(&reason)))?;
+    length("username", input.username, USERNAME)?;
+    length("password", input.password, PASSWORD)?;
+    if let Some(full_name) = input.full_name {
+        length("fullName", full_name, FULL_NAME)?;
     }
     Ok(email)
+}
+
+/// `Ok` when `value` is within `range` (`common::rules`), else BAD_USER_INPUT naming `field`.
+fn length(field: &str, value: &str, range: CharRange) -> async_graphql::Result<()> {
+    if range.admits(value) {
+        Ok(())
+    } else {
+        Err(bad_input(field, range.message(field)))
+    }
 }
 
 #[cfg(test)]
@@ -84,10 +69,15 @@ mod tests {
 
     #[test]
     fn lengths_count_characters_not_bytes() {
+        let over = |range: CharRange| "x".repeat(range.max + 1);
         assert!(check(&registration("a@example.com", "äöü", "secret")).is_ok());
         assert!(check(&registration("a@example.com", "ab", "secret")).is_err());
-        assert!(check(&registration("a@example.com", &"x".repeat(101), "secret")).is_err());
+        assert!(check(&registration("a@example.com", &over(USERNAME), "secret")).is_err());
         assert!(check(&registration("a@example.com", "abc", "12345")).is_err());
-        assert!(check(&registration("a@example.com", "abc", &"é".repeat(100))).is_ok());
+        let longest_password = "é".repeat(PASSWORD.max);
+        assert!(check(&registration("a@example.com", "abc", &longest_password)).is_ok());
+        let refused =
+            check(&registration("a@example.com", "abc", &over(PASSWORD))).expect_err("too long");
+        assert_eq!(refused.message, "password must be 6 to 100 characters long");
     }
 }

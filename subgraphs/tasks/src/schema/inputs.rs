@@ -3,12 +3,10 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
 use common::errors::bad_input;
+use common::rules::{PAGE_LIMIT, PAGE_SKIP, TITLE};
 use common::scalars::DateTime;
 
 use crate::model::{NewTask, TaskChanges, TaskCriteria, TaskPriority, TaskStatus};
-
-pub const TITLE_MAX_CHARS: usize = 255;
-pub const LIMIT_MAX: i64 = 1000;
 
 #[derive(InputObject, Debug, Clone, Copy, Default)]
 pub struct TaskFilter {
@@ -105,29 +103,21 @@ fn storable_description(description: Option<String>) -> async_graphql::Result<Op
 
 fn valid_title(title: String) -> async_graphql::Result<String> {
     common::storable::check("title", &title)?;
-    let length = title.chars().count();
-    if length == 0 || length > TITLE_MAX_CHARS {
-        return Err(bad_input(
-            "title",
-            format!("title must be 1 to {TITLE_MAX_CHARS} characters long"),
-        ));
+    if !TITLE.admits(&title) {
+        return Err(bad_input("title", TITLE.message("title")));
     }
     Ok(title)
 }
 
-/// A page request: `skip` ≥ 0 and `limit` 1–1000, as the original API allowed.
+/// A page request within `common::rules`' `PAGE_SKIP` and `PAGE_LIMIT` (an
+/// explicit `null` is refused like any value out of range).
 pub fn valid_page(skip: Option<i64>, limit: Option<i64>) -> async_graphql::Result<(i64, i64)> {
     let skip = skip
-        .filter(|skip| *skip >= 0)
-        .ok_or_else(|| bad_input("skip", "skip must be an integer of at least 0"))?;
+        .filter(|skip| PAGE_SKIP.admits(*skip))
+        .ok_or_else(|| bad_input("skip", PAGE_SKIP.message("skip")))?;
     let limit = limit
-        .filter(|limit| (1..=LIMIT_MAX).contains(limit))
-        .ok_or_else(|| {
-            bad_input(
-                "limit",
-                format!("limit must be an integer from 1 to {LIMIT_MAX}"),
-            )
-        })?;
+        .filter(|limit| PAGE_LIMIT.admits(*limit))
+        .ok_or_else(|| bad_input("limit", PAGE_LIMIT.message("limit")))?;
     Ok((skip, limit))
 }
 
@@ -146,9 +136,40 @@ mod tests {
 
     #[test]
     fn titles_are_counted_in_characters() {
-        assert!(valid_title("é".repeat(255)).is_ok());
-        assert!(valid_title("é".repeat(256)).is_err());
+        assert!(valid_title("é".repeat(TITLE.max)).is_ok());
+        assert!(valid_title("é".repeat(TITLE.max + 1)).is_err());
         assert!(valid_title(String::new()).is_err());
+    }
+
+    /// The one copy of a limit that cannot follow `common::rules` by itself: the
+    /// width of the tasks table's `title` column. A longer `TITLE.max` needs a
+    /// migration widening the column on both stores; this fails until it has one.
+    #[test]
+    fn the_title_column_holds_the_longest_title() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/tasks");
+        for store in ["postgres", "sqlite"] {
+            let mut widths = Vec::new();
+            let dir = format!("{root}/{store}");
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|err| panic!("{dir}: {err}"))
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .collect();
+            files.sort();
+            for file in files {
+                let sql = std::fs::read_to_string(&file).expect("a readable migration");
+                widths.extend(
+                    sql.lines()
+                        .filter(|line| line.trim_start().starts_with("title"))
+                        .filter_map(|line| line.split_once("VARCHAR(")?.1.split_once(')'))
+                        .filter_map(|(width, _)| width.parse::<usize>().ok()),
+                );
+            }
+            assert_eq!(
+                widths.last(),
+                Some(&TITLE.max),
+                "the last width given to {store}'s title column"
+            );
+        }
     }
 
     #[test]

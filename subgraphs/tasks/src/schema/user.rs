@@ -53,8 +53,8 @@ impl User {
         &self,
         ctx: &Context<'_>,
         filter: Option<TaskFilter>,
-        #[graphql(default_with = "Some(0)")] skip: Option<i64>,
-        #[graphql(default_with = "Some(100)")] limit: Option<i64>,
+        #[graphql(default_with = "Some(common::rules::PAGE_SKIP.default)")] skip: Option<i64>,
+        #[graphql(default_with = "Some(common::rules::PAGE_LIMIT.default)")] limit: Option<i64>,
     ) -> async_graphql::Result<TaskPage> {
         let owner_id = self.owner_id(ctx).await?;
         let (skip, limit) = valid_page(skip, limit)?;
