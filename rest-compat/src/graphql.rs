@@ -72,7 +72,7 @@ impl RouterClient {
             .http
             .post(&self.url)
             .timeout(timeout)
-            .json(&json!({"query": "{ __typename }"}))
+            .json(&json!({"query": crate::operations::READY}))
             .send()
             .await;
         match answer {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod graphql;
 pub mod models;
 pub mod openapi;
+pub mod operations;
 pub mod requests;
 pub mod routes;
 pub mod validation;

@@ -11,17 +11,9 @@ use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::Error;
 use crate::graphql::Purpose;
-use crate::models::{GraphqlAuthPayload, GraphqlUser, Token, User, user_fields};
+use crate::models::{GraphqlAuthPayload, GraphqlUser, Token, User};
+use crate::operations::{LOGIN, ME, REGISTER};
 use crate::requests;
-
-const REGISTER: &str = concat!(
-    "mutation Register($input: RegisterInput!) { register(input: $input) { ",
-    user_fields!(),
-    " } }"
-);
-const LOGIN: &str = "mutation Login($username: String!, $password: String!) { \
-                     login(username: $username, password: $password) { accessToken tokenType } }";
-const ME: &str = concat!("query Me { me { ", user_fields!(), " } }");
 
 #[derive(Deserialize)]
 struct RegisterData {

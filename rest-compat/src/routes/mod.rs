@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::error::{self, Error};
 use crate::graphql::{Purpose, RouterClient};
+use crate::operations::ACCOUNT_CHECK;
 pub use service::SERVICE_NAME;
 
 /// What every handler shares.
@@ -24,9 +25,6 @@ pub struct AppState {
     /// Largest request body read; see `body::read_limited`.
     pub max_body_bytes: usize,
 }
-
-/// Just enough to learn whether a token stands for an active account.
-const ACCOUNT_CHECK: &str = "query AccountCheck { me { id } }";
 
 impl AppState {
     /// FastAPI authenticates before it validates: a request that fails

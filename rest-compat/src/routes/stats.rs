@@ -11,10 +11,7 @@ use super::auth::MeData;
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::models::{GraphqlTaskCounts, GraphqlUserStats, TaskStats, UserStats};
-
-const TASK_COUNTS: &str = "query TaskCounts { me { taskCounts { total todo inProgress done completed low medium high } } }";
-const USER_STATS: &str =
-    "query UserStats { me { stats { totalTasks completedTasks completedPercentage } } }";
+use crate::operations::{TASK_COUNTS, USER_STATS};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -14,42 +14,12 @@ use super::auth::MeData;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{Error, Issue};
-use crate::models::{GraphqlTask, GraphqlTaskPage, Task, TaskList, task_fields};
+use crate::models::{GraphqlTask, GraphqlTaskPage, Task, TaskList};
+use crate::operations::{
+    COMPLETE_TASK, CREATE_TASK, DELETE_TASK, LIST_TASKS, READ_TASK, UNCOMPLETE_TASK, UPDATE_TASK,
+};
 use crate::requests::{self, with_task_id};
 use crate::validation;
-
-const LIST: &str = concat!(
-    "query ListTasks($filter: TaskFilter, $skip: Int!, $limit: Int!) { me { ",
-    "tasks(filter: $filter, skip: $skip, limit: $limit) { items { ",
-    task_fields!(),
-    " } totalCount } } }"
-);
-const READ: &str = concat!(
-    "query Task($id: ID!) { task(id: $id) { ",
-    task_fields!(),
-    " } }"
-);
-const CREATE: &str = concat!(
-    "mutation CreateTask($input: CreateTaskInput!) { createTask(input: $input) { ",
-    task_fields!(),
-    " } }"
-);
-const UPDATE: &str = concat!(
-    "mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) { ",
-    task_fields!(),
-    " } }"
-);
-const DELETE: &str = "mutation DeleteTask($id: ID!) { deleteTask(id: $id) }";
-const COMPLETE: &str = concat!(
-    "mutation CompleteTask($id: ID!) { completeTask(id: $id) { ",
-    task_fields!(),
-    " } }"
-);
-const UNCOMPLETE: &str = concat!(
-    "mutation UncompleteTask($id: ID!) { uncompleteTask(id: $id) { ",
-    task_fields!(),
-    " } }"
-);
 
 /// GraphQL's `Int` is 32-bit; a larger `skip` reads past every task anyway.
 const GRAPHQL_INT_MAX: i64 = i32::MAX as i64;
@@ -180,7 +150,9 @@ pub async fn list(
         "skip": query.skip.min(GRAPHQL_INT_MAX),
         "limit": query.limit,
     });
-    let data: MeData<UserTasks> = app.send_as(&caller, LIST, variables, &Value::Null).await?;
+    let data: MeData<UserTasks> = app
+        .send_as(&caller, LIST_TASKS, variables, &Value::Null)
+        .await?;
     Ok(Json(TaskList::from_page(
         data.viewer()?.tasks,
         query.skip,
@@ -202,7 +174,7 @@ pub async fn create(
         )
         .await?;
     let data: CreateData = app
-        .send_as(&caller, CREATE, json!({"input": input}), &body)
+        .send_as(&caller, CREATE_TASK, json!({"input": input}), &body)
         .await?;
     task_response(StatusCode::CREATED, data.create_task)
 }
@@ -212,7 +184,7 @@ pub async fn read(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    answer_with_task(&app, &caller, path, READ, |data: ReadData| {
+    answer_with_task(&app, &caller, path, READ_TASK, |data: ReadData| {
         data.task.ok_or(Error::TaskNotFound)
     })
     .await
@@ -242,7 +214,7 @@ async fn update_task(
         )
         .await?;
     let variables = json!({"id": id.to_string(), "input": input});
-    let data: UpdateData = app.send_as(&caller, UPDATE, variables, &body).await?;
+    let data: UpdateData = app.send_as(&caller, UPDATE_TASK, variables, &body).await?;
     task_response(StatusCode::OK, data.update_task)
 }
 
@@ -257,7 +229,7 @@ pub async fn delete(
 
 async fn delete_task(app: AppState, caller: Caller, id: i64) -> Result<StatusCode, Error> {
     let data: DeleteData = app
-        .send_as(&caller, DELETE, id_variables(id), &Value::Null)
+        .send_as(&caller, DELETE_TASK, id_variables(id), &Value::Null)
         .await?;
     if data.delete_task {
         Ok(StatusCode::NO_CONTENT)
@@ -271,7 +243,7 @@ pub async fn complete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    answer_with_task(&app, &caller, path, COMPLETE, |data: CompleteData| {
+    answer_with_task(&app, &caller, path, COMPLETE_TASK, |data: CompleteData| {
         Ok(data.complete_task)
     })
     .await
@@ -282,8 +254,12 @@ pub async fn incomplete(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    answer_with_task(&app, &caller, path, UNCOMPLETE, |data: UncompleteData| {
-        Ok(data.uncomplete_task)
-    })
+    answer_with_task(
+        &app,
+        &caller,
+        path,
+        UNCOMPLETE_TASK,
+        |data: UncompleteData| Ok(data.uncomplete_task),
+    )
     .await
 }
