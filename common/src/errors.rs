@@ -1,5 +1,9 @@
 //! The error codes of the public GraphQL contract (`extensions.code`), shared so
-//! that every subgraph spells them the same way.
+//! that every subgraph spells them the same way and every reader of an answer
+//! (the REST layer, the tasks subgraph asking the users subgraph) matches them
+//! as [`ErrorCode`] values rather than string literals.
+
+use std::str::FromStr;
 
 use async_graphql::ErrorExtensions;
 
@@ -12,11 +16,30 @@ pub enum ErrorCode {
     Conflict,
     InternalServerError,
     SubgraphUnavailable,
+    /// The router did not fetch a field because another fetch it depends on
+    /// answered with errors: those errors, not this one, say what went wrong.
+    SubgraphError,
     /// A subgraph's own store (or another dependency) cannot be reached right now.
     ServiceUnavailable,
 }
 
+/// The router's subgraph failure codes all start with this (`SUBGRAPH_UNAVAILABLE`,
+/// and one per kind of failure: timeout, refused connection, HTTP error, …).
+pub const SUBGRAPH_FAILURE_PREFIX: &str = "SUBGRAPH_";
+
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::BadUserInput,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::InternalServerError,
+        ErrorCode::SubgraphUnavailable,
+        ErrorCode::SubgraphError,
+        ErrorCode::ServiceUnavailable,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
@@ -26,13 +49,51 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
             ErrorCode::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
+            ErrorCode::SubgraphError => "SUBGRAPH_ERROR",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+        }
+    }
+
+    /// Whether `code` (as read from an answer, known here or not) says a part
+    /// of the system could not serve, rather than that the request was wrong:
+    /// a subgraph's own `SERVICE_UNAVAILABLE` (its store cannot be reached) and
+    /// every router subgraph failure code (`SUBGRAPH_*`, including kinds added
+    /// after this was written), except `SUBGRAPH_ERROR`, which follows other
+    /// errors that decide.
+    pub fn is_unavailability(code: &str) -> bool {
+        match code.parse::<ErrorCode>() {
+            Ok(known) => matches!(
+                known,
+                ErrorCode::ServiceUnavailable | ErrorCode::SubgraphUnavailable
+            ),
+            Err(UnknownErrorCode) => code.starts_with(SUBGRAPH_FAILURE_PREFIX),
         }
     }
 
     /// A GraphQL error carrying this code.
     pub fn error(self, message: impl Into<String>) -> async_graphql::Error {
         async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", self.as_str()))
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A code this contract does not define (another router's, or a newer one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownErrorCode;
+
+impl FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|known| known.as_str() == code)
+            .ok_or(UnknownErrorCode)
     }
 }
 
@@ -60,4 +121,40 @@ pub fn store_unavailable(
     ErrorCode::ServiceUnavailable
         .error(format!("Service unavailable: {service}"))
         .extend_with(move |_, ext| ext.set("serviceName", service))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_as_written() {
+        for code in ErrorCode::ALL {
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+        }
+        assert_eq!(
+            "SUBGRAPH_TIMEOUT".parse::<ErrorCode>(),
+            Err(UnknownErrorCode)
+        );
+    }
+
+    #[test]
+    fn unavailability_covers_every_subgraph_failure_kind() {
+        for code in [
+            "SERVICE_UNAVAILABLE",
+            "SUBGRAPH_UNAVAILABLE",
+            "SUBGRAPH_TIMEOUT",
+            "SUBGRAPH_CIRCUIT_OPEN",
+        ] {
+            assert!(ErrorCode::is_unavailability(code), "{code}");
+        }
+        for code in [
+            "SUBGRAPH_ERROR",
+            "BAD_USER_INPUT",
+            "NOT_FOUND",
+            "SOMETHING_ELSE",
+        ] {
+            assert!(!ErrorCode::is_unavailability(code), "{code}");
+        }
+    }
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use axum::http::HeaderValue;
+use common::errors::ErrorCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -47,9 +48,17 @@ pub struct GraphqlError {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Extensions {
+    /// As sent: codes this contract does not define are kept (see `is_unavailability`).
     pub code: Option<String>,
     pub field: Option<String>,
     pub service_name: Option<String>,
+}
+
+impl GraphqlError {
+    /// Whether this error carries `code`.
+    fn has_code(&self, code: ErrorCode) -> bool {
+        self.extensions.code.as_deref() == Some(code.as_str())
+    }
 }
 
 impl RouterClient {
@@ -141,18 +150,14 @@ impl RouterClient {
 /// apply, the one FastAPI would have hit first wins: authentication, then
 /// availability, then input, then the rest.
 pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Error {
-    let has = |code: &str| {
-        errors
-            .iter()
-            .find(|error| error.extensions.code.as_deref() == Some(code))
-    };
-    if has("UNAUTHENTICATED").is_some() {
+    let has = |code: ErrorCode| errors.iter().any(|error| error.has_code(code));
+    if has(ErrorCode::Unauthenticated) {
         return match purpose {
             Purpose::Login => Error::IncorrectLogin,
             Purpose::Other => Error::InvalidCredentials,
         };
     }
-    if has("FORBIDDEN").is_some() {
+    if has(ErrorCode::Forbidden) {
         return match purpose {
             Purpose::Login => Error::IncorrectLogin,
             Purpose::Other => Error::InactiveUser,
@@ -163,7 +168,7 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
             .extensions
             .code
             .as_deref()
-            .is_some_and(is_unavailability)
+            .is_some_and(ErrorCode::is_unavailability)
     }) {
         let part = error
             .extensions
@@ -174,7 +179,7 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
     }
     let bad_input: Vec<&GraphqlError> = errors
         .iter()
-        .filter(|error| error.extensions.code.as_deref() == Some("BAD_USER_INPUT"))
+        .filter(|error| error.has_code(ErrorCode::BadUserInput))
         .collect();
     if bad_input
         .iter()
@@ -195,10 +200,10 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
                 .collect(),
         );
     }
-    if has("NOT_FOUND").is_some() {
+    if has(ErrorCode::NotFound) {
         return Error::TaskNotFound;
     }
-    if has("CONFLICT").is_some() {
+    if has(ErrorCode::Conflict) {
         return Error::AlreadyRegistered;
     }
     let summary: Vec<String> = errors
@@ -215,17 +220,6 @@ pub fn map_errors(errors: &[GraphqlError], purpose: Purpose, body: &Value) -> Er
         "the router answered with errors: {}",
         summary.join("; ")
     ))
-}
-
-/// Whether an error code says a part of the system could not serve (rather than
-/// that the request was wrong): the router's subgraph failure codes
-/// (`SUBGRAPH_UNAVAILABLE` and every other `SUBGRAPH_*` kind: timeout, refused
-/// connection, HTTP error, invalid response, open circuit) and a subgraph's own
-/// `SERVICE_UNAVAILABLE` (its store cannot be reached). REST answers all of them 503.
-/// `SUBGRAPH_ERROR` (a field not fetched because another fetch answered with
-/// errors) is not one: the errors it follows decide, e.g. a 404 or 401.
-pub fn is_unavailability(code: &str) -> bool {
-    code == "SERVICE_UNAVAILABLE" || (code.starts_with("SUBGRAPH_") && code != "SUBGRAPH_ERROR")
 }
 
 /// A subgraph's BAD_USER_INPUT as a pydantic-style issue at the REST field it concerns.
@@ -270,7 +264,12 @@ pub fn snake_case(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn error(code: &str, field: Option<&str>, service: Option<&str>) -> GraphqlError {
+    fn error(code: ErrorCode, field: Option<&str>, service: Option<&str>) -> GraphqlError {
+        coded(code.as_str(), field, service)
+    }
+
+    /// An error with a code as the router may send it, known to this contract or not.
+    fn coded(code: &str, field: Option<&str>, service: Option<&str>) -> GraphqlError {
         GraphqlError {
             message: "message".to_owned(),
             extensions: Extensions {
@@ -285,28 +284,36 @@ mod tests {
     fn codes_map_to_statuses() {
         let body = json!({"dueDate": 1, "due_date": "x"});
         let cases = [
-            (error("UNAUTHENTICATED", None, None), Purpose::Other, 401),
-            (error("UNAUTHENTICATED", None, None), Purpose::Login, 401),
-            (error("FORBIDDEN", None, None), Purpose::Other, 403),
-            (error("NOT_FOUND", None, None), Purpose::Other, 404),
-            (error("CONFLICT", None, None), Purpose::Other, 400),
             (
-                error("BAD_USER_INPUT", Some("title"), None),
+                error(ErrorCode::Unauthenticated, None, None),
+                Purpose::Other,
+                401,
+            ),
+            (
+                error(ErrorCode::Unauthenticated, None, None),
+                Purpose::Login,
+                401,
+            ),
+            (error(ErrorCode::Forbidden, None, None), Purpose::Other, 403),
+            (error(ErrorCode::NotFound, None, None), Purpose::Other, 404),
+            (error(ErrorCode::Conflict, None, None), Purpose::Other, 400),
+            (
+                error(ErrorCode::BadUserInput, Some("title"), None),
                 Purpose::Other,
                 422,
             ),
             (
-                error("BAD_USER_INPUT", Some("id"), None),
+                error(ErrorCode::BadUserInput, Some("id"), None),
                 Purpose::Other,
                 404,
             ),
             (
-                error("SUBGRAPH_UNAVAILABLE", None, Some("stats")),
+                error(ErrorCode::SubgraphUnavailable, None, Some("stats")),
                 Purpose::Other,
                 503,
             ),
             (
-                error("INTERNAL_SERVER_ERROR", None, None),
+                error(ErrorCode::InternalServerError, None, None),
                 Purpose::Other,
                 500,
             ),
@@ -325,28 +332,37 @@ mod tests {
     #[test]
     fn authentication_wins_over_other_errors() {
         let errors = [
-            error("SUBGRAPH_UNAVAILABLE", None, Some("stats")),
-            error("FORBIDDEN", None, None),
+            error(ErrorCode::SubgraphUnavailable, None, Some("stats")),
+            error(ErrorCode::Forbidden, None, None),
         ];
         assert!(matches!(
             map_errors(&errors, Purpose::Other, &Value::Null),
             Error::InactiveUser
         ));
-        let errors = [error("SUBGRAPH_UNAVAILABLE", None, Some("stats"))];
+        let errors = [error(ErrorCode::SubgraphUnavailable, None, Some("stats"))];
         assert!(
             matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "stats")
         );
         // A store that cannot be reached, and any kind of subgraph failure, is a 503 of
         // that part, and wins over the input errors a dependent fetch may add.
         let errors = [
-            error("BAD_USER_INPUT", Some("taskCounts"), None),
-            error("SERVICE_UNAVAILABLE", None, Some("tasks")),
+            error(ErrorCode::BadUserInput, Some("taskCounts"), None),
+            error(ErrorCode::ServiceUnavailable, None, Some("tasks")),
         ];
         assert!(
             matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "tasks")
         );
-        assert!(!is_unavailability("SUBGRAPH_ERROR"));
-        let errors = [error("SUBGRAPH_TIMEOUT", None, Some("stats"))];
+        // SUBGRAPH_ERROR only follows the errors that decide.
+        let errors = [
+            error(ErrorCode::SubgraphError, None, Some("tasks")),
+            error(ErrorCode::NotFound, None, None),
+        ];
+        assert!(matches!(
+            map_errors(&errors, Purpose::Other, &Value::Null),
+            Error::TaskNotFound
+        ));
+        // A kind of subgraph failure this contract does not name is still a 503.
+        let errors = [coded("SUBGRAPH_TIMEOUT", None, Some("stats"))];
         assert!(
             matches!(map_errors(&errors, Purpose::Other, &Value::Null), Error::Unavailable(part) if part == "stats")
         );
@@ -356,7 +372,7 @@ mod tests {
     fn refused_fields_point_at_the_rest_field() {
         let body = json!({"due_date": "2025-01-01"});
         let Error::Validation(issues) = map_errors(
-            &[error("BAD_USER_INPUT", Some("dueDate"), None)],
+            &[error(ErrorCode::BadUserInput, Some("dueDate"), None)],
             Purpose::Other,
             &body,
         ) else {

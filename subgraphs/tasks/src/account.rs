@@ -206,11 +206,11 @@ impl UsersAnswer {
         let codes = self
             .errors
             .iter()
-            .filter_map(|error| error.extensions.as_ref()?.code.as_deref());
+            .filter_map(|error| error.extensions.as_ref()?.code.as_deref()?.parse().ok());
         for code in codes {
             match code {
-                "UNAUTHENTICATED" => return Some(Standing::Gone),
-                "FORBIDDEN" => return Some(Standing::Inactive),
+                ErrorCode::Unauthenticated => return Some(Standing::Gone),
+                ErrorCode::Forbidden => return Some(Standing::Inactive),
                 _ => {}
             }
         }
