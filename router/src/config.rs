@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
-use common::config::{DataDirArgs, JwtArgs, LogArgs};
+use common::config::LogArgs;
 
 use crate::engine::{ResilienceOptions, ResilienceSettings};
 use http::HeaderName;
@@ -110,18 +110,9 @@ pub struct Config {
     )]
     pub forward_headers: Vec<ForwardedHeader>,
 
-    /// Check bearer tokens at the edge: a request whose `Authorization` token is present but
-    /// invalid or expired is refused with 401 UNAUTHENTICATED before planning. Requests without
-    /// a token still pass. The key is SECRET_KEY (or `<data-dir>/secret_key`), as for the users service.
-    #[arg(long, env = "ROUTER_REQUIRE_VALID_TOKEN")]
-    pub require_valid_token: bool,
-
+    /// Bearer tokens checked at the edge (see `auth`).
     #[command(flatten)]
-    pub jwt: JwtArgs,
-
-    /// Only read with --require-valid-token, to find the generated secret key.
-    #[command(flatten)]
-    pub data_dir: DataDirArgs,
+    pub tokens: Box<crate::auth::TokenArgs>,
 
     #[command(flatten)]
     pub log: LogArgs,

@@ -94,9 +94,10 @@ async fn execute(
     body: Body,
     media: ResponseMediaType,
 ) -> Result<Response, Error> {
-    if let Some(keys) = &state.edge_auth
-        && keys.viewer(headers) == common::auth::Viewer::InvalidToken
+    if let Some(verifier) = &state.edge_auth
+        && let Err(refusal) = verifier.verify(headers)
     {
+        tracing::debug!(%refusal, "bearer token refused at the edge");
         return Err(Error::Unauthenticated);
     }
     let source = if method == Method::GET {

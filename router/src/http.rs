@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::auth::JwtKeys;
 
 use crate::config::RequestLimits;
 use crate::limits::CheckedDocuments;
@@ -30,7 +29,7 @@ pub struct AppState {
     /// Headers passed on to subgraphs besides `Authorization`.
     pub forward_headers: Arc<[HeaderName]>,
     /// Set when tokens are checked at the edge (`--require-valid-token`).
-    pub edge_auth: Option<Arc<JwtKeys>>,
+    pub edge_auth: Option<Arc<dyn crate::auth::TokenVerifier>>,
     pub metrics: Metrics,
     /// Caps on responses (size, errors, message length).
     pub responses: crate::config::ResponseLimits,

@@ -7,6 +7,7 @@
 //! GraphiQL and hot reload of the supergraph.
 
 pub mod apq;
+pub mod auth;
 pub mod batching;
 pub mod config;
 pub mod csrf;
@@ -29,7 +30,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use common::auth::JwtKeys;
 use tokio::net::TcpListener;
 
 use crate::config::Switch;
@@ -87,17 +87,10 @@ impl Application {
             config.demand_control.settings(),
             &loaded_sdl,
         ));
-        let edge_auth = if config.require_valid_token {
-            let secret = config.jwt.resolve_secret(&config.data_dir.data_dir)?;
-            let keys = JwtKeys::new(
-                &secret,
-                &config.jwt.algorithm,
-                config.jwt.access_token_expire_minutes,
-            )?;
-            Some(Arc::new(keys))
-        } else {
-            None
-        };
+        let edge_auth = config
+            .tokens
+            .verifier()?
+            .map(|verifier| Arc::new(verifier) as Arc<dyn auth::TokenVerifier>);
         let persisted = apq::PersistedQueries::new(&config.apq, trusted, metrics.clone());
         let state = http::AppState {
             engine: engine.clone(),

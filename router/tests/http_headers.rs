@@ -1,11 +1,10 @@
 //! What reaches the subgraphs: `Authorization` always, allow-listed headers
-//! only, the request id (kept from the client or generated); and the optional
-//! token check at the edge.
+//! only, the request id (kept from the client or generated). The optional token
+//! check at the edge is `http_tokens.rs`.
 
 mod http_support;
 
-use common::auth::JwtKeys;
-use http_support::{first_error_code, spawn_router};
+use http_support::spawn_router;
 use serde_json::{Value, json};
 
 const RECEIVED: &str = "{ received { authorization tenant cookie requestId } }";
@@ -83,56 +82,5 @@ async fn a_request_id_is_generated_when_the_client_sends_none() {
         body["data"]["received"]["requestId"],
         generated.as_str(),
         "{body}"
-    );
-}
-
-#[tokio::test]
-async fn with_edge_validation_a_bad_token_is_refused_before_planning() {
-    let secret = "edge-test-secret";
-    let router = spawn_router(&["--require-valid-token", "--secret-key", secret]).await;
-    let keys = JwtKeys::new(secret, "HS256", 5).expect("keys");
-    let foreign = JwtKeys::new("someone-elses-secret", "HS256", 5).expect("keys");
-
-    for bad in [
-        "Bearer not-a-jwt",
-        &format!("Bearer {}", foreign.issue(7).expect("token")),
-    ] {
-        let response = post_with_headers(&router, &[("authorization", bad)]).await;
-        assert_eq!(response.status(), 401, "{bad}");
-        let body: Value = response.json().await.expect("JSON body");
-        assert_eq!(first_error_code(&body), "UNAUTHENTICATED");
-        assert!(body.get("data").is_none(), "{body}");
-    }
-    // Refused before anything else: even a document that does not parse gets the 401.
-    let response = router
-        .client
-        .post(router.graphql_url())
-        .header("content-type", "application/json")
-        .header("authorization", "Bearer not-a-jwt")
-        .body(json!({ "query": "{" }).to_string())
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(response.status(), 401);
-
-    let valid = format!("Bearer {}", keys.issue(7).expect("token"));
-    let response = post_with_headers(&router, &[("authorization", &valid)]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("JSON body");
-    assert_eq!(body["data"]["received"]["authorization"], valid.as_str());
-
-    let anonymous = post_with_headers(&router, &[]).await;
-    assert_eq!(anonymous.status(), 200, "no token is not a bad token");
-}
-
-#[tokio::test]
-async fn without_edge_validation_tokens_are_left_to_the_subgraphs() {
-    let router = spawn_router(&[]).await;
-    let response = post_with_headers(&router, &[("authorization", "Bearer not-a-jwt")]).await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("JSON body");
-    assert_eq!(
-        body["data"]["received"]["authorization"],
-        "Bearer not-a-jwt"
     );
 }
