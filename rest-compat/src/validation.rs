@@ -289,16 +289,13 @@ pub fn datetime(value: &Value, name: &str) -> Result<String, Issue> {
         Value::String(text) => match speedate::parse_rfc3339(text.as_bytes()) {
             Ok(moment) => Ok(common::scalars::DateTime(moment).to_rfc3339()),
             Err(reason) => match speedate::parse_number(text) {
-                Some(number) => speedate::from_timestamp(number)
+                Some(number) => speedate::from_numeric_text(number)
                     .map(|moment| common::scalars::DateTime(moment).to_rfc3339())
                     .map_err(parsing_error),
                 None => Err(parsing_error(reason)),
             },
         },
-        Value::Number(number) => number
-            .as_f64()
-            .ok_or("dates after 9999 are not supported as unix timestamps")
-            .and_then(speedate::from_timestamp)
+        Value::Number(number) => speedate::from_json_number(number)
             .map(|moment| common::scalars::DateTime(moment).to_rfc3339())
             .map_err(parsing_error),
         _ => Err(Issue::new(
@@ -317,10 +314,13 @@ mod speedate {
 
     type Reason = &'static str;
 
-    /// Timestamps above this are milliseconds.
-    const MS_WATERSHED: f64 = 2e10;
-    const MIN_SECONDS: f64 = -11_676_096_000.0;
-    const MAX_SECONDS: f64 = 253_402_300_799.0;
+    /// Timestamps whose magnitude is above this are milliseconds.
+    const MS_WATERSHED: i64 = 20_000_000_000;
+    const MIN_SECONDS: i64 = -11_676_096_000;
+    const MAX_SECONDS: i64 = 253_402_300_799;
+    const MICROS_PER_SECOND: u32 = 1_000_000;
+    const AFTER_9999: Reason = "dates after 9999 are not supported as unix timestamps";
+    const BEFORE_1600: Reason = "dates before 1600 are not supported as unix timestamps";
 
     fn digits(bytes: &[u8], at: usize, count: usize, bad: Reason) -> Result<u32, Reason> {
         let mut value = 0;
@@ -441,26 +441,53 @@ mod speedate {
         if numeric { text.parse().ok() } else { None }
     }
 
-    /// Seconds, or milliseconds when too large for seconds, within years 1600–9999.
-    pub fn from_timestamp(number: f64) -> Result<DateTime<Utc>, Reason> {
-        if number.is_nan() {
-            return Err("dates after 9999 are not supported as unix timestamps");
+    /// A JSON number, as pydantic-core 2.14 reads one: an integer as is; a
+    /// float as its floor plus its fraction's magnitude rounded to microseconds
+    /// (`float_as_datetime`: so `-1.25` is `-2 + 0.25`, the original's answer).
+    pub fn from_json_number(number: &serde_json::Number) -> Result<DateTime<Utc>, Reason> {
+        if let Some(whole) = number.as_i64() {
+            return from_timestamp(whole, 0);
         }
-        let seconds = if number.abs() > MS_WATERSHED {
-            number / 1000.0
+        let number = number.as_f64().ok_or(AFTER_9999)?;
+        // `as` saturates: a float beyond i64 stays beyond the bounds checked below.
+        let micros = (number.fract().abs() * 1e6).round() as u32;
+        from_timestamp(number.floor() as i64, micros)
+    }
+
+    /// A numeric string, as speedate reads one: its floor plus its fraction
+    /// rounded to microseconds, a negative fraction counting as none (speedate
+    /// casts it to an unsigned number, which `as` does here too: `-1.25` is `-2`).
+    pub fn from_numeric_text(number: f64) -> Result<DateTime<Utc>, Reason> {
+        let micros = (number.fract() * 1e6).round() as u32;
+        from_timestamp(number.floor() as i64, micros)
+    }
+
+    /// speedate's `DateTime::from_timestamp`: whole seconds, or milliseconds
+    /// when too large for seconds, plus `micros`, which may round up to a whole
+    /// second and then carry into the seconds (never a 60th second); the result
+    /// must fall within the years 1600–9999.
+    fn from_timestamp(whole: i64, micros: u32) -> Result<DateTime<Utc>, Reason> {
+        let (seconds, milli_micros) = if whole.checked_abs().ok_or(BEFORE_1600)? <= MS_WATERSHED {
+            (whole, 0)
         } else {
-            number
+            (
+                whole.div_euclid(1000),
+                (whole.rem_euclid(1000) * 1000) as u32,
+            )
         };
+        // Both parts are below 1_000_001 each: no overflow.
+        let micros = micros + milli_micros;
+        let seconds = seconds
+            .checked_add(i64::from(micros / MICROS_PER_SECOND))
+            .ok_or(AFTER_9999)?;
+        let micros = micros % MICROS_PER_SECOND;
         if seconds > MAX_SECONDS {
-            return Err("dates after 9999 are not supported as unix timestamps");
+            return Err(AFTER_9999);
         }
         if seconds < MIN_SECONDS {
-            return Err("dates before 1600 are not supported as unix timestamps");
+            return Err(BEFORE_1600);
         }
-        let whole = seconds.floor();
-        let micros = ((seconds - whole) * 1e6).round().min(999_999.0) as u32;
-        DateTime::from_timestamp(whole as i64, micros * 1000)
-            .ok_or("dates after 9999 are not supported as unix timestamps")
+        DateTime::from_timestamp(seconds, micros * 1000).ok_or(AFTER_9999)
     }
 }
 
@@ -700,6 +727,75 @@ mod tests {
             datetime(&json!(true), "due_date").expect_err("bool").kind,
             "datetime_type"
         );
+    }
+
+    /// Unix timestamps whose fraction rounds up to a whole second carry into
+    /// the seconds; negative and millisecond timestamps keep pydantic 2.5's
+    /// own arithmetic. Every expected answer was taken from pydantic 2.5.3
+    /// (pydantic-core 2.14.6), `TypeAdapter(Optional[datetime]).validate_json`.
+    #[test]
+    fn timestamps_round_to_microseconds_and_carry_like_pydantic_2_5() {
+        let ok = [
+            (json!(1.9999999), "1970-01-01T00:00:02.000000Z"),
+            (json!("1.9999999"), "1970-01-01T00:00:02.000000Z"),
+            (json!(59.9999999), "1970-01-01T00:01:00.000000Z"),
+            (json!("59.9999999"), "1970-01-01T00:01:00.000000Z"),
+            (json!(86399.9999996), "1970-01-02T00:00:00.000000Z"),
+            (json!(1.0000005), "1970-01-01T00:00:01.000001Z"),
+            (json!("1.0000005"), "1970-01-01T00:00:01.000001Z"),
+            (json!(1.0000004), "1970-01-01T00:00:01.000000Z"),
+            // A JSON number: the floor, plus the fraction's magnitude.
+            (json!(-0.0000001), "1969-12-31T23:59:59.000000Z"),
+            (json!(-0.5), "1969-12-31T23:59:59.500000Z"),
+            (json!(-1.25), "1969-12-31T23:59:58.250000Z"),
+            // A numeric string: the floor; a negative fraction counts as none.
+            (json!("-0.0000001"), "1969-12-31T23:59:59.000000Z"),
+            (json!("-0.5"), "1969-12-31T23:59:59.000000Z"),
+            (json!("-1.25"), "1969-12-31T23:59:58.000000Z"),
+            (json!("12."), "1970-01-01T00:00:12.000000Z"),
+            (json!("-0"), "1970-01-01T00:00:00.000000Z"),
+            // Milliseconds beyond 2×10¹⁰; a fraction is still added as microseconds.
+            (json!(253402300799_i64), "1978-01-11T21:31:40.799000Z"),
+            (json!(100000000000.5), "1973-03-03T09:46:40.500000Z"),
+            (json!("100000000000.5"), "1973-03-03T09:46:40.500000Z"),
+            (json!(-20000000001_i64), "1969-05-14T12:26:39.999000Z"),
+            (json!(253402300799999_i64), "9999-12-31T23:59:59.999000Z"),
+            (json!(-11676096000_i64), "1600-01-01T00:00:00.000000Z"),
+        ];
+        for (input, expected) in ok {
+            assert_eq!(
+                datetime(&input, "due_date").as_deref(),
+                Ok(expected),
+                "{input}"
+            );
+        }
+        let refused = [
+            (
+                json!(253402300800000_i64),
+                "dates after 9999 are not supported as unix timestamps",
+            ),
+            (
+                json!("253402300799999.9999"),
+                "dates after 9999 are not supported as unix timestamps",
+            ),
+            (
+                json!(-11676096000.5),
+                "dates before 1600 are not supported as unix timestamps",
+            ),
+            (
+                json!("-11676096000.5"),
+                "dates before 1600 are not supported as unix timestamps",
+            ),
+            (json!(".5"), "input is too short"),
+        ];
+        for (input, reason) in refused {
+            let issue = datetime(&input, "due_date").expect_err("refused");
+            assert_eq!(
+                issue.ctx.as_deref(),
+                Some(&json!({"error": reason})),
+                "{input}"
+            );
+        }
     }
 
     #[test]
