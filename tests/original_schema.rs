@@ -7,6 +7,7 @@ mod support;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use support::Stack;
+use test_support::TestDatabase;
 
 /// Made by the original system: passlib's `CryptContext(schemes=["bcrypt"]).hash("legacy-pass-123")`.
 const PASSLIB_HASH: &str = "$2b$12$EpD5bHOFeNGIjpq.LnQ0AuJHLkFY3rBuXgFvI67aggYjE95TGEJWa";
@@ -34,43 +35,22 @@ async fn graphql(
     query: &str,
     variables: Value,
 ) -> Value {
-    let mut request = client
-        .post(format!("{}/graphql", stack.router_url))
-        .json(&json!({"query": query, "variables": variables}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
+    support::post_graphql(client, &stack.router_url, token, query, variables)
         .await
-        .expect("router answers")
-        .json()
-        .await
-        .expect("json body")
+        .json
 }
 
 #[tokio::test]
 async fn original_databases_are_adopted_in_place() {
-    let users_db = common::testing::fresh_postgres_database("orig_users")
-        .await
-        .expect("db");
-    let tasks_db = common::testing::fresh_postgres_database("orig_tasks")
-        .await
-        .expect("db");
-    execute_script(
-        &users_db,
-        include_str!("fixtures/original_users_schema.sql"),
-    )
-    .await;
-    execute_script(
-        &tasks_db,
-        include_str!("fixtures/original_tasks_schema.sql"),
-    )
-    .await;
+    let users_database = TestDatabase::fresh("orig_users").await;
+    let tasks_database = TestDatabase::fresh("orig_tasks").await;
+    let (users_db, tasks_db) = (users_database.url(), tasks_database.url());
+    execute_script(users_db, include_str!("fixtures/original_users_schema.sql")).await;
+    execute_script(tasks_db, include_str!("fixtures/original_tasks_schema.sql")).await;
 
     // Rows as the original wrote them: nullable flags and a never-updated `updated_at`.
     execute_script(
-        &users_db,
+        users_db,
         &format!(
             "INSERT INTO users (email, username, hashed_password, full_name, is_active, is_superuser, created_at, updated_at)
              VALUES ('someone@example.com', 'someone', '{PASSLIB_HASH}', NULL, true, false, '2025-01-02T03:04:05.123456Z', NULL),
@@ -79,7 +59,7 @@ async fn original_databases_are_adopted_in_place() {
     )
     .await;
     execute_script(
-        &tasks_db,
+        tasks_db,
         "INSERT INTO tasks (title, description, status, priority, is_completed, due_date, created_at, updated_at, owner_id) VALUES
            ('old task one', 'from the original', 'todo', 'high', false, NULL, '2025-02-01T10:00:00Z', NULL, 1),
            ('old task two', NULL, 'done', 'low', true, '2025-03-01T12:00:00Z', '2025-02-02T10:00:00Z', '2025-02-03T10:00:00Z', 1),
@@ -88,9 +68,9 @@ async fn original_databases_are_adopted_in_place() {
     .await;
 
     let stack = Stack::start_on(
-        common::testing::fresh_data_dir("orig"),
-        Some(users_db.clone()),
-        Some(tasks_db.clone()),
+        test_support::fresh_data_dir("orig"),
+        Some(users_database.clone()),
+        Some(tasks_database.clone()),
     )
     .await;
     let client = reqwest::Client::new();
@@ -156,10 +136,10 @@ async fn original_databases_are_adopted_in_place() {
     assert_eq!(tasks["tasks"][0]["title"], "old task two");
 
     // Every original row is still there.
-    assert_eq!(count(&users_db, "SELECT count(*) FROM users").await, 2);
-    assert_eq!(count(&tasks_db, "SELECT count(*) FROM tasks").await, 3);
+    assert_eq!(count(users_db, "SELECT count(*) FROM users").await, 2);
+    assert_eq!(count(tasks_db, "SELECT count(*) FROM tasks").await, 3);
     assert_eq!(
-        count(&users_db, "SELECT count(*) FROM alembic_version").await,
+        count(users_db, "SELECT count(*) FROM alembic_version").await,
         1
     );
     stack.shutdown().await;

@@ -13,7 +13,7 @@ use tokio::process::Command;
 
 #[tokio::test]
 async fn run_command_starts_everything_on_sqlite_and_stops_on_ctrl_c() {
-    let data_dir = common::testing::fresh_data_dir("run");
+    let data_dir = test_support::fresh_data_dir("run");
     let mut child = Command::new(env!("CARGO_BIN_EXE_tasktracker"))
         .env("TASKTRACKER_DATA_DIR", &data_dir)
         .env_remove("DATABASE_URL")

@@ -115,7 +115,7 @@ struct System {
 
 impl System {
     async fn start(endpoint: &str) -> System {
-        let data_dir = common::testing::fresh_data_dir("tracing");
+        let data_dir = test_support::fresh_data_dir("tracing");
         let mut command = Command::new(env!("CARGO_BIN_EXE_tasktracker"));
         command
             .env("TASKTRACKER_DATA_DIR", &data_dir)
@@ -430,7 +430,7 @@ fn assert_request_is_one_trace(receiver: &Receiver, request_id: &str, trace_id: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rest_call_and_a_graphql_call_are_each_one_trace_through_every_service() {
-    let dir = common::testing::fresh_data_dir("otlp");
+    let dir = test_support::fresh_data_dir("otlp");
     std::fs::create_dir_all(&dir).expect("receiver dir");
     let receiver = Receiver::start(&dir).await;
     let system = System::start(&receiver.url).await;

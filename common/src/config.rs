@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn the_generated_secret_is_kept_and_reused() {
-        let dir = crate::testing::fresh_data_dir("secret");
+        let dir = test_support::fresh_data_dir("secret");
         let first = secret_from_data_dir(&dir).expect("generated");
         assert_eq!(first.len(), 64);
         assert_eq!(secret_from_data_dir(&dir).expect("read back"), first);
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn an_empty_secret_file_is_refused_not_used() {
-        let dir = crate::testing::fresh_data_dir("empty-secret");
+        let dir = test_support::fresh_data_dir("empty-secret");
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("secret_key"), "\n").expect("write");
         let err = secret_from_data_dir(&dir).expect_err("an empty key is no key");

@@ -599,7 +599,7 @@ mod tests {
     use tokio::sync::{Notify, mpsc};
 
     use super::*;
-    use crate::siege::{get as get_request, raw_exchange};
+    use test_support::siege::{get as get_request, raw_exchange};
 
     /// A server whose `/hold` requests stay in flight until released, and
     /// which reports each one that has started.
@@ -711,7 +711,7 @@ mod tests {
             .await
             .expect("an answer");
         assert_eq!(response.status, 200, "{response:?}");
-        crate::siege::closed_by_server(&mut oldest)
+        test_support::siege::closed_by_server(&mut oldest)
             .await
             .expect("the oldest idle connection was closed for the new one");
     }

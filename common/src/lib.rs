@@ -15,8 +15,6 @@ pub mod http_server;
 pub mod rules;
 pub mod scalars;
 pub mod server;
-pub mod siege;
 pub mod storable;
 pub mod telemetry;
-pub mod testing;
 pub mod trace_context;

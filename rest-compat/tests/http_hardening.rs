@@ -9,9 +9,9 @@ fn args() -> Vec<String> {
         .to_vec()
 }
 
-common::http_hardening_tests! {
+test_support::http_hardening_tests! {
     binary: env!("CARGO_BIN_EXE_rest-compat"),
     args: args(),
     post_path: "/api/v1/auth/register",
-    probe: common::siege::get("/health"),
+    probe: test_support::siege::get("/health"),
 }

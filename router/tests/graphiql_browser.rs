@@ -4,7 +4,6 @@
 
 mod http_support;
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -49,10 +48,7 @@ async fn graphiql_runs_a_query_offline() {
 
 /// The test fails, rather than passing unseen, without a browser.
 fn assert_chromium() {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is absent: `scripts/setup` installs it (apt-get install chromium)"
-    );
+    test_support::tools::require_program(CHROMIUM);
 }
 
 /// GraphiQL opens with the configured example document, has the explorer
@@ -60,7 +56,7 @@ fn assert_chromium() {
 #[tokio::test]
 async fn graphiql_opens_the_example_explores_and_shows_query_plans() {
     assert_chromium();
-    let dir = common::testing::fresh_data_dir("graphiql-document");
+    let dir = test_support::fresh_data_dir("graphiql-document");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let document = dir.join("example.graphql");
     std::fs::write(
@@ -168,7 +164,7 @@ struct Browser {
 
 impl Browser {
     async fn launch() -> Self {
-        let profile = common::testing::fresh_data_dir("chromium-profile");
+        let profile = test_support::fresh_data_dir("chromium-profile");
         std::fs::create_dir_all(&profile).expect("create the profile directory");
         let mut process = tokio::process::Command::new(CHROMIUM)
             .args([

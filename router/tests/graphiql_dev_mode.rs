@@ -49,7 +49,7 @@ async fn query_plans_are_never_given_in_production_mode() {
 
 #[tokio::test]
 async fn development_mode_gives_the_plan_to_requests_that_ask() {
-    let dir = common::testing::fresh_data_dir("graphiql-dev");
+    let dir = test_support::fresh_data_dir("graphiql-dev");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let document = dir.join("example.graphql");
     std::fs::write(&document, "query Hello { hello }\n").expect("write the document");

@@ -9,7 +9,7 @@
 
 mod http_support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -19,13 +19,7 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
 
 fn federation_tools() -> PathBuf {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/federation");
-    assert!(
-        tools.join("node_modules/meros/package.json").is_file(),
-        "npm meros is not installed in {}: run `scripts/setup` (or `npm ci` there)",
-        tools.display()
-    );
-    tools
+    test_support::tools::require_federation_tools(&["meros"])
 }
 
 /// The client's next line. The timeout only turns a hang (a part that never comes) into a failure.

@@ -16,9 +16,9 @@ fn args() -> Vec<String> {
     .to_vec()
 }
 
-common::http_hardening_tests! {
+test_support::http_hardening_tests! {
     binary: env!("CARGO_BIN_EXE_router"),
     args: args(),
     post_path: "/graphql",
-    probe: common::siege::get("/health"),
+    probe: test_support::siege::get("/health"),
 }

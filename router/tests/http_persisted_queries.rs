@@ -10,7 +10,7 @@
 
 mod http_support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -25,15 +25,7 @@ const UNLISTED: &str = "query Repeat { repeat(text: \"hi\") }";
 const ANNOUNCE: &str = "tasktracker: router listening on ";
 
 fn federation_tools() -> PathBuf {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/federation");
-    assert!(
-        tools
-            .join("node_modules/@apollo/client/package.json")
-            .is_file(),
-        "npm @apollo/client is not installed in {}: run `scripts/setup` (or `npm ci` there)",
-        tools.display()
-    );
-    tools
+    test_support::tools::require_federation_tools(&["@apollo/client"])
 }
 
 /// Runs `tools/federation/apollo-client.mjs` with `args` and parses what it prints.
@@ -68,7 +60,7 @@ struct RouterProcess {
 impl RouterProcess {
     async fn spawn(extra_args: &[&str]) -> Self {
         let subgraph = spawn_echo_subgraph().await;
-        let dir = common::testing::fresh_data_dir("router-apq");
+        let dir = test_support::fresh_data_dir("router-apq");
         std::fs::create_dir_all(&dir).expect("create the test directory");
         let supergraph = dir.join("supergraph.graphql");
         std::fs::write(&supergraph, SUPERGRAPH_V1).expect("write the supergraph");
@@ -188,7 +180,7 @@ async fn hashed_queries_work_over_get() {
 #[tokio::test]
 async fn trusted_documents_in_reject_mode_refuse_unlisted_operations() {
     let manifest = apollo_client(&["manifest", HELLO]).await;
-    let dir = common::testing::fresh_data_dir("router-trusted");
+    let dir = test_support::fresh_data_dir("router-trusted");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let manifest_path = dir.join("manifest.json");
     std::fs::write(&manifest_path, manifest.to_string()).expect("write the manifest");
@@ -398,7 +390,7 @@ async fn hash_only_requests_are_not_supported_when_apq_is_off() {
 
 #[tokio::test]
 async fn log_mode_runs_unlisted_operations_and_counts_them() {
-    let dir = common::testing::fresh_data_dir("router-trusted-log");
+    let dir = test_support::fresh_data_dir("router-trusted-log");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let manifest = dir.join("manifest.json");
     std::fs::write(

@@ -113,7 +113,7 @@ async fn a_request_in_flight_during_a_reload_completes() {
 #[tokio::test]
 async fn a_router_without_a_loadable_supergraph_refuses_to_start() {
     use clap::Parser;
-    let dir = common::testing::fresh_data_dir("router-startup");
+    let dir = test_support::fresh_data_dir("router-startup");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let broken = dir.join("broken.graphql");
     std::fs::write(&broken, "type Query { but no federation }").expect("write");

@@ -22,12 +22,8 @@ use tokio::process::{Child, Command};
 /// The five services, by the names the launcher's `/health` uses.
 pub const SERVICES: [&str; 5] = ["users", "tasks", "stats", "router", "rest-compat"];
 
-/// Which store the stateful subgraphs run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
-    Postgres,
-    Sqlite,
-}
+pub use test_support::Store;
+use test_support::TestDatabase;
 
 /// Polls `check` until it yields a value; panics naming `what` after `deadline`.
 pub async fn poll_until<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
@@ -94,28 +90,24 @@ pub struct Launcher {
     pub users_database: Option<String>,
     pub tasks_database: Option<String>,
     pub http: reqwest::Client,
+    /// The PostgreSQL databases, dropped (even when refusing connections) with the launcher.
+    _databases: Vec<TestDatabase>,
 }
 
 impl Launcher {
     /// Starts `tasktracker` (no subcommand) on free ports, fresh stores, fast restarts,
     /// short timeouts; `env` adds or overrides settings. Returns once every service runs.
     pub async fn start(store: Store, env: &[(&str, &str)]) -> Launcher {
-        let data_dir = common::testing::fresh_data_dir("chaos");
-        let (users_url, tasks_url) = match store {
-            Store::Postgres => (
-                Some(
-                    common::testing::fresh_postgres_database("chaos_users")
-                        .await
-                        .expect("PostgreSQL on 127.0.0.1:5432 is needed for this test"),
-                ),
-                Some(
-                    common::testing::fresh_postgres_database("chaos_tasks")
-                        .await
-                        .expect("PostgreSQL on 127.0.0.1:5432 is needed for this test"),
-                ),
-            ),
-            Store::Sqlite => (None, None),
+        let data_dir = test_support::fresh_data_dir("chaos");
+        let databases = match store {
+            Store::Postgres => vec![
+                TestDatabase::fresh("chaos_users").await,
+                TestDatabase::fresh("chaos_tasks").await,
+            ],
+            Store::Sqlite => Vec::new(),
         };
+        let users_url = databases.first().map(|db| db.url().to_owned());
+        let tasks_url = databases.get(1).map(|db| db.url().to_owned());
         let mut command = Command::new(env!("CARGO_BIN_EXE_tasktracker"));
         command
             .env("TASKTRACKER_DATA_DIR", &data_dir)
@@ -184,6 +176,7 @@ impl Launcher {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("client"),
+            _databases: databases,
         };
         launcher.all_running(Duration::from_secs(30)).await;
         launcher
@@ -342,43 +335,13 @@ impl Launcher {
     }
 }
 
-impl Drop for Launcher {
-    fn drop(&mut self) {
-        // A failed test must not leave databases refusing connections behind.
-        if self.store == Store::Postgres {
-            let names: Vec<String> = [&self.users_database, &self.tasks_database]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect();
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(runtime) = runtime {
-                    runtime.block_on(async {
-                        for name in names {
-                            let _ = try_admin_sql(&format!(
-                                "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true"
-                            ))
-                            .await;
-                        }
-                    });
-                }
-            })
-            .join()
-            .ok();
-        }
-    }
-}
-
 fn database_name(url: &str) -> String {
     url.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 async fn try_admin_sql(sql: &str) -> Result<(), sqlx::Error> {
     use sqlx::Connection;
-    let mut connection = sqlx::PgConnection::connect(&common::testing::admin_url()).await?;
+    let mut connection = sqlx::PgConnection::connect(&test_support::admin_url()).await?;
     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .execute(&mut connection)
         .await?;
@@ -607,10 +570,8 @@ async fn graphql(
     query: &str,
     variables: Value,
 ) -> Result<(u16, String, Value), Outcome> {
-    let sent = http
-        .post(format!("{router}/graphql"))
-        .bearer_auth(&user.token)
-        .json(&json!({"query": query, "variables": variables}))
+    let url = format!("{router}/graphql");
+    let sent = test_support::graphql::request(http, &url, Some(&user.token), query, variables)
         .send()
         .await;
     let (status, body) = answered(sent).await?;

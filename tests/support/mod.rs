@@ -7,13 +7,9 @@ use std::path::PathBuf;
 
 pub use tasktracker::launcher::ServiceName as Service;
 use tasktracker::launcher::{Launch, Ports, System};
-
-/// Which store the stateful subgraphs run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
-    Postgres,
-    Sqlite,
-}
+pub use test_support::Store;
+use test_support::TestDatabase;
+pub use test_support::graphql::GraphqlReply;
 
 pub struct Stack {
     pub rest_url: String,
@@ -25,24 +21,18 @@ pub struct Stack {
     pub users_database_url: String,
     pub tasks_database_url: String,
     system: Option<System>,
+    /// The PostgreSQL databases, dropped after the system (declared after it).
+    _databases: Vec<TestDatabase>,
 }
 
 impl Stack {
     /// Starts every service on free ports with fresh databases.
     pub async fn start(store: Store) -> Stack {
-        let data_dir = common::testing::fresh_data_dir("stack");
+        let data_dir = test_support::fresh_data_dir("stack");
         let (users_db, tasks_db) = match store {
             Store::Postgres => (
-                Some(
-                    common::testing::fresh_postgres_database("users")
-                        .await
-                        .expect("users database"),
-                ),
-                Some(
-                    common::testing::fresh_postgres_database("tasks")
-                        .await
-                        .expect("tasks database"),
-                ),
+                Some(TestDatabase::fresh("stack_users").await),
+                Some(TestDatabase::fresh("stack_tasks").await),
             ),
             Store::Sqlite => (None, None),
         };
@@ -52,9 +42,11 @@ impl Stack {
     /// Starts every service on free ports with the given databases (None: SQLite in `data_dir`).
     pub async fn start_on(
         data_dir: PathBuf,
-        users_db: Option<String>,
-        tasks_db: Option<String>,
+        users_database: Option<TestDatabase>,
+        tasks_database: Option<TestDatabase>,
     ) -> Stack {
+        let users_db = users_database.as_ref().map(|db| db.url().to_owned());
+        let tasks_db = tasks_database.as_ref().map(|db| db.url().to_owned());
         let launch = Launch {
             executable: PathBuf::from(env!("CARGO_BIN_EXE_tasktracker")),
             data_dir: data_dir.clone(),
@@ -79,6 +71,7 @@ impl Stack {
                 .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tasks.db").display())),
             data_dir,
             system: Some(system),
+            _databases: users_database.into_iter().chain(tasks_database).collect(),
         }
     }
 
@@ -129,41 +122,6 @@ pub async fn delete_user(stack: &Stack, username: &str) {
     users_sql(stack, "DELETE FROM users WHERE username = $1", username).await;
 }
 
-/// One GraphQL answer, kept both as text (to search for things that must never
-/// appear) and as JSON.
-pub struct GraphqlReply {
-    pub status: u16,
-    pub text: String,
-    pub json: serde_json::Value,
-}
-
-impl GraphqlReply {
-    /// The `extensions.code` of every error, in order.
-    pub fn error_codes(&self) -> Vec<&str> {
-        self.json["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|error| error["extensions"]["code"].as_str())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// `data`, after asserting that there were no errors.
-    #[track_caller]
-    pub fn data(&self) -> &serde_json::Value {
-        assert_eq!(
-            self.json["errors"],
-            serde_json::Value::Null,
-            "unexpected errors: {}",
-            self.text
-        );
-        &self.json["data"]
-    }
-}
-
 /// Posts one GraphQL operation to `{base_url}/graphql` (the router or a subgraph), with the bearer token if any.
 pub async fn post_graphql(
     client: &reqwest::Client,
@@ -172,17 +130,8 @@ pub async fn post_graphql(
     query: &str,
     variables: serde_json::Value,
 ) -> GraphqlReply {
-    let mut request = client
-        .post(format!("{base_url}/graphql"))
-        .json(&serde_json::json!({"query": query, "variables": variables}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("the service answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("a body");
-    let json = serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"));
-    GraphqlReply { status, text, json }
+    let url = format!("{base_url}/graphql");
+    test_support::graphql::post(client, &url, token, query, variables).await
 }
 
 /// Registers `username` (password `{username}-secret`, e-mail `{username}@example.com`)

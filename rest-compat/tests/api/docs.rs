@@ -164,13 +164,7 @@ async fn swagger_ui_is_served_without_a_cdn() {
 /// pinned in tools/federation and installed by scripts/setup).
 #[tokio::test]
 async fn openapi_document_passes_the_openapi_validator() {
-    let tools = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/federation");
-    assert!(
-        tools
-            .join("node_modules/@apidevtools/swagger-parser")
-            .is_dir(),
-        "swagger-parser is not installed: run scripts/setup"
-    );
+    let tools = test_support::tools::require_federation_tools(&["@apidevtools/swagger-parser"]);
     let app = spawn_app().await;
     let document = app
         .client

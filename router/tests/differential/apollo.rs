@@ -16,14 +16,7 @@ pub const FIXTURE_SUPERGRAPH: &str = include_str!("../fixtures/supergraph.graphq
 
 /// `tools/federation`, after checking its npm packages are installed.
 pub fn federation_tools() -> PathBuf {
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/federation");
-    assert!(
-        tools.join("node_modules/@apollo/gateway").is_dir()
-            && tools.join("node_modules/graphql-http").is_dir(),
-        "the pinned npm tools are not installed in {}: run `scripts/setup` (or `npm ci` there)",
-        tools.display()
-    );
-    tools
+    test_support::tools::require_federation_tools(&["@apollo/gateway", "graphql-http"])
 }
 
 /// The fixture supergraph with each subgraph's placeholder URL replaced by
@@ -49,7 +42,7 @@ pub fn fixture_with_urls(fixture: &str, subgraph_urls: &[(&str, String)]) -> Str
 
 /// Writes `sdl` into a fresh directory and returns the file's path.
 pub fn write_supergraph(prefix: &str, sdl: &str) -> PathBuf {
-    let dir = common::testing::fresh_data_dir(prefix);
+    let dir = test_support::fresh_data_dir(prefix);
     std::fs::create_dir_all(&dir).expect("create a directory for the supergraph");
     let path = dir.join("supergraph.graphql");
     std::fs::write(&path, sdl).expect("write the supergraph");

@@ -301,7 +301,7 @@ impl RouterProcess {
 /// Starts the router binary over the hostile fixture supergraph, routing
 /// `tracker` to `tracker_url`, with `extra_args`.
 pub async fn spawn_router(tracker_url: &str, extra_args: &[&str]) -> RouterProcess {
-    let data_dir: PathBuf = common::testing::fresh_data_dir("router-hostile");
+    let data_dir: PathBuf = test_support::fresh_data_dir("router-hostile");
     std::fs::create_dir_all(&data_dir).expect("create the data dir");
     let mut command = Command::new(env!("CARGO_BIN_EXE_router"));
     command

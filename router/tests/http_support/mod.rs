@@ -185,7 +185,7 @@ impl TestRouter {
 /// A router in front of a fresh echo subgraph, serving the V1 supergraph, with `extra_args`.
 pub async fn spawn_router(extra_args: &[&str]) -> TestRouter {
     let subgraph = spawn_echo_subgraph().await;
-    let dir = common::testing::fresh_data_dir("router-http");
+    let dir = test_support::fresh_data_dir("router-http");
     std::fs::create_dir_all(&dir).expect("create the test directory");
     let supergraph = dir.join("supergraph.graphql");
     std::fs::write(&supergraph, SUPERGRAPH_V1).expect("write the supergraph");

@@ -2,8 +2,6 @@
 //! brings, isolation between users, authentication, bad representations, and
 //! the SDL it publishes.
 
-use common::auth::JwtKeys;
-use common::config::{DataDirArgs, JwtArgs, LogArgs, LogFormat};
 use serde_json::{Value, json};
 use stats::{Application, Config};
 
@@ -19,18 +17,10 @@ struct TestApp {
 async fn spawn_app() -> TestApp {
     let config = Config {
         port: 0,
-        host: "127.0.0.1".to_owned(),
-        data_dir: DataDirArgs {
-            data_dir: common::testing::fresh_data_dir("stats"),
-        },
-        log: LogArgs {
-            log_format: LogFormat::Pretty,
-        },
-        jwt: JwtArgs {
-            secret_key: Some(SECRET.to_owned()),
-            algorithm: "HS256".to_owned(),
-            access_token_expire_minutes: 30,
-        },
+        host: test_support::config::HOST.to_owned(),
+        data_dir: test_support::config::data_dir(&test_support::fresh_data_dir("stats")),
+        log: test_support::config::log(),
+        jwt: test_support::config::jwt(SECRET),
         http: common::server::ServerLimits::default(),
         graphql: common::document_scan::GraphqlLimits::default(),
     };
@@ -47,8 +37,7 @@ async fn spawn_app() -> TestApp {
 }
 
 fn token_for(user_id: i64) -> String {
-    JwtKeys::new(SECRET, "HS256", 30)
-        .expect("keys")
+    test_support::config::keys(SECRET)
         .issue(user_id)
         .expect("token")
 }
@@ -73,21 +62,11 @@ fn representation(id: &str, total: i32, completed: i32) -> Value {
 }
 
 impl TestApp {
+    /// GraphQL answers 200, errors go in the body.
     async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
-            .post(&self.graphql_url)
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("send the request");
-        assert_eq!(
-            response.status(),
-            200,
-            "GraphQL answers 200, errors go in the body"
-        );
-        response.json().await.expect("a JSON body")
+        test_support::graphql::post(&self.client, &self.graphql_url, token, query, variables)
+            .await
+            .ok()
     }
 
     async fn entities(&self, token: Option<&str>, representations: Value) -> Value {
@@ -194,8 +173,7 @@ async fn without_a_token_entities_are_unauthenticated() {
 #[tokio::test]
 async fn a_bad_token_is_unauthenticated() {
     let app = spawn_app().await;
-    let forged = JwtKeys::new("another-secret", "HS256", 30)
-        .expect("keys")
+    let forged = test_support::config::keys("another-secret")
         .issue(VIEWER_ID)
         .expect("token");
     let body = app

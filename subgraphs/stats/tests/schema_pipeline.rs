@@ -2,8 +2,8 @@
 //! run on the fixtures in schema/fixtures: a base pair of subgraphs, a breaking
 //! variant (a removed field), a compatible one (additions) and one that does not compose.
 //!
-//! Needs node and `npm ci --prefix tools/federation`; skips (saying so) only when
-//! the node_modules folder is missing.
+//! Needs Node.js and the pinned npm tools of `tools/federation` (`scripts/setup`
+//! installs them): without them every test here fails, naming what is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,15 +20,14 @@ fn fixture(relative: &str) -> String {
         .into_owned()
 }
 
-/// Whether the npm tools are installed; when not, the test says so and skips.
-fn tools_installed(test: &str) -> bool {
-    let installed = repo_root().join("tools/federation/node_modules").is_dir();
-    if !installed {
-        eprintln!(
-            "SKIPPED {test}: tools/federation/node_modules is missing (run `npm ci --prefix tools/federation`)"
-        );
-    }
-    installed
+/// The npm packages compose.mjs and diff.mjs import; a test without them fails.
+fn require_tools() {
+    test_support::tools::require_federation_tools(&[
+        "@theguild/federation-composition",
+        "@graphql-inspector/core",
+        "graphql",
+        "yaml",
+    ]);
 }
 
 fn node(script: &str, args: &[&str]) -> Output {
@@ -74,16 +73,14 @@ fn supergraph_file(dir: &Path, name: &str, sdl: &str) -> String {
 }
 
 fn scratch_dir() -> PathBuf {
-    let dir = common::testing::fresh_data_dir("schema-pipeline");
+    let dir = test_support::fresh_data_dir("schema-pipeline");
     std::fs::create_dir_all(&dir).expect("create a scratch directory");
     dir
 }
 
 #[test]
 fn the_config_file_and_the_command_line_compose_the_same_supergraph() {
-    if !tools_installed("the_config_file_and_the_command_line_compose_the_same_supergraph") {
-        return;
-    }
+    require_tools();
     let from_config = node(
         "compose.mjs",
         &["--config", &fixture("base/supergraph.yaml")],
@@ -107,9 +104,7 @@ fn the_config_file_and_the_command_line_compose_the_same_supergraph() {
 
 #[test]
 fn a_removed_field_is_a_breaking_change_named_in_the_failure() {
-    if !tools_installed("a_removed_field_is_a_breaking_change_named_in_the_failure") {
-        return;
-    }
+    require_tools();
     let dir = scratch_dir();
     let base = supergraph_file(&dir, "base.graphql", &compose_accounts("base"));
     let breaking = supergraph_file(&dir, "breaking.graphql", &compose_accounts("breaking"));
@@ -132,9 +127,7 @@ fn a_removed_field_is_a_breaking_change_named_in_the_failure() {
 
 #[test]
 fn an_acknowledged_breaking_change_passes() {
-    if !tools_installed("an_acknowledged_breaking_change_passes") {
-        return;
-    }
+    require_tools();
     let dir = scratch_dir();
     let base = supergraph_file(&dir, "base.graphql", &compose_accounts("base"));
     let breaking = supergraph_file(&dir, "breaking.graphql", &compose_accounts("breaking"));
@@ -183,9 +176,7 @@ fn an_acknowledged_breaking_change_passes() {
 
 #[test]
 fn a_compatible_addition_passes() {
-    if !tools_installed("a_compatible_addition_passes") {
-        return;
-    }
+    require_tools();
     let dir = scratch_dir();
     let base = supergraph_file(&dir, "base.graphql", &compose_accounts("base"));
     let compatible = supergraph_file(&dir, "compatible.graphql", &compose_accounts("compatible"));
@@ -210,9 +201,7 @@ fn a_compatible_addition_passes() {
 
 #[test]
 fn subgraphs_that_do_not_compose_fail_with_the_errors() {
-    if !tools_installed("subgraphs_that_do_not_compose_fail_with_the_errors") {
-        return;
-    }
+    require_tools();
     let output = node(
         "compose.mjs",
         &[

@@ -8,6 +8,7 @@ use clap::Parser;
 use common::auth::JwtKeys;
 use serde_json::{Value, json};
 use support::{Options, Store, TestApp, assert_error, error_message, spawn_app_with};
+use test_support::on_both_stores;
 
 on_both_stores!(
     account_status_is_enforced,
@@ -19,13 +20,15 @@ on_both_stores!(
 struct UsersService {
     graphql_url: String,
     database_url: String,
+    /// Dropped with the service (PostgreSQL only).
+    _database: Option<test_support::TestDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl UsersService {
     async fn start(store: Store) -> Self {
-        let data_dir = common::testing::fresh_data_dir("users-for-tasks");
+        let data_dir = test_support::fresh_data_dir("users-for-tasks");
         let mut args = vec![
             "users".to_owned(),
             "--port=0".to_owned(),
@@ -33,15 +36,16 @@ impl UsersService {
             format!("--secret-key={}", support::SECRET),
             format!("--data-dir={}", data_dir.display()),
         ];
-        let database_url = match store {
-            Store::Postgres => {
-                let url = common::testing::fresh_postgres_database("users_for_tasks")
-                    .await
-                    .expect("a database");
-                args.push(format!("--database-url={url}"));
-                url
+        let database = match store {
+            Store::Postgres => Some(test_support::TestDatabase::fresh("users_for_tasks").await),
+            Store::Sqlite => None,
+        };
+        let database_url = match &database {
+            Some(database) => {
+                args.push(format!("--database-url={}", database.url()));
+                database.url().to_owned()
             }
-            Store::Sqlite => format!("sqlite:{}", data_dir.join("users.db").display()),
+            None => format!("sqlite:{}", data_dir.join("users.db").display()),
         };
         let config = users::Cli::try_parse_from(args)
             .expect("valid users arguments")
@@ -71,6 +75,7 @@ impl UsersService {
         Self {
             graphql_url: format!("http://127.0.0.1:{port}/graphql"),
             database_url,
+            _database: database,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -91,15 +96,15 @@ impl UsersService {
     async fn register(&self, username: &str) -> i64 {
         let query = "mutation($input: RegisterInput!) { register(input: $input) { id } }";
         let input = json!({ "email": format!("{username}@example.com"), "username": username, "password": "secret-password" });
-        let response: Value = reqwest::Client::new()
-            .post(&self.graphql_url)
-            .json(&json!({ "query": query, "variables": { "input": input } }))
-            .send()
-            .await
-            .expect("users answers")
-            .json()
-            .await
-            .expect("JSON");
+        let response: Value = test_support::graphql::post(
+            &reqwest::Client::new(),
+            &self.graphql_url,
+            None,
+            query,
+            json!({ "input": input }),
+        )
+        .await
+        .json;
         response["data"]["register"]["id"]
             .as_str()
             .and_then(|id| id.parse().ok())

@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use common::siege::{self, RawResponse, ServiceProcess};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
+use test_support::siege::{self, RawResponse, ServiceProcess};
 
 /// Names and punctuation a GraphQL lexer meets, including the schema's own names.
 const TOKENS: &[&str] = &[
@@ -196,7 +196,7 @@ fn the_tasks_endpoint_survives_generated_requests() {
         .and_then(|cases| cases.parse().ok())
         .unwrap_or(512);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let data_dir = common::testing::fresh_data_dir("tasks-fuzz");
+    let data_dir = test_support::fresh_data_dir("tasks-fuzz");
     let mut args: Vec<String> = vec![
         "--port".into(),
         "0".into(),

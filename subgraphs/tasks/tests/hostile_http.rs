@@ -2,7 +2,7 @@
 //! floods, slow and broken requests, and the documents that once aborted it.
 
 fn args() -> Vec<String> {
-    let data_dir = common::testing::fresh_data_dir("tasks-hostile");
+    let data_dir = test_support::fresh_data_dir("tasks-hostile");
     vec![
         "--port".to_owned(),
         "0".to_owned(),
@@ -11,10 +11,10 @@ fn args() -> Vec<String> {
     ]
 }
 
-common::http_hardening_tests! {
+test_support::http_hardening_tests! {
     binary: env!("CARGO_BIN_EXE_tasks"),
     args: args(),
     post_path: "/graphql",
-    probe: common::siege::get("/health"),
+    probe: test_support::siege::get("/health"),
     graphql: hostile_documents_at_ten_times_the_breaking_size_are_refused_with_a_code,
 }

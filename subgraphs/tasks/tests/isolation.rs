@@ -5,6 +5,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{Store, TASK_FIELDS, assert_error, error_message, spawn_app};
+use test_support::on_both_stores;
 
 const ALICE: i64 = 1;
 const BOB: i64 = 2;

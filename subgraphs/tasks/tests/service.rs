@@ -7,6 +7,7 @@ mod support;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use support::{Store, spawn_app};
+use test_support::on_both_stores;
 
 on_both_stores!(
     health_and_readiness,
@@ -107,7 +108,7 @@ async fn printed_schema_is_the_service_sdl(store: Store) {
 
 #[tokio::test]
 async fn stops_serving_when_told_to() {
-    let data_dir = common::testing::fresh_data_dir("tasks-shutdown");
+    let data_dir = test_support::fresh_data_dir("tasks-shutdown");
     let config = support::config(None, &data_dir, support::Options::default());
     let app = tasks::Application::build(config).await.expect("starts");
     let url = format!("http://127.0.0.1:{}/health", app.port());
@@ -176,10 +177,10 @@ async fn the_embedded_store_is_a_file_in_the_data_directory() {
 /// A database created by the original system (Alembic) is used as it is, rows and all.
 #[tokio::test]
 async fn an_original_postgres_database_is_adopted_in_place() {
-    let url = common::testing::fresh_postgres_database("tasks_legacy")
+    let database = test_support::TestDatabase::fresh("tasks_legacy").await;
+    let mut conn = PgConnection::connect(database.url())
         .await
-        .expect("a database");
-    let mut conn = PgConnection::connect(&url).await.expect("connects");
+        .expect("connects");
     for statement in [
         "CREATE TYPE taskstatus AS ENUM ('todo', 'in_progress', 'done')",
         "CREATE TYPE taskpriority AS ENUM ('low', 'medium', 'high')",
@@ -197,7 +198,7 @@ async fn an_original_postgres_database_is_adopted_in_place() {
     }
     conn.close().await.expect("closes");
 
-    let app = support::spawn_app_at(Some(url)).await;
+    let app = support::spawn_app_at(Some(database)).await;
     let token = app.token(9);
     let page = app.page(&token, 9, "").await;
     assert_eq!(page["totalCount"], 1, "{page}");

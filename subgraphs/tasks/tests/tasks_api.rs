@@ -4,6 +4,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{Store, TASK_FIELDS, assert_error, error_message, spawn_app};
+use test_support::on_both_stores;
 
 const USER: i64 = 7;
 

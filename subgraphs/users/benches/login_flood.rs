@@ -43,7 +43,7 @@ impl Drop for Service {
 }
 
 fn start_service(database_url: Option<&str>) -> anyhow::Result<Service> {
-    let data_dir = common::testing::fresh_data_dir("users-bench");
+    let data_dir = test_support::fresh_data_dir("users-bench");
     let mut command = Command::new(env!("CARGO_BIN_EXE_users"));
     command
         .args(["--port", "0", "--data-dir"])
@@ -227,8 +227,8 @@ async fn main() -> anyhow::Result<()> {
     let mut all_met = run("SQLite", None).await?;
     let postgres = std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL"));
     if postgres.is_ok() {
-        let url = common::testing::fresh_postgres_database("users_bench").await?;
-        all_met &= run("PostgreSQL", Some(&url)).await?;
+        let database = test_support::TestDatabase::create("users_bench").await?;
+        all_met &= run("PostgreSQL", Some(database.url())).await?;
     }
     if !all_met {
         println!("login_flood: the p99 target was missed");

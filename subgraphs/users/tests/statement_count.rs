@@ -16,7 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 #[path = "api/helpers.rs"]
 mod helpers;
 
-use helpers::{StoreKind, spawn_app};
+use helpers::{Store, spawn_app};
 
 static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -42,9 +42,9 @@ fn count_statements() {
     });
 }
 
-crate::on_both_stores!(a_hundred_representations_are_one_statement);
+test_support::on_both_stores!(a_hundred_representations_are_one_statement);
 
-async fn a_hundred_representations_are_one_statement(kind: StoreKind) {
+async fn a_hundred_representations_are_one_statement(kind: Store) {
     let _turn = ONE_AT_A_TIME.lock().await;
     count_statements();
     let app = spawn_app(kind).await;

@@ -5,38 +5,13 @@
 use std::path::PathBuf;
 
 use common::auth::JwtKeys;
-use common::config::{DataDirArgs, JwtArgs, LogArgs, LogFormat};
+use common::config::JwtArgs;
 use serde_json::{Value, json};
 use tasks::{Application, Config};
+pub use test_support::Store;
+use test_support::TestDatabase;
 
 pub const SECRET: &str = "tasks-test-secret";
-
-/// The two stores every behaviour is tested on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
-    Postgres,
-    Sqlite,
-}
-
-/// Runs an async test body once per store, as `postgres` and `sqlite` tests of a module.
-#[macro_export]
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name($crate::support::Store::Postgres).await;
-                }
-
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name($crate::support::Store::Sqlite).await;
-                }
-            }
-        )*
-    };
-}
 
 /// How a test wants its service configured, beyond the defaults.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +27,8 @@ pub struct TestApp {
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     client: reqwest::Client,
+    /// Dropped with the app (PostgreSQL only).
+    _database: Option<TestDatabase>,
 }
 
 pub async fn spawn_app(store: Store) -> TestApp {
@@ -59,27 +36,22 @@ pub async fn spawn_app(store: Store) -> TestApp {
 }
 
 pub async fn spawn_app_with(store: Store, options: Options) -> TestApp {
-    let database_url = match store {
-        Store::Postgres => Some(fresh_postgres_database().await),
+    let database = match store {
+        Store::Postgres => Some(TestDatabase::fresh("tasks").await),
         // Unset: the service's default embedded store in the data directory.
         Store::Sqlite => None,
     };
-    start(database_url, options).await
+    start(database, options).await
 }
 
 /// A service on the given database (`None`: the embedded store in a fresh data directory).
-pub async fn spawn_app_at(database_url: Option<String>) -> TestApp {
-    start(database_url, Options::default()).await
+pub async fn spawn_app_at(database: Option<TestDatabase>) -> TestApp {
+    start(database, Options::default()).await
 }
 
-pub async fn fresh_postgres_database() -> String {
-    common::testing::fresh_postgres_database("tasks_test")
-        .await
-        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)")
-}
-
-async fn start(database_url: Option<String>, options: Options) -> TestApp {
-    let data_dir = common::testing::fresh_data_dir("tasks");
+async fn start(database: Option<TestDatabase>, options: Options) -> TestApp {
+    let data_dir = test_support::fresh_data_dir("tasks");
+    let database_url = database.as_ref().map(|db| db.url().to_owned());
     let config = config(database_url.clone(), &data_dir, options);
     let app = Application::build(config)
         .await
@@ -88,10 +60,11 @@ async fn start(database_url: Option<String>, options: Options) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        keys: JwtKeys::new(SECRET, "HS256", 30).expect("test keys"),
+        keys: test_support::config::keys(SECRET),
         database_url,
         data_dir,
         client: reqwest::Client::new(),
+        _database: database,
     }
 }
 
@@ -103,18 +76,14 @@ pub fn config(
 ) -> Config {
     Config {
         port: 0,
-        host: "127.0.0.1".to_owned(),
+        host: test_support::config::HOST.to_owned(),
         database_url,
         db_max_connections: options.db_max_connections.unwrap_or(5),
         db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         users_url: options.users_url,
         account_cache_seconds: options.account_cache_seconds,
-        data_dir: DataDirArgs {
-            data_dir: data_dir.to_owned(),
-        },
-        log: LogArgs {
-            log_format: LogFormat::Pretty,
-        },
+        data_dir: test_support::config::data_dir(data_dir),
+        log: test_support::config::log(),
         jwt: jwt_args(),
         http: common::server::ServerLimits::default(),
         graphql: common::document_scan::GraphqlLimits::default(),
@@ -123,18 +92,13 @@ pub fn config(
 
 /// A well-formed token for `user_id` signed with a key the service does not know.
 pub fn forged_token(user_id: i64) -> String {
-    JwtKeys::new("not-the-service-secret", "HS256", 30)
-        .expect("keys")
+    test_support::config::keys("not-the-service-secret")
         .issue(user_id)
         .expect("a token")
 }
 
 pub fn jwt_args() -> JwtArgs {
-    JwtArgs {
-        secret_key: Some(SECRET.to_owned()),
-        algorithm: "HS256".to_owned(),
-        access_token_expire_minutes: 30,
-    }
+    test_support::config::jwt(SECRET)
 }
 
 impl TestApp {
@@ -145,16 +109,10 @@ impl TestApp {
 
     /// POSTs a GraphQL request and returns the whole JSON response.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("the service answers");
-        assert!(response.status().is_success(), "HTTP {}", response.status());
-        response.json().await.expect("a JSON response")
+        let url = format!("{}/graphql", self.address);
+        test_support::graphql::post(&self.client, &url, token, query, variables)
+            .await
+            .ok()
     }
 
     /// A GraphQL request that must succeed: its `data`.

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{StoreKind, error_code, spawn_app};
-use crate::on_both_stores;
+use crate::helpers::{Store, error_code, spawn_app};
+use test_support::on_both_stores;
 
 const ENTITIES: &str = "query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id username email } } }";
 
@@ -18,7 +18,7 @@ fn representations(ids: &[&str]) -> Value {
     json!({"representations": ids.iter().map(|id| json!({"__typename": "User", "id": id})).collect::<Vec<_>>()})
 }
 
-async fn only_the_viewers_own_user_resolves(kind: StoreKind) {
+async fn only_the_viewers_own_user_resolves(kind: Store) {
     let app = spawn_app(kind).await;
     let (other_id, _) = app.signed_in_user("olivia").await;
     let (own_id, token) = app.signed_in_user("peter").await;
@@ -47,7 +47,7 @@ async fn only_the_viewers_own_user_resolves(kind: StoreKind) {
     assert_eq!(body["data"]["_entities"][1], Value::Null, "{body}");
 }
 
-async fn without_a_token_nothing_resolves(kind: StoreKind) {
+async fn without_a_token_nothing_resolves(kind: Store) {
     let app = spawn_app(kind).await;
     let (id, _) = app.signed_in_user("rose").await;
     let body = app.graphql(ENTITIES, representations(&[&id]), None).await;
@@ -60,7 +60,7 @@ async fn without_a_token_nothing_resolves(kind: StoreKind) {
     assert!(!body.to_string().contains("rose"), "{body}");
 }
 
-async fn a_malformed_id_is_bad_user_input(kind: StoreKind) {
+async fn a_malformed_id_is_bad_user_input(kind: Store) {
     let app = spawn_app(kind).await;
     let (id, token) = app.signed_in_user("sam").await;
     let body = app

@@ -1,90 +1,60 @@
 //! A users service per test, on a fresh store of the kind asked for, spoken to
 //! over real HTTP.
 
-use std::path::PathBuf;
-
-use common::config::{DataDirArgs, JwtArgs, LogArgs, LogFormat};
 use common::db::Pool;
 use serde_json::{Value, json};
+pub use test_support::Store;
+use test_support::TestDatabase;
 use users::{Application, Config};
 
 pub const SECRET: &str = "users-test-secret";
 pub const PASSWORD: &str = "s3cret-password";
 
-/// Which store a test runs on; every test runs on both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreKind {
-    Postgres,
-    Sqlite,
-}
-
-/// Generates one `#[tokio::test]` per store kind for each named `async fn(StoreKind)`.
-#[macro_export]
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn postgres() {
-                super::$name($crate::helpers::StoreKind::Postgres).await;
-            }
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name($crate::helpers::StoreKind::Sqlite).await;
-            }
-        }
-    )*};
-}
-
 pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     pub pool: Pool,
+    /// Dropped with the app (PostgreSQL only).
+    _database: Option<TestDatabase>,
+}
+
+/// A test service's configuration and the database it runs on (PostgreSQL
+/// only; dropped when the last clone of it goes).
+#[derive(Clone)]
+pub struct TestConfig {
+    pub config: Config,
+    pub database: Option<TestDatabase>,
 }
 
 /// The configuration of a test service: port 0, cheap bcrypt, a fixed secret.
-pub async fn test_config(kind: StoreKind) -> Config {
-    let database_url = match kind {
-        StoreKind::Postgres => Some(
-            common::testing::fresh_postgres_database("users_test")
-                .await
-                .expect("create a test database"),
-        ),
-        StoreKind::Sqlite => None,
+pub async fn test_config(kind: Store) -> TestConfig {
+    let database = match kind {
+        Store::Postgres => Some(TestDatabase::fresh("users").await),
+        Store::Sqlite => None,
     };
-    Config {
+    let config = Config {
         port: 0,
-        host: "127.0.0.1".to_owned(),
-        database_url,
+        host: test_support::config::HOST.to_owned(),
+        database_url: database.as_ref().map(|db| db.url().to_owned()),
         db_max_connections: 5,
         db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         bcrypt_cost: 4,
         max_concurrent_hashes: None,
-        data: DataDirArgs {
-            data_dir: fresh_data_dir(),
-        },
-        log: LogArgs {
-            log_format: LogFormat::Pretty,
-        },
-        jwt: JwtArgs {
-            secret_key: Some(SECRET.to_owned()),
-            algorithm: "HS256".to_owned(),
-            access_token_expire_minutes: 30,
-        },
+        data: test_support::config::data_dir(&test_support::fresh_data_dir("users")),
+        log: test_support::config::log(),
+        jwt: test_support::config::jwt(SECRET),
         http: common::server::ServerLimits::default(),
         graphql: common::document_scan::GraphqlLimits::default(),
-    }
+    };
+    TestConfig { config, database }
 }
 
-fn fresh_data_dir() -> PathBuf {
-    common::testing::fresh_data_dir("users")
-}
-
-pub async fn spawn_app(kind: StoreKind) -> TestApp {
+pub async fn spawn_app(kind: Store) -> TestApp {
     spawn_app_with(test_config(kind).await).await
 }
 
-pub async fn spawn_app_with(config: Config) -> TestApp {
-    let app = Application::build(config)
+pub async fn spawn_app_with(test: TestConfig) -> TestApp {
+    let app = Application::build(test.config)
         .await
         .expect("build the users service");
     let base_url = format!("http://127.0.0.1:{}", app.port());
@@ -94,6 +64,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         base_url,
         client: reqwest::Client::new(),
         pool,
+        _database: test.database,
     }
 }
 
@@ -104,16 +75,9 @@ impl TestApp {
 
     /// POSTs a GraphQL request and returns the JSON body (asserting a 200).
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
-        let mut request = self
-            .client
-            .post(self.graphql_url())
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("send the GraphQL request");
-        assert_eq!(response.status(), 200, "GraphQL answers 200");
-        response.json().await.expect("a JSON body")
+        test_support::graphql::post(&self.client, &self.graphql_url(), token, query, variables)
+            .await
+            .ok()
     }
 
     pub async fn register(&self, username: &str) -> Value {

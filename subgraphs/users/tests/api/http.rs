@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{StoreKind, spawn_app};
-use crate::on_both_stores;
+use crate::helpers::{Store, spawn_app};
+use test_support::on_both_stores;
 
 on_both_stores!(
     a_query_over_get_works_and_a_mutation_over_get_is_refused,
@@ -14,7 +14,7 @@ on_both_stores!(
     health_and_readiness,
 );
 
-async fn a_query_over_get_works_and_a_mutation_over_get_is_refused(kind: StoreKind) {
+async fn a_query_over_get_works_and_a_mutation_over_get_is_refused(kind: Store) {
     let app = spawn_app(kind).await;
     let (_, token) = app.signed_in_user("tom").await;
     let response = app
@@ -45,7 +45,7 @@ async fn a_query_over_get_works_and_a_mutation_over_get_is_refused(kind: StoreKi
     );
 }
 
-async fn broken_json_is_a_bad_request(kind: StoreKind) {
+async fn broken_json_is_a_bad_request(kind: Store) {
     let app = spawn_app(kind).await;
     for body in [r#"{"query": "{ me { id } }""#, "", "[1, 2", "42"] {
         let response = app
@@ -70,7 +70,7 @@ async fn broken_json_is_a_bad_request(kind: StoreKind) {
     assert_eq!(response.status(), 400);
 }
 
-async fn an_oversized_body_is_refused(kind: StoreKind) {
+async fn an_oversized_body_is_refused(kind: Store) {
     let app = spawn_app(kind).await;
     let padding = " ".repeat(3 * 1024 * 1024);
     let response = app
@@ -84,7 +84,7 @@ async fn an_oversized_body_is_refused(kind: StoreKind) {
     assert_eq!(response.status(), 413);
 }
 
-async fn unknown_fields_and_wrong_types_are_errors(kind: StoreKind) {
+async fn unknown_fields_and_wrong_types_are_errors(kind: Store) {
     let app = spawn_app(kind).await;
     let cases = [
         ("{ me { password } }", json!({})),
@@ -120,7 +120,7 @@ async fn unknown_fields_and_wrong_types_are_errors(kind: StoreKind) {
     assert_eq!(app.user_count().await, 0);
 }
 
-async fn health_and_readiness(kind: StoreKind) {
+async fn health_and_readiness(kind: Store) {
     let app = spawn_app(kind).await;
     for (path, status) in [("/health", "healthy"), ("/ready", "ready")] {
         let response = app

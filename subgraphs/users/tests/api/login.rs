@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, StoreKind, error_code, error_message, spawn_app};
-use crate::on_both_stores;
+use crate::helpers::{PASSWORD, Store, error_code, error_message, spawn_app};
+use test_support::on_both_stores;
 
 /// A hash made by the original system (passlib's `CryptContext(schemes=["bcrypt"])`, cost 12)
 /// of [`PASSLIB_PASSWORD`].
@@ -25,7 +25,7 @@ fn assert_refused(body: &Value) {
     assert_eq!(body["data"], Value::Null);
 }
 
-async fn the_right_password_gets_a_working_token(kind: StoreKind) {
+async fn the_right_password_gets_a_working_token(kind: Store) {
     let app = spawn_app(kind).await;
     let user = app.register("dave").await;
     let body = app.login("dave", PASSWORD).await;
@@ -39,7 +39,7 @@ async fn the_right_password_gets_a_working_token(kind: StoreKind) {
 
 /// As in the original: login takes the username only, so an address that is
 /// also someone's username can never pick the wrong account.
-async fn the_email_address_is_not_a_username(kind: StoreKind) {
+async fn the_email_address_is_not_a_username(kind: Store) {
     let app = spawn_app(kind).await;
     app.register("erin").await;
     assert_refused(&app.login("erin@example.com", PASSWORD).await);
@@ -47,7 +47,7 @@ async fn the_email_address_is_not_a_username(kind: StoreKind) {
     assert_eq!(body["data"]["login"]["user"]["username"], "erin", "{body}");
 }
 
-async fn an_exact_username_wins_over_an_email_address(kind: StoreKind) {
+async fn an_exact_username_wins_over_an_email_address(kind: Store) {
     let app = spawn_app(kind).await;
     let register = |email: &str, username: &str, password: &str| {
         let input = serde_json::json!({"input": {"email": email, "username": username, "password": password}});
@@ -66,7 +66,7 @@ async fn an_exact_username_wins_over_an_email_address(kind: StoreKind) {
     assert_eq!(body["data"]["login"]["user"]["username"], "bea", "{body}");
 }
 
-async fn wrong_password_unknown_user_and_inactive_user_are_refused_alike(kind: StoreKind) {
+async fn wrong_password_unknown_user_and_inactive_user_are_refused_alike(kind: Store) {
     let app = spawn_app(kind).await;
     let user = app.register("frank").await;
     assert_refused(&app.login("frank", "wrong-password").await);
@@ -82,7 +82,7 @@ async fn wrong_password_unknown_user_and_inactive_user_are_refused_alike(kind: S
     assert_refused(&app.login("frank", PASSWORD).await);
 }
 
-async fn hashes_made_by_the_original_system_verify(kind: StoreKind) {
+async fn hashes_made_by_the_original_system_verify(kind: Store) {
     let app = spawn_app(kind).await;
     let user = app.register("grace").await;
     let id: i32 = user["id"]

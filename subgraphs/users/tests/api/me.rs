@@ -4,8 +4,8 @@
 use common::auth::Claims;
 use serde_json::Value;
 
-use crate::helpers::{SECRET, StoreKind, error_code, error_message, spawn_app};
-use crate::on_both_stores;
+use crate::helpers::{SECRET, Store, error_code, error_message, spawn_app};
+use test_support::on_both_stores;
 
 on_both_stores!(
     without_a_token_me_is_null,
@@ -30,14 +30,14 @@ fn assert_unauthenticated(body: &Value) {
     assert_eq!(body["data"]["me"], Value::Null);
 }
 
-async fn without_a_token_me_is_null(kind: StoreKind) {
+async fn without_a_token_me_is_null(kind: Store) {
     let app = spawn_app(kind).await;
     app.register("henry").await;
     let body = app.me(None).await;
     assert_eq!(body, serde_json::json!({"data": {"me": null}}));
 }
 
-async fn a_valid_token_gets_the_account(kind: StoreKind) {
+async fn a_valid_token_gets_the_account(kind: Store) {
     let app = spawn_app(kind).await;
     let registered = app.register("iris").await;
     app.register("jack").await;
@@ -48,7 +48,7 @@ async fn a_valid_token_gets_the_account(kind: StoreKind) {
     assert_eq!(body["data"]["me"]["email"], "kate@example.com");
 }
 
-async fn bad_and_expired_tokens_are_unauthenticated(kind: StoreKind) {
+async fn bad_and_expired_tokens_are_unauthenticated(kind: Store) {
     let app = spawn_app(kind).await;
     let (id, _) = app.signed_in_user("liam").await;
     assert_unauthenticated(&app.me(Some("not-a-jwt")).await);
@@ -87,7 +87,7 @@ async fn bad_and_expired_tokens_are_unauthenticated(kind: StoreKind) {
     assert_eq!(app.me(Some(&good)).await["data"]["me"]["username"], "liam");
 }
 
-async fn an_inactive_account_is_forbidden(kind: StoreKind) {
+async fn an_inactive_account_is_forbidden(kind: Store) {
     let app = spawn_app(kind).await;
     let (id, token) = app.signed_in_user("mia").await;
     app.execute(
@@ -101,7 +101,7 @@ async fn an_inactive_account_is_forbidden(kind: StoreKind) {
     assert_eq!(body["data"]["me"], Value::Null);
 }
 
-async fn a_deleted_account_is_unauthenticated(kind: StoreKind) {
+async fn a_deleted_account_is_unauthenticated(kind: Store) {
     let app = spawn_app(kind).await;
     let (id, token) = app.signed_in_user("noah").await;
     app.execute(

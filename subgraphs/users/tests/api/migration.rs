@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{StoreKind, spawn_app_with, test_config};
+use crate::helpers::{Store, spawn_app_with, test_config};
 
 /// The tables as the original Alembic migration created them (no NOT NULL on
 /// the flags, `updated_at` only set by the ORM on update).
@@ -32,8 +32,9 @@ INSERT INTO users (email, username, hashed_password, full_name, is_active, is_su
 
 #[tokio::test]
 async fn an_original_database_is_adopted_with_every_row() {
-    let config = test_config(StoreKind::Postgres).await;
+    let config = test_config(Store::Postgres).await;
     let url = config
+        .config
         .database_url
         .clone()
         .expect("a PostgreSQL test database");

@@ -4,13 +4,14 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{StoreKind, test_config};
-use crate::on_both_stores;
+use crate::helpers::{Store, test_config};
+use test_support::on_both_stores;
 
 on_both_stores!(announces_serves_and_stops_on_sigterm);
 
-async fn announces_serves_and_stops_on_sigterm(kind: StoreKind) {
-    let config = test_config(kind).await;
+async fn announces_serves_and_stops_on_sigterm(kind: Store) {
+    let test = test_config(kind).await;
+    let config = &test.config;
     let mut command = Command::new(env!("CARGO_BIN_EXE_users"));
     command
         .args(["--port", "0", "--bcrypt-cost", "4", "--data-dir"])

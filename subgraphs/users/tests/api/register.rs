@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, REGISTER, StoreKind, error_code, error_message, spawn_app};
-use crate::on_both_stores;
+use crate::helpers::{PASSWORD, REGISTER, Store, error_code, error_message, spawn_app};
+use test_support::on_both_stores;
 
 on_both_stores!(
     creates_an_active_account,
@@ -16,7 +16,7 @@ on_both_stores!(
 );
 
 /// PostgreSQL's text cannot hold NUL: it must be refused as input, never reach the store.
-async fn nul_characters_are_bad_input_on_register_and_login(kind: StoreKind) {
+async fn nul_characters_are_bad_input_on_register_and_login(kind: Store) {
     let app = spawn_app(kind).await;
     let valid = json!({"email": "nul@example.com", "username": "nully", "password": PASSWORD, "fullName": "N U"});
     for (field, value) in [
@@ -55,7 +55,7 @@ async fn nul_characters_are_bad_input_on_register_and_login(kind: StoreKind) {
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 }
 
-async fn creates_an_active_account(kind: StoreKind) {
+async fn creates_an_active_account(kind: Store) {
     let app = spawn_app(kind).await;
     let user = app.register("alice").await;
     assert_eq!(user["email"], "alice@example.com");
@@ -85,7 +85,7 @@ async fn creates_an_active_account(kind: StoreKind) {
     assert!(!hash.contains(PASSWORD));
 }
 
-async fn an_empty_full_name_is_kept(kind: StoreKind) {
+async fn an_empty_full_name_is_kept(kind: Store) {
     let app = spawn_app(kind).await;
     let input = json!({"input": {"email": "e@example.com", "username": "empty", "password": PASSWORD, "fullName": ""}});
     let body = app.graphql(REGISTER, input, None).await;
@@ -97,7 +97,7 @@ async fn an_empty_full_name_is_kept(kind: StoreKind) {
     assert_eq!(body["data"]["register"]["fullName"], Value::Null, "{body}");
 }
 
-async fn a_taken_username_or_email_conflicts(kind: StoreKind) {
+async fn a_taken_username_or_email_conflicts(kind: Store) {
     let app = spawn_app(kind).await;
     app.register("bob").await;
     for (email, username) in [("other@example.com", "bob"), ("bob@example.com", "robert")] {
@@ -114,7 +114,7 @@ async fn a_taken_username_or_email_conflicts(kind: StoreKind) {
     );
 }
 
-async fn racing_registrations_let_exactly_one_win(kind: StoreKind) {
+async fn racing_registrations_let_exactly_one_win(kind: Store) {
     let app = spawn_app(kind).await;
     let attempt = |n: usize| {
         let input = json!({"input": {"email": format!("race{n}@example.com"), "username": "racer", "password": PASSWORD}});
@@ -133,7 +133,7 @@ async fn racing_registrations_let_exactly_one_win(kind: StoreKind) {
     assert_eq!(app.user_count().await, 1);
 }
 
-async fn invalid_input_names_the_field(kind: StoreKind) {
+async fn invalid_input_names_the_field(kind: Store) {
     let app = spawn_app(kind).await;
     let long = |n: usize| "x".repeat(n);
     let cases = [

@@ -1,12 +1,12 @@
 //! The federation SDL: what `users print-schema` prints is exactly what the
 //! running service answers to `_service { sdl }`.
 
-use crate::helpers::{StoreKind, spawn_app};
-use crate::on_both_stores;
+use crate::helpers::{Store, spawn_app};
+use test_support::on_both_stores;
 
 on_both_stores!(print_schema_matches_the_service_sdl);
 
-async fn print_schema_matches_the_service_sdl(kind: StoreKind) {
+async fn print_schema_matches_the_service_sdl(kind: Store) {
     let app = spawn_app(kind).await;
     let body = app
         .graphql("{ _service { sdl } }", serde_json::json!({}), None)

@@ -87,56 +87,29 @@ impl ServiceProcess {
 
 /// The hard open-file limit of this (test) process, after raising the soft limit to it.
 pub fn raise_own_open_file_limit() -> u64 {
-    crate::http_server::raise_open_file_limit()
+    common::http_server::raise_open_file_limit()
 }
 
 /// Opens `count` connections to `addr` and keeps them: every other one sends
 /// the first half of a request head and stops (half-open), the rest send nothing.
+/// At most 256 connects are in flight at once, as a sliding window: one slow
+/// connect (a retransmitted SYN) holds one slot, not a whole batch.
 pub async fn hold_connections(addr: SocketAddr, count: usize) -> anyhow::Result<Vec<TcpStream>> {
-    use futures_lite_stream::buffered;
-    let streams = buffered(count, 256, move |index| async move {
-        let mut stream = TcpStream::connect(addr).await?;
-        if index % 2 == 1 {
-            stream
-                .write_all(b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl")
-                .await?;
-        }
-        Ok::<_, std::io::Error>(stream)
-    })
-    .await
-    .context("opening the held connections")?;
-    Ok(streams)
-}
-
-/// Minimal bounded-concurrency helper, so the kit needs no stream crate.
-mod futures_lite_stream {
-    use std::future::Future;
-
-    /// Runs `make(0..count)` with at most `width` futures at once (a sliding
-    /// window: one slow connect, such as a retransmitted SYN, holds one slot).
-    pub async fn buffered<T, E, F, Fut>(count: usize, width: usize, make: F) -> Result<Vec<T>, E>
-    where
-        F: Fn(usize) -> Fut,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Send + 'static,
-    {
-        let mut results = Vec::with_capacity(count);
-        let mut running = tokio::task::JoinSet::new();
-        let mut next = 0;
-        while next < count || !running.is_empty() {
-            while next < count && running.len() < width {
-                running.spawn(make(next));
-                next += 1;
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(0..count)
+        .map(|index| async move {
+            let mut stream = TcpStream::connect(addr).await?;
+            if index % 2 == 1 {
+                stream
+                    .write_all(b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl")
+                    .await?;
             }
-            match running.join_next().await {
-                Some(Ok(result)) => results.push(result?),
-                Some(Err(join)) => std::panic::resume_unwind(join.into_panic()),
-                None => {}
-            }
-        }
-        Ok(results)
-    }
+            Ok::<_, std::io::Error>(stream)
+        })
+        .buffer_unordered(256)
+        .try_collect()
+        .await
+        .context("opening the held connections")
 }
 
 /// Resolves once the server has closed `stream` (read gives EOF or a reset).
@@ -666,7 +639,7 @@ mod tests {
 
     #[test]
     fn every_shape_is_refused_by_the_scan() {
-        let limits = crate::document_scan::GraphqlLimits::default();
+        let limits = common::document_scan::GraphqlLimits::default();
         for shape in hostile_shapes(1) {
             let text = String::from_utf8_lossy(&shape.request);
             let body = text
@@ -674,12 +647,12 @@ mod tests {
                 .map(|(_, body)| body)
                 .unwrap_or_default();
             let refused_json =
-                crate::document_scan::scan_json(body.as_bytes(), limits.max_nesting).is_err();
+                common::document_scan::scan_json(body.as_bytes(), limits.max_nesting).is_err();
             let query = serde_json::from_str::<Value>(body)
                 .ok()
                 .and_then(|value| value["query"].as_str().map(str::to_owned));
             let refused_document = query.is_some_and(|query| {
-                crate::document_scan::check_document(&query, &limits).is_err()
+                common::document_scan::check_document(&query, &limits).is_err()
             });
             let is_get = text.starts_with("GET ");
             assert!(
