@@ -163,7 +163,7 @@ async fn the_circuit_opens_fails_fast_then_probes_and_closes() {
     for _ in 0..20 {
         let (data, codes) = run(&engine, ME).await;
         assert_eq!(data["me"], Value::Null);
-        assert_eq!(codes, vec!["SUBGRAPH_UNAVAILABLE"]);
+        assert_eq!(codes, vec!["SUBGRAPH_CIRCUIT_OPEN"]);
     }
     assert_eq!(flaky.requests(), 3, "an open circuit sends nothing");
     // The subgraph recovers; after the cool-down one probe goes through and closes the circuit.

@@ -16,6 +16,8 @@ pub enum FetchFailure {
     Timeout,
     /// The connection could not be made (refused, reset, DNS): the subgraph is down.
     Unavailable,
+    /// Not attempted: the subgraph's circuit is open after failures in a row (see `resilience`).
+    CircuitOpen,
     /// An HTTP error status without a GraphQL body (a 5xx from the subgraph or a proxy).
     HttpError,
     /// A 2xx answer that is not a GraphQL response.
@@ -30,6 +32,7 @@ impl FetchFailure {
             FetchFailure::Timeout => "SUBGRAPH_TIMEOUT",
             // The historical code of the router, also used by subgraphs for their own dependencies.
             FetchFailure::Unavailable => common::errors::ErrorCode::SubgraphUnavailable.as_str(),
+            FetchFailure::CircuitOpen => "SUBGRAPH_CIRCUIT_OPEN",
             FetchFailure::HttpError => "SUBGRAPH_HTTP_ERROR",
             FetchFailure::InvalidResponse => "SUBGRAPH_INVALID_RESPONSE",
             FetchFailure::SubgraphError => "SUBGRAPH_ERROR",
@@ -129,6 +132,7 @@ mod tests {
         let all = [
             FetchFailure::Timeout,
             FetchFailure::Unavailable,
+            FetchFailure::CircuitOpen,
             FetchFailure::HttpError,
             FetchFailure::InvalidResponse,
             FetchFailure::SubgraphError,

@@ -154,14 +154,28 @@ pub struct Engine {
     options: EngineOptions,
 }
 
+/// Why a supergraph cannot be served.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct EngineError(pub String);
+pub enum EngineError {
+    /// The subgraph HTTP client could not be built.
+    #[error(transparent)]
+    HttpClient(TransportError),
+    #[error("the supergraph does not parse: {0}")]
+    Syntax(String),
+    #[error("the supergraph is not a valid federation supergraph")]
+    NotASupergraph,
+    #[error("the supergraph cannot be planned over: {0}")]
+    Unplannable(String),
+    #[error("the subgraph \"{0}\" has no URL")]
+    NoUrl(String),
+    #[error("a URL override names \"{0}\", which is not a subgraph of the supergraph")]
+    UnknownOverride(String),
+}
 
 impl Engine {
     /// Loads a composed supergraph SDL (join v0.3/v0.4, link v1.0; fed 1 and fed 2 subgraphs).
     pub fn new(supergraph_sdl: &str, options: EngineOptions) -> Result<Engine, EngineError> {
-        let transport = HttpTransport::new().map_err(|error| EngineError(error.to_string()))?;
+        let transport = HttpTransport::new().map_err(EngineError::HttpClient)?;
         let transport = resilience::ResilientTransport::new(
             Arc::new(transport),
             options.resilience.clone(),
@@ -177,14 +191,14 @@ impl Engine {
         transport: Arc<dyn SubgraphTransport>,
     ) -> Result<Engine, EngineError> {
         let document = graphql_tools::parser::parse_schema::<String>(supergraph_sdl)
-            .map_err(|error| EngineError(format!("the supergraph does not parse: {error}")))?
+            .map_err(|error| EngineError::Syntax(error.to_string()))?
             .into_static();
         // The planner panics on some malformed supergraphs instead of returning errors.
         let planner = catch_unwind(AssertUnwindSafe(|| {
             Planner::new_from_supergraph(&document, QueryPlannerOptions::default())
         }))
-        .map_err(|_| EngineError("the supergraph is not a valid federation supergraph".to_owned()))?
-        .map_err(|error| EngineError(format!("the supergraph cannot be planned over: {error}")))?;
+        .map_err(|_| EngineError::NotASupergraph)?
+        .map_err(|error| EngineError::Unplannable(error.to_string()))?;
         let supergraph = &planner.supergraph;
         let mut schema = ApiSchema::new(
             (*planner.consumer_schema.document).clone(),
@@ -211,7 +225,7 @@ impl Engine {
                 .subgraph_url_overrides
                 .get(name)
                 .or_else(|| supergraph.subgraph_endpoint_map.get(name))
-                .ok_or_else(|| EngineError(format!("the subgraph \"{name}\" has no URL")))?;
+                .ok_or_else(|| EngineError::NoUrl(name.clone()))?;
             subgraphs.insert(
                 name.clone(),
                 Subgraph {
@@ -225,9 +239,7 @@ impl Engine {
             .keys()
             .find(|name| !subgraphs.contains_key(*name))
         {
-            return Err(EngineError(format!(
-                "a URL override names \"{unknown}\", which is not a subgraph of the supergraph"
-            )));
+            return Err(EngineError::UnknownOverride(unknown.clone()));
         }
         let introspection = Introspection::new(&schema);
         let preparer = Preparer::new(planner, options.plan_cache_size);

@@ -212,7 +212,7 @@ impl SubgraphTransport for ResilientTransport {
                     retry_in.as_millis()
                 );
                 return futures::future::ready(Err(TransportError::new(
-                    FetchFailure::Unavailable,
+                    FetchFailure::CircuitOpen,
                     message,
                 )))
                 .boxed();

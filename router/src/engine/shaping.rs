@@ -207,8 +207,8 @@ impl<'a, 's> Shaper<'a, 's> {
                     leaf => match info {
                         // Introspection values are the router's own.
                         Some(info) if !name.starts_with("__") => {
-                            coerce_leaf(info, leaf).or_else(|message| {
-                                self.error(message.replace("{type}", name));
+                            coerce_leaf(info, leaf).or_else(|error| {
+                                self.error(error.message(name));
                                 Ok(Value::Null)
                             })
                         }
@@ -300,11 +300,11 @@ impl<'a, 's> Shaper<'a, 's> {
 /// known to one subgraph only) and a built-in scalar that cannot represent the
 /// value are field errors; custom scalars pass as they are. Values already right
 /// (nearly all of them) come back untouched, without allocating.
-fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, String> {
+fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, LeafError> {
     if info.kind == TypeKind::Enum {
         return match &value {
             Value::String(name) if info.enum_values.contains(name.as_str()) => Ok(value),
-            _ => Err(format!("Enum \"{{type}}\" cannot represent value: {value}")),
+            _ => Err(LeafError::Enum(value)),
         };
     }
     let Some(scalar) = info.built_in else {
@@ -330,9 +330,7 @@ fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, String> {
                     #[allow(clippy::cast_possible_truncation)]
                     Ok(Value::from(float as i32))
                 }
-                _ => Err(format!(
-                    "Int cannot represent non 32-bit signed integer value: {value}"
-                )),
+                _ => Err(LeafError::Int(value)),
             },
         },
         BuiltInScalar::Float => match &value {
@@ -341,29 +339,58 @@ fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, String> {
                 Some(number) if !matches!(value, Value::Array(_) | Value::Object(_)) => {
                     Ok(Value::Number(number))
                 }
-                _ => Err(format!("Float cannot represent non numeric value: {value}")),
+                _ => Err(LeafError::Float(value)),
             },
         },
         BuiltInScalar::String => match value {
             Value::String(_) => Ok(value),
             Value::Bool(flag) => Ok(Value::String(flag.to_string())),
             Value::Number(number) => Ok(Value::String(js_number(&number))),
-            other => Err(format!("String cannot represent value: {other}")),
+            other => Err(LeafError::String(other)),
         },
         BuiltInScalar::Boolean => match value {
             Value::Bool(_) => Ok(value),
             Value::Number(number) => Ok(Value::Bool(number.as_f64() != Some(0.0))),
-            other => Err(format!(
-                "Boolean cannot represent a non boolean value: {other}"
-            )),
+            other => Err(LeafError::Boolean(other)),
         },
         BuiltInScalar::Id => match value {
             Value::String(_) => Ok(value),
             Value::Number(number) if number.is_i64() || number.is_u64() => {
                 Ok(Value::String(number.to_string()))
             }
-            other => Err(format!("ID cannot represent value: {other}")),
+            other => Err(LeafError::Id(other)),
         },
+    }
+}
+
+/// A subgraph's leaf value the API schema's type cannot represent (a field error, worded as graphql-js words it).
+#[derive(Debug)]
+enum LeafError {
+    Enum(Value),
+    Int(Value),
+    Float(Value),
+    String(Value),
+    Boolean(Value),
+    Id(Value),
+}
+
+impl LeafError {
+    /// The message, naming the field's type (`type_name`, for enums).
+    fn message(&self, type_name: &str) -> String {
+        match self {
+            LeafError::Enum(value) => {
+                format!("Enum \"{type_name}\" cannot represent value: {value}")
+            }
+            LeafError::Int(value) => {
+                format!("Int cannot represent non 32-bit signed integer value: {value}")
+            }
+            LeafError::Float(value) => format!("Float cannot represent non numeric value: {value}"),
+            LeafError::String(value) => format!("String cannot represent value: {value}"),
+            LeafError::Boolean(value) => {
+                format!("Boolean cannot represent a non boolean value: {value}")
+            }
+            LeafError::Id(value) => format!("ID cannot represent value: {value}"),
+        }
     }
 }
 

@@ -52,12 +52,34 @@ pub(crate) fn coerce_variables(
     }
 }
 
+/// What is wrong with a variable's value (the message clients see after the value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum InputError {
+    #[error("expected non-nullable type \"{type_ref}\" not to be null")]
+    Null { type_ref: String },
+    #[error("unknown type \"{0}\"")]
+    UnknownType(String),
+    #[error("expected an object for input type \"{0}\"")]
+    NotAnObject(String),
+    #[error("field \"{field}\" is not defined by type \"{type_name}\"")]
+    UnknownField { field: String, type_name: String },
+    #[error("field \"{field}\" of required type \"{type_ref}\" was not provided")]
+    MissingField { field: String, type_ref: String },
+    #[error("at \"{field}\": {error}")]
+    InField {
+        field: String,
+        error: Box<InputError>,
+    },
+    #[error("expected a value of type \"{0}\"")]
+    WrongType(String),
+}
+
 /// Checks one input value against its type; the error says what is wrong.
-fn check_input(schema: &ApiSchema, type_ref: &TypeRef, value: &Value) -> Result<(), String> {
+fn check_input(schema: &ApiSchema, type_ref: &TypeRef, value: &Value) -> Result<(), InputError> {
     match (type_ref, value) {
-        (TypeRef::NonNullType(_), Value::Null) => Err(format!(
-            "expected non-nullable type \"{type_ref}\" not to be null"
-        )),
+        (TypeRef::NonNullType(_), Value::Null) => Err(InputError::Null {
+            type_ref: type_ref.to_string(),
+        }),
         (TypeRef::NonNullType(inner), _) => check_input(schema, inner, value),
         (_, Value::Null) => Ok(()),
         (TypeRef::ListType(inner), Value::Array(items)) => items
@@ -69,59 +91,64 @@ fn check_input(schema: &ApiSchema, type_ref: &TypeRef, value: &Value) -> Result<
     }
 }
 
-fn check_named(schema: &ApiSchema, name: &str, value: &Value) -> Result<(), String> {
-    let valid = match name {
-        "Int" => value.as_i64().is_some_and(|int| i32::try_from(int).is_ok()),
-        "Float" => value.is_number(),
-        "String" => value.is_string(),
-        "Boolean" => value.is_boolean(),
-        "ID" => value.is_string() || value.is_i64() || value.is_u64(),
-        _ => {
-            let Some(info) = schema.types.get(name) else {
-                return Err(format!("unknown type \"{name}\""));
-            };
-            match info.kind {
-                TypeKind::Enum => value
-                    .as_str()
-                    .is_some_and(|text| info.enum_values.contains(text)),
-                TypeKind::InputObject => {
-                    let Value::Object(fields) = value else {
-                        return Err(format!("expected an object for input type \"{name}\""));
-                    };
-                    if let Some(unknown) = fields
-                        .keys()
-                        .find(|key| !info.input_fields.iter().any(|f| &f.name == *key))
-                    {
-                        return Err(format!(
-                            "field \"{unknown}\" is not defined by type \"{name}\""
-                        ));
-                    }
-                    for field in &info.input_fields {
-                        match fields.get(&field.name) {
-                            Some(inner) => check_input(schema, &field.value_type, inner)
-                                .map_err(|reason| format!("at \"{}\": {reason}", field.name))?,
-                            None if matches!(field.value_type, TypeRef::NonNullType(_))
-                                && !field.has_default =>
-                            {
-                                return Err(format!(
-                                    "field \"{}\" of required type \"{}\" was not provided",
-                                    field.name, field.value_type
-                                ));
-                            }
-                            None => {}
+fn check_named(schema: &ApiSchema, name: &str, value: &Value) -> Result<(), InputError> {
+    let valid =
+        match name {
+            "Int" => value.as_i64().is_some_and(|int| i32::try_from(int).is_ok()),
+            "Float" => value.is_number(),
+            "String" => value.is_string(),
+            "Boolean" => value.is_boolean(),
+            "ID" => value.is_string() || value.is_i64() || value.is_u64(),
+            _ => {
+                let Some(info) = schema.types.get(name) else {
+                    return Err(InputError::UnknownType(name.to_owned()));
+                };
+                match info.kind {
+                    TypeKind::Enum => value
+                        .as_str()
+                        .is_some_and(|text| info.enum_values.contains(text)),
+                    TypeKind::InputObject => {
+                        let Value::Object(fields) = value else {
+                            return Err(InputError::NotAnObject(name.to_owned()));
+                        };
+                        if let Some(unknown) = fields
+                            .keys()
+                            .find(|key| !info.input_fields.iter().any(|f| &f.name == *key))
+                        {
+                            return Err(InputError::UnknownField {
+                                field: unknown.clone(),
+                                type_name: name.to_owned(),
+                            });
                         }
+                        for field in &info.input_fields {
+                            match fields.get(&field.name) {
+                                Some(inner) => check_input(schema, &field.value_type, inner)
+                                    .map_err(|error| InputError::InField {
+                                        field: field.name.clone(),
+                                        error: Box::new(error),
+                                    })?,
+                                None if matches!(field.value_type, TypeRef::NonNullType(_))
+                                    && !field.has_default =>
+                                {
+                                    return Err(InputError::MissingField {
+                                        field: field.name.clone(),
+                                        type_ref: field.value_type.to_string(),
+                                    });
+                                }
+                                None => {}
+                            }
+                        }
+                        true
                     }
-                    true
+                    // Custom scalars accept any JSON: the subgraph owning them validates.
+                    _ => true,
                 }
-                // Custom scalars accept any JSON: the subgraph owning them validates.
-                _ => true,
             }
-        }
-    };
+        };
     if valid {
         Ok(())
     } else {
-        Err(format!("expected a value of type \"{name}\""))
+        Err(InputError::WrongType(name.to_owned()))
     }
 }
 
