@@ -13,10 +13,11 @@
 //! A document found here goes through the same limits, validation and cost
 //! checks as one sent in full: only where its text comes from differs.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use clap::Args;
 use lru::LruCache;
+use parking_lot::{Mutex, MutexGuard};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -79,9 +80,8 @@ impl ApqCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        // The cache holds no invariant a panicking holder could break.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, CacheInner> {
+        self.inner.lock()
     }
 
     pub fn get(&self, hash: &str) -> Option<Arc<str>> {

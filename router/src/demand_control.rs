@@ -26,7 +26,9 @@
 //! `--max-nesting` (which bounds the recursion here too).
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use async_graphql_parser::types::{
     BaseType, ConstDirective, ExecutableDocument, OperationDefinition, OperationType, Selection,
@@ -357,7 +359,7 @@ impl CostModel {
 /// the supergraph in use (replaced when the supergraph is reloaded).
 pub struct DemandControl {
     pub settings: Settings,
-    model: RwLock<Arc<CostModel>>,
+    model: ArcSwap<CostModel>,
 }
 
 impl DemandControl {
@@ -366,7 +368,7 @@ impl DemandControl {
     pub fn new(settings: Settings, supergraph_sdl: &str) -> DemandControl {
         let control = DemandControl {
             settings,
-            model: RwLock::new(Arc::new(CostModel::default())),
+            model: ArcSwap::from_pointee(CostModel::default()),
         };
         control.load(supergraph_sdl);
         control
@@ -378,9 +380,7 @@ impl DemandControl {
             return;
         }
         match CostModel::from_supergraph(supergraph_sdl) {
-            Ok(model) => {
-                *self.model.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(model)
-            }
+            Ok(model) => self.model.store(Arc::new(model)),
             Err(error) => {
                 tracing::warn!(%error, "demand control: cannot read the supergraph's costs")
             }
@@ -388,11 +388,7 @@ impl DemandControl {
     }
 
     pub fn model(&self) -> Arc<CostModel> {
-        // The lock only guards a pointer swap.
-        self.model
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.model.load_full()
     }
 }
 

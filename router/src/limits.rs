@@ -9,10 +9,9 @@
 //! text ([`CheckedDocuments`]), so a repeated operation is neither scanned nor
 //! parsed again.
 
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use lru::LruCache;
+use moka::sync::Cache;
 
 use async_graphql_parser::types::{ExecutableDocument, OperationType};
 use common::document_scan::{self, ShapeLimits, TextLimits};
@@ -110,20 +109,23 @@ pub struct CheckedDocument {
     pub document: ExecutableDocument,
 }
 
-/// Documents (by their text) that passed the limits, most recently used kept.
+/// Documents (by their text) that passed the limits, least recently used dropped first.
 /// The limits are fixed for the life of the router, so a verdict never goes
 /// stale; refused documents are not kept (they are checked again, and cost
 /// the sender the work).
 pub struct CheckedDocuments {
-    passed: Mutex<LruCache<String, Arc<CheckedDocument>>>,
+    passed: Cache<String, Arc<CheckedDocument>>,
 }
 
 impl CheckedDocuments {
     /// Remembers up to `capacity` documents (at least one).
     pub fn new(capacity: usize) -> CheckedDocuments {
-        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        let capacity = u64::try_from(capacity.max(1)).unwrap_or(u64::MAX);
         CheckedDocuments {
-            passed: Mutex::new(LruCache::new(capacity)),
+            passed: Cache::builder()
+                .max_capacity(capacity)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
         }
     }
 
@@ -135,8 +137,8 @@ impl CheckedDocuments {
         limits: &RequestLimits,
         work: &mut Work,
     ) -> Result<Arc<CheckedDocument>, Refusal> {
-        if let Some(checked) = self.lock().get(source) {
-            return Ok(checked.clone());
+        if let Some(checked) = self.passed.get(source) {
+            return Ok(checked);
         }
         check_text(source, limits).map_err(Refusal::Limit)?;
         let document = async_graphql_parser::parse_query(source).map_err(Refusal::Syntax)?;
@@ -145,13 +147,8 @@ impl CheckedDocuments {
             operation_types: OperationTypes::of(&document),
             document,
         });
-        self.lock().put(source.to_owned(), checked.clone());
+        self.passed.insert(source.to_owned(), checked.clone());
         Ok(checked)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Arc<CheckedDocument>>> {
-        // The cache holds no invariant a panicking holder could break.
-        self.passed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -331,6 +328,8 @@ mod tests {
         let mut work = Work::default();
         let first = checked.check("{ a }", &limits(), &mut work).expect("ok");
         checked.check("{ b }", &limits(), &mut work).expect("ok");
+        // The cache applies its capacity in batches; this test wants it applied now.
+        checked.passed.run_pending_tasks();
         let again = checked.check("{ a }", &limits(), &mut work).expect("ok");
         assert!(!Arc::ptr_eq(&first, &again), "checked again after eviction");
         assert_eq!(first.operation_types, again.operation_types);

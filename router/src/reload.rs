@@ -4,10 +4,11 @@
 //! the running engine stays.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use arc_swap::ArcSwap;
 use tokio::task::JoinHandle;
 
 use crate::engine::{Engine, EngineOptions};
@@ -16,27 +17,23 @@ use crate::metrics::Metrics;
 /// The engine currently serving, shared by every request.
 #[derive(Clone)]
 pub struct SharedEngine {
-    current: Arc<RwLock<Arc<Engine>>>,
+    current: Arc<ArcSwap<Engine>>,
 }
 
 impl SharedEngine {
     pub fn new(engine: Engine) -> Self {
         Self {
-            current: Arc::new(RwLock::new(Arc::new(engine))),
+            current: Arc::new(ArcSwap::from_pointee(engine)),
         }
     }
 
     /// The engine to run one request on, kept by the request until it is done.
     pub fn current(&self) -> Arc<Engine> {
-        // The lock only guards a pointer swap, which cannot panic half-way.
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.current.load_full()
     }
 
     fn replace(&self, engine: Engine) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(engine);
+        self.current.store(Arc::new(engine));
     }
 }
 

@@ -5,7 +5,7 @@
 //! the tree still resolves.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{FetchNode, PlanNode};
 use hive_router_query_planner::state::supergraph_state::OperationKind;
 use http::HeaderMap;
+use parking_lot::{Mutex, MutexGuard};
 use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
@@ -79,15 +80,11 @@ struct SubgraphError {
 
 impl<'a> Executor<'a> {
     pub(crate) fn into_state(self) -> ExecutionState {
-        self.state
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.into_inner()
     }
 
     fn lock(&self) -> MutexGuard<'_, ExecutionState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock()
     }
 
     pub(crate) fn run<'s>(&'s self, node: &'s PlanNode) -> BoxFuture<'s, ()> {

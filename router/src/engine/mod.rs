@@ -28,11 +28,12 @@ pub use transport::{
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hive_router_query_planner::planner::{Planner, QueryPlannerOptions};
 use hive_router_query_planner::state::supergraph_state::SupergraphDefinition;
+use parking_lot::Mutex;
 
 use executor::{ExecutionState, Executor, Subgraph};
 use introspection::Introspection;

@@ -1,12 +1,12 @@
 //! From request text to something executable: parse, validate against the API
 //! schema, build the client operation, normalise and plan with
-//! `hive-router-query-planner`. Two bounded LRU caches keep the hot path free of
-//! all of it: documents (text + operation name → prepared operation) and plans
-//! (normalised operation → plan, shared by documents that normalise alike).
+//! `hive-router-query-planner`. Two bounded caches (moka: no global lock) keep the
+//! hot path free of all of it: documents (text + operation name → prepared
+//! operation) and plans (normalised operation → plan, shared by documents that
+//! normalise alike; concurrent misses of one plan are planned once).
 
-use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use graphql_tools::static_graphql::query::Document;
@@ -21,7 +21,7 @@ use hive_router_query_planner::planner::plan_nodes::{
     ParallelNode, PlanNode, QueryPlan, SequenceNode,
 };
 use hive_router_query_planner::utils::cancellation::CancellationToken;
-use lru::LruCache;
+use moka::sync::Cache;
 
 use super::operation::{ClientOperation, build_client_operation, select_operation};
 use super::schema::{ApiSchema, TypeKind};
@@ -34,6 +34,7 @@ pub(crate) struct PreparedOperation {
     pub plan: Option<Arc<QueryPlan>>,
 }
 
+#[derive(Clone)]
 pub(crate) enum PrepareError {
     /// The client's fault: no execution, no `data`.
     Refused(RequestErrorKind, Vec<GraphQLError>),
@@ -49,18 +50,18 @@ type DocumentEntries = Vec<(Option<String>, Arc<PreparedOperation>)>;
 pub(crate) struct Preparer {
     planner: Planner,
     validation: ValidationPlan,
-    documents: Mutex<LruCache<String, DocumentEntries>>,
-    plans: Mutex<LruCache<String, Arc<QueryPlan>>>,
+    documents: Cache<String, Arc<DocumentEntries>>,
+    plans: Cache<String, Arc<QueryPlan>>,
 }
 
 impl Preparer {
     pub(crate) fn new(planner: Planner, cache_size: usize) -> Preparer {
-        let capacity = NonZeroUsize::new(cache_size).unwrap_or(NonZeroUsize::MIN);
+        let capacity = u64::try_from(cache_size.max(1)).unwrap_or(u64::MAX);
         Preparer {
             planner,
             validation: default_rules_validation_plan(),
-            documents: Mutex::new(LruCache::new(capacity)),
-            plans: Mutex::new(LruCache::new(capacity)),
+            documents: Cache::new(capacity),
+            plans: Cache::new(capacity),
         }
     }
 
@@ -70,8 +71,7 @@ impl Preparer {
         query: &str,
         operation_name: Option<&str>,
     ) -> Option<Arc<PreparedOperation>> {
-        let mut documents = lock(&self.documents);
-        let entries = documents.get(query)?;
+        let entries = self.documents.get(query)?;
         let (_, prepared) = entries
             .iter()
             .find(|(name, _)| name.as_deref() == operation_name)?;
@@ -89,16 +89,15 @@ impl Preparer {
             return Ok(prepared);
         }
         let prepared = Arc::new(self.prepare_uncached(schema, query, operation_name)?);
-        let mut documents = lock(&self.documents);
-        match documents.get_mut(query) {
-            Some(entries) => entries.push((operation_name.map(str::to_owned), prepared.clone())),
-            None => {
-                documents.put(
-                    query.to_owned(),
-                    vec![(operation_name.map(str::to_owned), prepared.clone())],
-                );
-            }
-        }
+        // Another operation of the same document may be cached already: kept beside it.
+        // (Two of them prepared at the same moment may keep only one; the other is prepared again.)
+        let mut entries = self
+            .documents
+            .get(query)
+            .map(|entries| entries.as_ref().clone())
+            .unwrap_or_default();
+        entries.push((operation_name.map(str::to_owned), prepared.clone()));
+        self.documents.insert(query.to_owned(), Arc::new(entries));
         Ok(prepared)
     }
 
@@ -182,12 +181,20 @@ impl Preparer {
             return Ok(None);
         }
         let key = operation.to_string();
-        if let Some(plan) = lock(&self.plans).get(&key) {
-            return Ok(Some(plan.clone()));
-        }
+        self.plans
+            .try_get_with(key, || self.plan_normalized(schema, &operation))
+            .map(Some)
+            .map_err(|error| (*error).clone())
+    }
+
+    fn plan_normalized(
+        &self,
+        schema: &ApiSchema,
+        operation: &hive_router_query_planner::ast::operation::OperationDefinition,
+    ) -> Result<Arc<QueryPlan>, PrepareError> {
         let plan = catch_unwind(AssertUnwindSafe(|| {
             self.planner.plan_from_normalized_operation(
-                &operation,
+                operation,
                 PlannerOverrideContext::default(),
                 &CancellationToken::with_timeout(PLANNING_TIME_LIMIT),
             )
@@ -198,9 +205,7 @@ impl Preparer {
         if let Some(node) = plan.node.as_mut() {
             ask_concrete_typenames(schema, node);
         }
-        let plan = Arc::new(plan);
-        lock(&self.plans).put(key, plan.clone());
-        Ok(Some(plan))
+        Ok(Arc::new(plan))
     }
 }
 
@@ -269,10 +274,4 @@ pub(crate) fn planning_failed(reason: &str) -> PrepareError {
     let error = GraphQLError::new(format!("Query planning failed: {reason}"))
         .with_code("QUERY_PLANNING_FAILED");
     PrepareError::PlanningFailed(Box::new(error))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -14,11 +14,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use parking_lot::Mutex;
 
 use super::failure::FetchFailure;
 use super::transport::{SubgraphRequest, SubgraphResponse, SubgraphTransport, TransportError};
@@ -119,10 +120,7 @@ struct Circuits {
 
 impl Circuits {
     fn with<T>(&self, change: impl FnOnce(&mut Circuit) -> T) -> T {
-        let mut table = self
-            .table
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut table = self.table.lock();
         let circuit = table
             .entry(self.subgraph.clone())
             .or_insert(Circuit::Closed { failures: 0 });

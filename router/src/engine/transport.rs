@@ -4,13 +4,14 @@
 //! flight at the same time share one fetch.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared, WeakShared};
 use http::HeaderMap;
+use parking_lot::Mutex;
 
 use super::failure::FetchFailure;
 
@@ -163,10 +164,7 @@ struct LeaveOnDrop {
 
 impl Drop for LeaveOnDrop {
     fn drop(&mut self) {
-        let mut in_flight = self
-            .registry
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut in_flight = self.registry.lock();
         if in_flight
             .get(&self.key)
             .is_some_and(|entry| entry.id == self.id)
@@ -187,10 +185,7 @@ impl Deduplicator {
     /// How many distinct fetches are in flight (a fetch every waiter left is gone).
     #[cfg(test)]
     fn in_flight(&self) -> usize {
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .len()
+        self.in_flight.lock().len()
     }
 
     pub(crate) fn fetch(
@@ -218,10 +213,7 @@ impl Deduplicator {
                 })
                 .collect(),
         };
-        let mut in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut in_flight = self.in_flight.lock();
         if let Some(shared) = in_flight.get(&key).and_then(|entry| entry.fetch.upgrade()) {
             return shared.boxed();
         }
