@@ -21,6 +21,12 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::document_scan::{self, GraphqlLimits, Refusal};
 
+/// A mutation sent with GET is refused (405, `Allow: POST`: a link must never change
+/// data) with this message and code by every GraphQL endpoint, subgraphs and router alike.
+pub const MUTATION_OVER_GET_MESSAGE: &str = "Mutations must be sent with POST";
+/// See [`MUTATION_OVER_GET_MESSAGE`].
+pub const MUTATION_OVER_GET_CODE: &str = "METHOD_NOT_ALLOWED";
+
 /// Real operations, even a router's `_entities` batch, are a few kilobytes;
 /// async-graphql buffers a body whole, so bound what one request can make us hold.
 pub const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
@@ -310,9 +316,10 @@ impl IntoResponse for BadRequest {
                 error_body(StatusCode::BAD_REQUEST, "The request has no GraphQL query")
             }
             BadRequest::MutationOverGet => {
-                let mut response = error_body(
+                let mut response = coded_error_body(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    "Mutations must be sent with POST",
+                    MUTATION_OVER_GET_CODE,
+                    MUTATION_OVER_GET_MESSAGE,
                 );
                 response
                     .headers_mut()

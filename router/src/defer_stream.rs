@@ -16,7 +16,7 @@ use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value, json};
 
 use crate::defer::{self, Deferred, Split};
-use crate::engine::{GraphQLRequest, Outcome, RequestContext, RequestErrorKind};
+use crate::engine::{GraphQLRequest, Outcome, RequestContext};
 use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
@@ -92,9 +92,6 @@ pub async fn serve(
     match response.outcome {
         Outcome::Executed => {
             initial.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
-        }
-        Outcome::Refused(RequestErrorKind::MutationNotAllowed) => {
-            return Err(Error::MutationViaGet);
         }
         Outcome::Refused(kind) => {
             // Nothing was executed: an ordinary error response, and the deferred operations stop.

@@ -27,7 +27,7 @@ pub enum Error {
     /// A request a browser could have sent cross-site without a preflight (see `csrf`).
     #[error("{0}")]
     Csrf(crate::csrf::CsrfRefusal),
-    #[error("Mutations are only accepted with POST")]
+    #[error("{}", common::graphql_http::MUTATION_OVER_GET_MESSAGE)]
     MutationViaGet,
     /// A limit on what reading the request costs: 400 whatever the media type.
     #[error("{0}")]
@@ -78,7 +78,7 @@ impl Error {
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Error::BadRequest(_) => "BAD_REQUEST",
             Error::Unauthenticated => common::errors::ErrorCode::Unauthenticated.as_str(),
-            Error::MutationViaGet => "METHOD_NOT_ALLOWED",
+            Error::MutationViaGet => common::graphql_http::MUTATION_OVER_GET_CODE,
             Error::Csrf(_) => "CSRF_ERROR",
             Error::Limit(error) => error.limit.code(),
             Error::Cost(error) => error.code(),
@@ -168,12 +168,12 @@ impl IntoResponse for Error {
     }
 }
 
-/// The status of a request the engine (or the edge) refused before execution.
-pub fn refusal_status(kind: RequestErrorKind, media: ResponseMediaType) -> StatusCode {
-    match (kind, media) {
-        (RequestErrorKind::MutationNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
-        (_, ResponseMediaType::GraphQLResponseJson) => StatusCode::BAD_REQUEST,
-        (_, ResponseMediaType::Json) => StatusCode::OK,
+/// The status of a request the engine (or the edge) refused before execution: the
+/// media type decides, whatever the kind (a mutation over GET is `Error::MutationViaGet`).
+pub fn refusal_status(_kind: RequestErrorKind, media: ResponseMediaType) -> StatusCode {
+    match media {
+        ResponseMediaType::GraphQLResponseJson => StatusCode::BAD_REQUEST,
+        ResponseMediaType::Json => StatusCode::OK,
     }
 }
 

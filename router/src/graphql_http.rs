@@ -161,7 +161,6 @@ pub(crate) async fn run_operation(
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned(),
-        allow_mutations: !is_get,
     };
     let demand_control = &state.demand_control;
     let cost = match demand_control::select_operation(
@@ -251,9 +250,6 @@ pub(crate) async fn run_operation(
         Outcome::Executed => {
             body.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
             StatusCode::OK
-        }
-        Outcome::Refused(RequestErrorKind::MutationNotAllowed) => {
-            return Err(Error::MutationViaGet);
         }
         Outcome::Refused(kind) => refusal_status(kind, media),
     };

@@ -53,15 +53,6 @@ pub fn check_document(
     })
 }
 
-/// The type of the operation a request will run: the one named, or the only one.
-/// `None` when that is ambiguous or the name is unknown (the engine reports those).
-pub fn selected_operation_type(
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<OperationType> {
-    OperationTypes::of(document).selected(operation_name)
-}
-
 /// The operations of a document, by name, with their types: what the edge
 /// still needs of a document once its limits are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +69,8 @@ impl OperationTypes {
         )
     }
 
-    /// See [`selected_operation_type`].
+    /// The type of the operation a request will run: the one named, or the only one.
+    /// `None` when that is ambiguous or the name is unknown (the engine reports those).
     pub fn selected(&self, operation_name: Option<&str>) -> Option<OperationType> {
         match operation_name {
             Some(wanted) => self
@@ -337,20 +329,16 @@ mod tests {
 
     #[test]
     fn the_selected_operation_type_is_found() {
-        let document =
-            async_graphql_parser::parse_query("query A { a } mutation B { b }").expect("parses");
+        let types = |query: &str| {
+            OperationTypes::of(&async_graphql_parser::parse_query(query).expect("parses"))
+        };
+        let document = types("query A { a } mutation B { b }");
+        assert_eq!(document.selected(Some("B")), Some(OperationType::Mutation));
+        assert_eq!(document.selected(Some("A")), Some(OperationType::Query));
+        assert_eq!(document.selected(None), None);
+        assert_eq!(document.selected(Some("C")), None);
         assert_eq!(
-            selected_operation_type(&document, Some("B")),
-            Some(OperationType::Mutation)
-        );
-        assert_eq!(
-            selected_operation_type(&document, Some("A")),
-            Some(OperationType::Query)
-        );
-        assert_eq!(selected_operation_type(&document, None), None);
-        let document = async_graphql_parser::parse_query("mutation { b }").expect("parses");
-        assert_eq!(
-            selected_operation_type(&document, None),
+            types("mutation { b }").selected(None),
             Some(OperationType::Mutation)
         );
     }

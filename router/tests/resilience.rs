@@ -86,10 +86,7 @@ async fn run(engine: &Engine, query: &str) -> (Value, Vec<String>) {
                 query: query.to_owned(),
                 ..GraphQLRequest::default()
             },
-            RequestContext {
-                allow_mutations: true,
-                ..RequestContext::default()
-            },
+            RequestContext::default(),
         )
         .await;
     let codes = response

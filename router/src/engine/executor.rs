@@ -91,9 +91,8 @@ impl<'a> Executor<'a> {
         async move {
             match node {
                 PlanNode::Fetch(fetch) => self.root_fetch(fetch).await,
-                PlanNode::Subscription(subscription) => {
-                    self.root_fetch(&subscription.primary).await
-                }
+                // Subscriptions are refused before execution (`Engine::execute`).
+                PlanNode::Subscription(_) => self.unsupported("a subscription"),
                 PlanNode::Flatten(flatten) => match flatten.node.as_ref() {
                     PlanNode::Fetch(fetch) => {
                         let Some(requires) = &fetch.requires else {

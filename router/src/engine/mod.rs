@@ -95,8 +95,6 @@ pub struct RequestContext {
     pub forwarded_headers: http::HeaderMap,
     /// The request id, passed to subgraphs as `x-request-id`.
     pub request_id: String,
-    /// False for GET requests: a mutation is then refused with `RequestErrorKind::MutationNotAllowed`.
-    pub allow_mutations: bool,
 }
 
 /// One GraphQL error as sent to clients.
@@ -124,8 +122,6 @@ pub enum RequestErrorKind {
     Parse,
     /// The document does not validate against the API schema, or the operation name / variables are wrong (400).
     Validation,
-    /// A mutation sent with GET (405).
-    MutationNotAllowed,
 }
 
 /// The outcome of a request.
@@ -269,26 +265,15 @@ impl Engine {
             }
         };
         let operation = &prepared.operation;
-        match operation.kind {
-            OperationKind::Mutation if !context.allow_mutations => {
-                return Response::refused(
-                    RequestErrorKind::MutationNotAllowed,
-                    vec![
-                        GraphQLError::new("Mutations can only be sent with POST.")
-                            .with_code("BAD_REQUEST"),
-                    ],
-                );
-            }
-            OperationKind::Subscription => {
-                return Response::refused(
-                    RequestErrorKind::Validation,
-                    vec![
-                        GraphQLError::new("Subscriptions are not supported by this router.")
-                            .with_code("GRAPHQL_VALIDATION_FAILED"),
-                    ],
-                );
-            }
-            _ => {}
+        // Mutations over GET are refused at the edge (`graphql_http`), before any of this.
+        if operation.kind == OperationKind::Subscription {
+            return Response::refused(
+                RequestErrorKind::Validation,
+                vec![
+                    GraphQLError::new("Subscriptions are not supported by this router.")
+                        .with_code("GRAPHQL_VALIDATION_FAILED"),
+                ],
+            );
         }
         let variables = match variables::coerce_variables(
             &self.schema,

@@ -194,7 +194,6 @@ pub fn context() -> RequestContext {
     RequestContext {
         forwarded_headers: HeaderMap::new(),
         request_id: "test-request".to_owned(),
-        allow_mutations: true,
     }
 }
 

@@ -407,22 +407,3 @@ async fn identical_mutations_in_flight_are_never_shared() {
         "each mutation is its own effect"
     );
 }
-
-#[tokio::test]
-async fn mutations_are_refused_when_the_transport_forbids_them() {
-    let stack = spawn_stack().await;
-    let mut context = crate::harness::context();
-    context.allow_mutations = false;
-    let query = r#"mutation { renameUser(id: "1", name: "Ada") { name } }"#;
-    let request = router::engine::GraphQLRequest {
-        query: query.to_owned(),
-        ..Default::default()
-    };
-    let response = stack.engine.execute(request, context).await;
-    assert!(matches!(
-        response.outcome,
-        Outcome::Refused(RequestErrorKind::MutationNotAllowed)
-    ));
-    assert!(response.data.is_none());
-    assert_eq!(stack.accounts.requests(), 0);
-}
