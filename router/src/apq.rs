@@ -16,8 +16,8 @@
 use std::sync::Arc;
 
 use clap::Args;
-use lru::LruCache;
-use parking_lot::{Mutex, MutexGuard};
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -58,62 +58,38 @@ pub fn sha256_hex(text: &str) -> String {
     format!("{:x}", Sha256::digest(text.as_bytes()))
 }
 
-/// Registered queries by hash, bounded by their total size in bytes.
+/// Registered queries by hash, bounded by their total size in bytes (hash and
+/// query), the least recently used dropped first.
 pub struct ApqCache {
     max_bytes: usize,
-    inner: Mutex<CacheInner>,
-}
-
-struct CacheInner {
-    entries: LruCache<Arc<str>, Arc<str>>,
-    bytes: usize,
+    entries: Cache<Arc<str>, Arc<str>>,
 }
 
 impl ApqCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             max_bytes,
-            inner: Mutex::new(CacheInner {
-                entries: LruCache::unbounded(),
-                bytes: 0,
-            }),
+            entries: Cache::builder()
+                .max_capacity(u64::try_from(max_bytes).unwrap_or(u64::MAX))
+                .weigher(|hash: &Arc<str>, query: &Arc<str>| {
+                    u32::try_from(hash.len() + query.len()).unwrap_or(u32::MAX)
+                })
+                .eviction_policy(EvictionPolicy::lru())
+                .build(),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, CacheInner> {
-        self.inner.lock()
     }
 
     pub fn get(&self, hash: &str) -> Option<Arc<str>> {
-        self.lock().entries.get(hash).cloned()
+        self.entries.get(hash)
     }
 
-    /// Keeps `query` under `hash`, evicting the least recently used entries
-    /// beyond the byte bound. A query larger than the whole bound is not kept.
+    /// Keeps `query` under `hash`; the bound is applied as the cache maintains
+    /// itself (within a few operations). A query larger than the whole bound is not kept.
     pub fn insert(&self, hash: &str, query: &str) {
-        let weight = hash.len() + query.len();
-        if weight > self.max_bytes {
+        if hash.len() + query.len() > self.max_bytes {
             return;
         }
-        let mut inner = self.lock();
-        if let Some(old) = inner.entries.put(hash.into(), query.into()) {
-            inner.bytes -= hash.len() + old.len();
-        }
-        inner.bytes += weight;
-        while inner.bytes > self.max_bytes {
-            match inner.entries.pop_lru() {
-                Some((hash, query)) => inner.bytes -= hash.len() + query.len(),
-                None => break,
-            }
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.insert(hash.into(), query.into());
     }
 }
 
@@ -352,15 +328,21 @@ mod tests {
     #[test]
     fn the_cache_is_bounded_in_bytes_and_drops_the_least_recently_used() {
         let cache = ApqCache::new(100);
+        // The cache applies its bound in batches; this test wants it applied at each step.
+        let settle = || cache.entries.run_pending_tasks();
         cache.insert("a", &"x".repeat(40));
         cache.insert("b", &"y".repeat(40));
+        settle();
         assert!(cache.get("a").is_some(), "a is now the most recently used");
+        settle();
         cache.insert("c", &"z".repeat(40));
+        settle();
         assert!(cache.get("b").is_none(), "b was the least recently used");
         assert!(cache.get("a").is_some() && cache.get("c").is_some());
         cache.insert("huge", &"h".repeat(200));
+        settle();
         assert!(cache.get("huge").is_none(), "larger than the whole bound");
-        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.entries.entry_count(), 2);
     }
 
     #[test]
