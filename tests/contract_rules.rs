@@ -71,6 +71,29 @@ fn length_probes(range: CharRange) -> Vec<(usize, Expect)> {
     probes
 }
 
+/// Checks one REST answer against what the probe expects at `loc`.
+#[track_caller]
+fn check_rest(
+    what: &str,
+    answer: &(u16, Value),
+    success: u16,
+    expect: Expect,
+    loc: [&str; 2],
+    bound: Value,
+) {
+    let (status, body) = answer;
+    match expect {
+        Expect::Accepted => assert_eq!(*status, success, "REST {what}: {body}"),
+        Expect::Refused(kind, ctx) => {
+            assert_eq!(*status, 422, "REST {what}: {body}");
+            let issue = &body["detail"][0];
+            assert_eq!(issue["type"], kind, "REST {what}: {body}");
+            assert_eq!(issue["loc"], json!(loc), "REST {what}: {body}");
+            assert_eq!(issue["ctx"], json!({ctx: bound}), "REST {what}: {body}");
+        }
+    }
+}
+
 impl Probe {
     async fn start() -> Probe {
         let stack = Stack::start(Store::Sqlite).await;
@@ -105,31 +128,6 @@ impl Probe {
         let status = response.status().as_u16();
         let text = response.text().await.expect("a body");
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    /// Checks one REST answer against what the probe expects of `field`.
-    #[track_caller]
-    fn check_rest(
-        &self,
-        what: &str,
-        answer: &(u16, Value),
-        success: u16,
-        expect: Expect,
-        place: &str,
-        field: &str,
-        bound: Value,
-    ) {
-        let (status, body) = answer;
-        match expect {
-            Expect::Accepted => assert_eq!(*status, success, "REST {what}: {body}"),
-            Expect::Refused(kind, ctx) => {
-                assert_eq!(*status, 422, "REST {what}: {body}");
-                let issue = &body["detail"][0];
-                assert_eq!(issue["type"], kind, "REST {what}: {body}");
-                assert_eq!(issue["loc"], json!([place, field]), "REST {what}: {body}");
-                assert_eq!(issue["ctx"], json!({ctx: bound}), "REST {what}: {body}");
-            }
-        }
     }
 
     /// Sends one GraphQL operation through the router and checks it is
@@ -191,7 +189,7 @@ impl Probe {
                         Expect::Refused("string_too_short", _) => json!(range.min),
                         _ => json!(range.max),
                     };
-                    self.check_rest(&what, &answer, 201, expect, "body", field, bound);
+                    check_rest(&what, &answer, 201, expect, ["body", field], bound);
                 } else {
                     let mut graphql_input = input.clone();
                     if field != graphql_field {
@@ -230,7 +228,7 @@ impl Probe {
                 Expect::Refused("string_too_short", _) => json!(TITLE.min),
                 _ => json!(TITLE.max),
             };
-            self.check_rest(&what, &answer, 201, expect, "body", "title", bound);
+            check_rest(&what, &answer, 201, expect, ["body", "title"], bound);
             self.check_graphql(
                 &what,
                 CREATE_TASK,
@@ -265,7 +263,7 @@ impl Probe {
                 Expect::Refused("greater_than_equal", _) => json!(range.min),
                 _ => json!(range.max),
             };
-            self.check_rest(&what, &answer, 200, expect, "query", name, bound);
+            check_rest(&what, &answer, 200, expect, ["query", name], bound);
             if expect == Expect::Accepted {
                 assert_eq!(answer.1[name], value, "REST {what}");
             }
