@@ -35,7 +35,7 @@ impl FetchFailure {
             FetchFailure::CircuitOpen => "SUBGRAPH_CIRCUIT_OPEN",
             FetchFailure::HttpError => "SUBGRAPH_HTTP_ERROR",
             FetchFailure::InvalidResponse => "SUBGRAPH_INVALID_RESPONSE",
-            FetchFailure::SubgraphError => "SUBGRAPH_ERROR",
+            FetchFailure::SubgraphError => common::errors::ErrorCode::SubgraphError.as_str(),
         }
     }
 
@@ -128,7 +128,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_starts_with_subgraph_and_differs() {
+    fn every_code_differs_and_all_but_subgraph_error_read_as_unavailability() {
+        use common::errors::{ErrorCode, SUBGRAPH_FAILURE_PREFIX};
         let all = [
             FetchFailure::Timeout,
             FetchFailure::Unavailable,
@@ -139,7 +140,19 @@ mod tests {
         ];
         let codes: std::collections::HashSet<&str> = all.iter().map(|kind| kind.code()).collect();
         assert_eq!(codes.len(), all.len());
-        assert!(codes.iter().all(|code| code.starts_with("SUBGRAPH_")));
+        assert!(
+            codes
+                .iter()
+                .all(|code| code.starts_with(SUBGRAPH_FAILURE_PREFIX))
+        );
+        // What REST answers 503 `Service unavailable: <serviceName>` for.
+        for kind in all {
+            assert_eq!(
+                ErrorCode::is_unavailability(kind.code()),
+                kind != FetchFailure::SubgraphError,
+                "{kind:?}"
+            );
+        }
     }
 
     #[test]
