@@ -2,6 +2,7 @@
 //! defaults (clap). Secrets are never defaulted in code: without `SECRET_KEY`
 //! a random key is generated once and kept in the data directory.
 
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -9,6 +10,35 @@ use clap::{Args, ValueEnum};
 use rand::Rng;
 
 use crate::auth::JwtKeys;
+use crate::server::Service;
+
+/// Where a service listens: the same two flags for all five, with the port's
+/// environment variable and default taken from the service ([`Service::PORT_ENV`],
+/// [`Service::DEFAULT_PORT`]).
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs<S: Service> {
+    /// Address to listen on (`0.0.0.0` to accept connections from other hosts).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// TCP port to listen on (0 picks a free one; the address is announced on stdout).
+    #[arg(long, env = S::PORT_ENV, default_value = S::DEFAULT_PORT)]
+    pub port: u16,
+
+    #[arg(skip)]
+    service: PhantomData<fn() -> S>,
+}
+
+impl<S: Service> ListenArgs<S> {
+    /// Listening on `host:port` (port 0 picks a free one).
+    pub fn new(host: &str, port: u16) -> Self {
+        Self {
+            host: host.to_owned(),
+            port,
+            service: PhantomData,
+        }
+    }
+}
 
 /// Where the embedded SQLite stores and the generated secret live.
 #[derive(Debug, Clone, Args)]
@@ -110,6 +140,57 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    macro_rules! test_service {
+        ($name:ident, $env:literal, $port:literal) => {
+            #[derive(Debug, Clone)]
+            struct $name;
+            impl Service for $name {
+                const NAME: &'static str = stringify!($name);
+                const PORT_ENV: &'static str = $env;
+                const DEFAULT_PORT: &'static str = $port;
+                type Config = ();
+                type Resources = ();
+                fn log_format(_: &()) -> LogFormat {
+                    LogFormat::Pretty
+                }
+                async fn assemble(_: ()) -> anyhow::Result<crate::server::Assembled<Self>> {
+                    anyhow::bail!("not served")
+                }
+            }
+        };
+    }
+    test_service!(First, "TEST_FIRST_PORT", "8101");
+    test_service!(Second, "TEST_SECOND_PORT", "8102");
+
+    #[derive(Debug, clap::Parser)]
+    struct Both {
+        #[command(flatten)]
+        first: ListenArgs<First>,
+        #[command(subcommand)]
+        second: Option<Sub>,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum Sub {
+        Second {
+            #[command(flatten)]
+            listen: ListenArgs<Second>,
+        },
+    }
+
+    /// The launcher holds every service's arguments in one binary: each keeps its own default.
+    #[test]
+    fn each_service_keeps_its_own_default_port() {
+        use clap::Parser;
+        let both = Both::parse_from(["both", "second"]);
+        assert_eq!(both.first.port, 8101);
+        let Some(Sub::Second { listen }) = both.second else {
+            panic!("the subcommand");
+        };
+        assert_eq!(listen.port, 8102);
+        assert_eq!(listen.host, "127.0.0.1");
+    }
 
     #[test]
     fn the_generated_secret_is_kept_and_reused() {

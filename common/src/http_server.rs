@@ -370,12 +370,15 @@ async fn serve_connection(
     });
     let connection = builder.serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
-    let mut stopping = *stop.borrow();
-    if stopping {
-        connection.as_mut().graceful_shutdown();
-    }
     let watchdog = watchdog(&shared.limits, &state);
     let mut watchdog = std::pin::pin!(watchdog);
+    // One place for the server's stop, whether it came before this connection
+    // was accepted or while it runs (`wait_for` looks at the current value first).
+    let stop = async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    };
+    let mut stop = std::pin::pin!(stop);
+    let mut stopping = false;
     loop {
         tokio::select! {
             result = connection.as_mut() => {
@@ -386,11 +389,9 @@ async fn serve_connection(
             }
             // Dropping the connection closes the socket.
             () = &mut watchdog => return,
-            changed = stop.changed(), if !stopping => {
+            () = &mut stop, if !stopping => {
                 stopping = true;
-                if changed.is_ok() {
-                    connection.as_mut().graceful_shutdown();
-                }
+                connection.as_mut().graceful_shutdown();
             }
         }
     }

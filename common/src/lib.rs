@@ -16,5 +16,6 @@ pub mod rules;
 pub mod scalars;
 pub mod server;
 pub mod storable;
+pub mod subgraph;
 pub mod telemetry;
 pub mod trace_context;

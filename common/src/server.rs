@@ -1,7 +1,15 @@
-//! HTTP scaffolding every service shares: request ids and tracing on every
-//! request, `/health` and `/ready`, and serving until SIGTERM or Ctrl-C.
+//! The one skeleton every service runs on, and the HTTP scaffolding they share:
+//! request ids and tracing on every request, `/health` and `/ready`.
+//!
+//! A service says what it is ([`Service`]: its name, port, how it assembles
+//! its routes from its configuration, what it drains), and [`Server`] does the
+//! rest the same way for all five: `build` binds (port 0 picks a free port) →
+//! `port` → `run_until_stopped` announces the one stdout line tests and the
+//! launcher read, serves until SIGTERM/Ctrl-C (or `run_until` any future),
+//! lets requests in flight finish and drains what the service holds.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,9 +22,133 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::config::{ListenArgs, LogFormat};
 pub use crate::http_server::ServerLimits;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+
+/// What tells one service from another; everything else about starting,
+/// serving and stopping is [`Server`]'s.
+pub trait Service: Sized + Send + 'static {
+    /// The name in the announce line, the logs and `/health`.
+    const NAME: &'static str;
+    /// The environment variable of its `--port`.
+    const PORT_ENV: &'static str;
+    /// Its port when neither `--port` nor [`Service::PORT_ENV`] is set, as text:
+    /// clap's `default_value_t` keeps the rendered default in a `static` shared
+    /// by every instance of a generic `Args` (the launcher would give all five
+    /// services the first one's port), so the default is given as a `&'static str`.
+    const DEFAULT_PORT: &'static str;
+
+    /// Its settings (a clap `Args` struct flattening [`ListenArgs<Self>`]).
+    type Config: Send + 'static;
+    /// What it holds beside its routes until drained (its store, a background
+    /// task); `()` for none.
+    type Resources: Send + 'static;
+
+    /// How its logs are written (read before anything else starts).
+    fn log_format(config: &Self::Config) -> LogFormat;
+
+    /// Everything up to binding: open and migrate stores, load, assemble the routes.
+    fn assemble(
+        config: Self::Config,
+    ) -> impl Future<Output = anyhow::Result<Assembled<Self>>> + Send;
+
+    /// Starts what runs beside the server (called once, just before serving).
+    fn on_serve(_resources: &mut Self::Resources) {}
+
+    /// Gives back what it holds once the last request has finished.
+    fn drain(_resources: Self::Resources) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+/// A service ready to bind: its routes, where and under which limits to serve
+/// them, and what it holds.
+pub struct Assembled<S: Service> {
+    pub app: Router,
+    pub listen: ListenArgs<S>,
+    pub limits: ServerLimits,
+    pub resources: S::Resources,
+}
+
+/// A service bound to its port, not serving yet. Each service crate names it
+/// `Application` (`pub type Application = Server<Users>`).
+pub struct Server<S: Service> {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: Router,
+    limits: ServerLimits,
+    resources: S::Resources,
+    service: PhantomData<fn() -> S>,
+}
+
+impl<S: Service> Server<S> {
+    /// Assembles the service from `config` and binds its listener (port 0 picks a free one).
+    pub async fn build(config: S::Config) -> anyhow::Result<Self> {
+        let Assembled {
+            app,
+            listen,
+            limits,
+            resources,
+        } = S::assemble(config).await?;
+        let listener = crate::http_server::bind(&listen.host, listen.port)
+            .await
+            .with_context(|| format!("binding {}:{}", listen.host, listen.port))?;
+        let addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            addr,
+            app,
+            limits,
+            resources,
+            service: PhantomData,
+        })
+    }
+
+    /// The port bound.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The address bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// What the service holds (tests arrange rows through a store).
+    pub fn resources(&self) -> &S::Resources {
+        &self.resources
+    }
+
+    /// Announces, serves until SIGTERM or Ctrl-C, then drains.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Announces, serves until `shutdown` resolves, lets requests in flight
+    /// finish, then drains what the service holds.
+    pub async fn run_until(
+        mut self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        S::on_serve(&mut self.resources);
+        announce(S::NAME, self.addr);
+        let served =
+            crate::http_server::serve(self.listener, self.app, self.limits, shutdown).await;
+        S::drain(self.resources).await;
+        // The spans of the last requests are still buffered: send them before exiting.
+        crate::telemetry::flush();
+        served.context("serving HTTP")
+    }
+}
+
+/// What `<service>` with no subcommand does, for the crate's own binary and
+/// the launcher alike: logs set up, then build and run until stopped.
+pub async fn run<S: Service>(config: S::Config) -> anyhow::Result<()> {
+    crate::telemetry::init(S::log_format(&config));
+    Server::<S>::build(config).await?.run_until_stopped().await
+}
 
 /// The header that carries a request's id from the edge to every subgraph.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -26,26 +158,17 @@ pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>>
 
 /// `/health` (liveness, always 200 while the process serves) and `/ready` (the store answers).
 pub fn health_routes(service: &'static str, ready: Option<ReadyCheck>) -> Router {
-    Router::new()
-        .route(
-            "/health",
-            get(move || async move { Json(json!({"status": "healthy", "service": service})) }),
-        )
-        .route(
-            "/ready",
-            get(move || {
-                let ready = ready.clone();
-                async move {
-                    let is_ready = match ready {
-                        Some(check) => check().await,
-                        None => true,
-                    };
-                    let status = if is_ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-                    let body = json!({"status": if is_ready { "ready" } else { "unavailable" }, "service": service});
-                    (status, Json(body)).into_response()
-                }
-            }),
-        )
+    let report: ReadyReport = Arc::new(move || {
+        let ready = ready.clone();
+        Box::pin(async move {
+            let is_ready = match ready {
+                Some(check) => check().await,
+                None => true,
+            };
+            (is_ready, serde_json::Map::new())
+        })
+    });
+    health_routes_with_report(service, report)
 }
 
 /// A readiness probe with details: whether the service can serve, and a JSON
@@ -87,7 +210,6 @@ pub fn health_routes_with_report(service: &'static str, report: ReadyReport) -> 
             }),
         )
 }
-
 /// Adds request ids (kept from `x-request-id` when the caller sent one) and a
 /// tracing span per request that names it, so every log line carries the id.
 pub fn with_request_tracing(app: Router) -> Router {
@@ -126,7 +248,7 @@ pub fn with_request_tracing(app: Router) -> Router {
 /// sent as soon as the service has answered must stop it cleanly, not kill it.
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let (mut interrupt, mut terminate) = {
+    let (interrupt, terminate) = {
         use tokio::signal::unix::{SignalKind, signal};
         (
             signal(SignalKind::interrupt()).ok(),
@@ -136,25 +258,18 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     async move {
         #[cfg(unix)]
         {
-            let interrupt = async {
-                match interrupt.as_mut() {
-                    Some(signal) => {
+            /// A signal that could not be installed never arrives.
+            async fn received(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
                         signal.recv().await;
                     }
                     None => std::future::pending::<()>().await,
                 }
-            };
-            let terminate = async {
-                match terminate.as_mut() {
-                    Some(signal) => {
-                        signal.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
+            }
             tokio::select! {
-                () = interrupt => {},
-                () = terminate => {},
+                () = received(interrupt) => {},
+                () = received(terminate) => {},
             }
         }
         #[cfg(not(unix))]
@@ -162,63 +277,6 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
             std::future::pending::<()>().await;
         }
         tracing::info!("shutdown signal received, draining in-flight requests");
-    }
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, letting requests in
-/// flight finish, under `limits` (see [`crate::http_server`]).
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    limits: ServerLimits,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let served = crate::http_server::serve(listener, app, limits, shutdown).await;
-    // The spans of the last requests are still buffered: send them before exiting.
-    crate::telemetry::flush();
-    served
-}
-
-/// A service's listener, bound (port 0 picks a free one), with the app it will serve.
-pub struct BoundApp {
-    listener: TcpListener,
-    addr: SocketAddr,
-    app: Router,
-    limits: ServerLimits,
-}
-
-impl BoundApp {
-    /// Binds `host:port` for `app`; nothing is served until [`BoundApp::serve_until`].
-    pub async fn bind(host: &str, port: u16, app: Router) -> anyhow::Result<Self> {
-        let listener = crate::http_server::bind(host, port)
-            .await
-            .with_context(|| format!("binding {host}:{port}"))?;
-        let addr = listener.local_addr()?;
-        Ok(Self {
-            listener,
-            addr,
-            app,
-            limits: ServerLimits::default(),
-        })
-    }
-
-    /// Serves under `limits` instead of the defaults.
-    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// The address actually bound.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Serves until `shutdown` resolves, letting requests in flight finish.
-    pub async fn serve_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        serve(self.listener, self.app, self.limits, shutdown).await
     }
 }
 

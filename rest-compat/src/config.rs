@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use clap::Parser;
-use common::config::LogArgs;
+use clap::{Args, Parser};
+use common::config::{ListenArgs, LogArgs};
+
+use crate::RestCompat;
 
 /// The origins allowed when `BACKEND_CORS_ORIGINS` is not set (the original's defaults).
 pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://localhost:8000"];
@@ -13,13 +15,15 @@ pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://lo
 #[derive(Debug, Clone, Parser)]
 #[command(name = "rest-compat", version, about)]
 pub struct Cli {
-    /// Address or host name to listen on (production sets 0.0.0.0).
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: String,
+    #[command(flatten)]
+    pub config: Config,
+}
 
-    /// Port to listen on; 0 picks a free one (announced on stdout).
-    #[arg(long, env = "REST_PORT", default_value_t = 8000)]
-    pub port: u16,
+/// Everything the layer needs to run.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub listen: ListenArgs<RestCompat>,
 
     /// GraphQL endpoint of the federation router every request is sent to.
     #[arg(
@@ -50,10 +54,10 @@ pub struct Cli {
     pub log: LogArgs,
 }
 
-impl Cli {
+impl Config {
     /// Settings for a test: port 0 on loopback, talking to `router_url`.
     pub fn for_tests(router_url: &str) -> Self {
-        Self::parse_from(["rest-compat", "--port", "0", "--router-url", router_url])
+        Cli::parse_from(["rest-compat", "--port", "0", "--router-url", router_url]).config
     }
 
     pub fn router_timeout(&self) -> Duration {
@@ -107,8 +111,8 @@ mod tests {
 
     #[test]
     fn defaults_apply_without_setting() {
-        let cli = Cli::parse_from(["rest-compat"]);
-        assert_eq!(cli.port, 8000);
+        let cli = Cli::parse_from(["rest-compat"]).config;
+        assert_eq!(cli.listen.port, 8000);
         assert_eq!(cli.router_url, "http://127.0.0.1:4000/graphql");
         if std::env::var_os("BACKEND_CORS_ORIGINS").is_none() {
             assert_eq!(

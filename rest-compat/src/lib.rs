@@ -16,24 +16,35 @@ pub mod requests;
 pub mod routes;
 pub mod validation;
 
-use std::net::SocketAddr;
+use common::server::{Assembled, Server, Service};
 
-use common::server::BoundApp;
-
-pub use config::Cli;
+pub use config::{Cli, Config};
 pub use error::Error;
 
 use crate::graphql::RouterClient;
 use crate::routes::AppState;
 
-/// The layer, bound to its port and ready to serve.
-pub struct Application {
-    server: BoundApp,
-}
+/// The layer on the skeleton every service shares: `build` binds,
+/// `run_until_stopped` announces and serves.
+pub type Application = Server<RestCompat>;
 
-impl Application {
-    /// Binds the listener (port 0 picks a free one) and assembles the routes.
-    pub async fn build(config: Cli) -> anyhow::Result<Self> {
+/// What makes the REST layer itself (no store: nothing to drain).
+#[derive(Debug, Clone, Copy)]
+pub struct RestCompat;
+
+impl Service for RestCompat {
+    const NAME: &'static str = routes::SERVICE_NAME;
+    const PORT_ENV: &'static str = "REST_PORT";
+    const DEFAULT_PORT: &'static str = "8000";
+    type Config = Config;
+    type Resources = ();
+
+    fn log_format(config: &Config) -> common::config::LogFormat {
+        config.log.log_format
+    }
+
+    /// Prepares the router client and CORS, and assembles the routes.
+    async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let router = RouterClient::new(&config.router_url, config.router_timeout())?;
         let cors = cors::Cors::new(&config.cors_origin_list()?)?;
         let app = routes::router(AppState {
@@ -44,34 +55,17 @@ impl Application {
             cors,
             cors::Cors::handle,
         ));
-        let app = common::server::with_request_tracing(app);
-        let server = BoundApp::bind(&config.host, config.port, app)
-            .await?
-            .with_limits(config.http.clone());
-        common::server::announce(routes::SERVICE_NAME, server.addr());
         tracing::info!(router_url = %config.router_url, "forwarding REST requests to the router");
-        Ok(Self { server })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.addr().port()
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
-    /// Serves until SIGTERM or Ctrl-C, letting requests in flight finish.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server
-            .serve_until(common::server::shutdown_signal())
-            .await?;
-        Ok(())
+        Ok(Assembled {
+            app: common::server::with_request_tracing(app),
+            listen: config.listen,
+            limits: config.http,
+            resources: (),
+        })
     }
 }
 
 /// Runs the layer with `cli`: what both `rest-compat` and `tasktracker rest-compat` do.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    common::telemetry::init(cli.log.log_format);
-    Application::build(cli).await?.run_until_stopped().await
+    common::server::run::<RestCompat>(cli.config).await
 }

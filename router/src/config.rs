@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
-use common::config::LogArgs;
+use common::config::{ListenArgs, LogArgs};
 
 use crate::engine::{ResilienceOptions, ResilienceSettings};
 use http::HeaderName;
@@ -23,13 +23,8 @@ pub struct Cli {
 /// Everything the server needs to run.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Port to listen on (0 picks a free one; the chosen address is announced on stdout).
-    #[arg(long, env = "ROUTER_PORT", default_value_t = 4000)]
-    pub port: u16,
-
-    /// Address to bind (`0.0.0.0` to accept connections from other hosts).
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: String,
+    #[command(flatten)]
+    pub listen: ListenArgs<crate::Router>,
 
     /// The composed supergraph SDL to serve. The file is watched: a valid new version
     /// replaces the running one without dropping requests; a broken one is logged and ignored.

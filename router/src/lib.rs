@@ -26,11 +26,10 @@ mod readiness;
 mod reload;
 pub mod trusted_documents;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
-use tokio::net::TcpListener;
+use common::server::{Assembled, Server, Service};
+use tokio::task::JoinHandle;
 
 use crate::config::Switch;
 pub use crate::config::{Cli, Config};
@@ -41,19 +40,33 @@ use crate::reload::{SharedEngine, SupergraphWatcher};
 /// The service name used in logs, `/health` and the announce line.
 pub const SERVICE: &str = "router";
 
-/// A bound, not yet serving, router.
-pub struct Application {
-    listener: TcpListener,
-    addr: SocketAddr,
-    app: axum::Router,
-    http_limits: common::server::ServerLimits,
+/// The router on the skeleton every service shares: `build` loads the
+/// supergraph and binds, `run_until_stopped` announces, serves and stops hot reload.
+pub type Application = Server<Router>;
+
+/// What makes the router service itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Router;
+
+/// Hot reload of the supergraph: ready at build, running while the router serves.
+pub struct HotReload {
     watcher: Option<SupergraphWatcher>,
+    running: Option<JoinHandle<()>>,
 }
 
-impl Application {
-    /// Loads the supergraph (a router without one refuses to start) and binds
-    /// the listener (port 0 picks a free port).
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+impl Service for Router {
+    const NAME: &'static str = SERVICE;
+    const PORT_ENV: &'static str = "ROUTER_PORT";
+    const DEFAULT_PORT: &'static str = "4000";
+    type Config = Config;
+    type Resources = HotReload;
+
+    fn log_format(config: &Config) -> common::config::LogFormat {
+        config.log.log_format
+    }
+
+    /// Loads the supergraph (a router without one refuses to start) and assembles the routes.
+    async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let metrics = Metrics::new();
         // A manifest or document that cannot be read stops the router before anything else starts.
         let graphiql = graphiql::Settings::load(&config.graphiql)?;
@@ -122,46 +135,29 @@ impl Application {
                 loaded_sdl,
                 on_reload: Some(Box::new(move |sdl: &str| demand_control.load(sdl))),
             });
-        let listener = common::http_server::bind(&config.host, config.port)
-            .await
-            .with_context(|| format!("binding {}:{}", config.host, config.port))?;
-        let addr = listener.local_addr()?;
-        Ok(Self {
-            listener,
-            addr,
+        Ok(Assembled {
             app: http::router(state),
-            http_limits: config.http,
-            watcher,
+            listen: config.listen,
+            limits: config.http,
+            resources: HotReload {
+                watcher,
+                running: None,
+            },
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.addr.port()
+    fn on_serve(reload: &mut HotReload) {
+        reload.running = reload.watcher.take().map(SupergraphWatcher::spawn);
     }
 
-    /// Announces the address and serves until SIGTERM / Ctrl-C, finishing requests in flight.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let watcher = self.watcher.map(SupergraphWatcher::spawn);
-        common::server::announce(SERVICE, self.addr);
-        let served = common::server::serve(
-            self.listener,
-            self.app,
-            self.http_limits,
-            common::server::shutdown_signal(),
-        )
-        .await;
-        if let Some(watcher) = watcher {
-            watcher.abort();
+    async fn drain(reload: HotReload) {
+        if let Some(running) = reload.running {
+            running.abort();
         }
-        Ok(served?)
     }
 }
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    common::telemetry::init(cli.config.log.log_format);
-    Application::build(cli.config)
-        .await?
-        .run_until_stopped()
-        .await
+    common::server::run::<Router>(cli.config).await
 }

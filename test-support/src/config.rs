@@ -6,10 +6,16 @@
 use std::path::Path;
 
 use common::auth::JwtKeys;
-use common::config::{DataDirArgs, JwtArgs, LogArgs, LogFormat};
+use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs, LogFormat};
+use common::server::Service;
 
 /// Tests serve on loopback only, on port 0 (a free port the service reports).
 pub const HOST: &str = "127.0.0.1";
+
+/// Listening on loopback, port 0.
+pub fn listen<S: Service>() -> ListenArgs<S> {
+    ListenArgs::new(HOST, 0)
+}
 
 const ALGORITHM: &str = "HS256";
 const TOKEN_MINUTES: i64 = 30;

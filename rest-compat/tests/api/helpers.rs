@@ -2,7 +2,7 @@
 //! URL on which nothing listens (so any request that got past validation
 //! would answer 503, never invented data).
 
-use rest_compat::{Application, Cli};
+use rest_compat::{Application, Config};
 use serde_json::Value;
 
 pub struct TestApp {
@@ -23,10 +23,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Spawns the app with settings adjusted by `configure`.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Cli)) -> TestApp {
-    let mut cli = Cli::for_tests(&closed_router_url());
-    configure(&mut cli);
-    let app = Application::build(cli).await.expect("the app builds");
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::for_tests(&closed_router_url());
+    configure(&mut config);
+    let app = Application::build(config).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()

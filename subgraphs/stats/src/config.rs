@@ -1,7 +1,10 @@
 //! Command line and environment of the stats service (flags over env over defaults).
 
-use clap::{Args, Parser, Subcommand};
-use common::config::{DataDirArgs, JwtArgs, LogArgs};
+use clap::{Args, Parser};
+use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
+pub use common::subgraph::Command;
+
+use crate::Stats;
 
 /// The stats subgraph: per-user statistics computed from the task counts the router brings.
 #[derive(Debug, Clone, Parser)]
@@ -14,24 +17,12 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Subcommand)]
-pub enum Command {
-    /// Print the subgraph SDL (exactly what `{ _service { sdl } }` returns) and exit.
-    PrintSchema,
-}
-
 /// Everything the server needs to run.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Port to listen on (0 picks a free one; the chosen address is announced on stdout).
-    #[arg(long, env = "STATS_PORT", default_value_t = 8003)]
-    pub port: u16,
+    #[command(flatten)]
+    pub listen: ListenArgs<Stats>,
 
-    /// Address to bind (`0.0.0.0` to accept connections from other hosts).
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: String,
-
-    /// Stats keeps no data; the directory only holds the generated secret key shared with the other services.
     /// Limits on GraphQL documents, JSON nesting and error output.
     #[command(flatten)]
     pub graphql: common::document_scan::GraphqlLimits,
@@ -40,6 +31,7 @@ pub struct Config {
     #[command(flatten)]
     pub http: common::server::ServerLimits,
 
+    /// Stats keeps no data; the directory only holds the generated secret key shared with the other services.
     #[command(flatten)]
     pub data_dir: DataDirArgs,
 

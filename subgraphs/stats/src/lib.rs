@@ -6,61 +6,53 @@ pub mod config;
 mod http;
 pub mod schema;
 
-use common::server::BoundApp;
+use common::server::{Assembled, Server, Service};
 
-use crate::config::Command;
-pub use crate::config::{Cli, Config};
+pub use crate::config::{Cli, Command, Config};
 
 /// The service name used in logs, `/health` and the announce line.
 pub const SERVICE: &str = "stats";
 
-/// A bound, not yet serving, stats server.
-pub struct Application {
-    server: BoundApp,
-}
+/// The stats service on the skeleton every service shares: `build` binds,
+/// `run_until_stopped` announces and serves.
+pub type Application = Server<Stats>;
 
-impl Application {
-    /// Resolves the signing key and binds the listener (port 0 picks a free port).
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+/// What makes the stats service itself (no store: nothing to drain).
+#[derive(Debug, Clone, Copy)]
+pub struct Stats;
+
+impl Service for Stats {
+    const NAME: &'static str = SERVICE;
+    const PORT_ENV: &'static str = "STATS_PORT";
+    const DEFAULT_PORT: &'static str = "8003";
+    type Config = Config;
+    type Resources = ();
+
+    fn log_format(config: &Config) -> common::config::LogFormat {
+        config.log.log_format
+    }
+
+    /// Resolves the signing key and assembles the routes.
+    async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let keys = config.jwt.keys(&config.data_dir.data_dir)?;
         let app = http::router(
             schema::build_schema_with(&config.graphql),
             keys,
-            config.graphql.clone(),
+            config.graphql,
         );
-        let server = BoundApp::bind(&config.host, config.port, app)
-            .await?
-            .with_limits(config.http.clone());
-        Ok(Self { server })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.server.addr().port()
-    }
-
-    /// Announces the address and serves until SIGTERM / Ctrl-C, finishing requests in flight.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        common::server::announce(SERVICE, self.server.addr());
-        self.server
-            .serve_until(common::server::shutdown_signal())
-            .await?;
-        Ok(())
+        Ok(Assembled {
+            app,
+            listen: config.listen,
+            limits: config.http,
+            resources: (),
+        })
     }
 }
 
 /// Runs the command line: the server, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Some(Command::PrintSchema) => {
-            print!("{}", schema::subgraph_sdl(&schema::build_schema()));
-            Ok(())
-        }
-        None => {
-            common::telemetry::init(cli.config.log.log_format);
-            Application::build(cli.config)
-                .await?
-                .run_until_stopped()
-                .await
-        }
-    }
+    common::subgraph::run::<Stats>(cli.command, cli.config, || {
+        common::subgraph::federation_sdl(&schema::build_schema())
+    })
+    .await
 }

@@ -4,8 +4,7 @@
 //! service never sees a task and needs no store.
 
 use async_graphql::{
-    Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema,
-    SimpleObject, registry::SDLExportOptions,
+    Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema, SimpleObject,
 };
 use common::auth::Viewer;
 use common::errors::bad_input;
@@ -24,12 +23,6 @@ pub fn build_schema_with(limits: &common::document_scan::GraphqlLimits) -> Stats
     limits
         .apply(Schema::build(Query, EmptyMutation, EmptySubscription).enable_federation())
         .finish()
-}
-
-/// The subgraph SDL exactly as `{ _service { sdl } }` returns it (async-graphql
-/// exports it with these options), for `stats print-schema` and the committed file.
-pub fn subgraph_sdl(schema: &StatsSchema) -> String {
-    schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }
 
 // The tasks subgraph's `TaskCounts`, field for field (the type is shareable),

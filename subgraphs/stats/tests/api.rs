@@ -16,8 +16,7 @@ struct TestApp {
 
 async fn spawn_app() -> TestApp {
     let config = Config {
-        port: 0,
-        host: test_support::config::HOST.to_owned(),
+        listen: test_support::config::listen(),
         data_dir: test_support::config::data_dir(&test_support::fresh_data_dir("stats")),
         log: test_support::config::log(),
         jwt: test_support::config::jwt(SECRET),

@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use common::config::{DataDirArgs, JwtArgs, LogArgs};
+use clap::Parser;
+use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
+pub use common::subgraph::Command;
+
+use crate::Tasks;
 
 /// The tasks subgraph: tasks, their filters, pages and counts.
 #[derive(Debug, Clone, Parser)]
@@ -16,22 +19,11 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Subcommand)]
-pub enum Command {
-    /// Print the subgraph's federation SDL (exactly what `_service { sdl }` answers) and exit.
-    PrintSchema,
-}
-
 /// How the service runs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// Port to listen on (0 picks a free one).
-    #[arg(long, env = "TASKS_PORT", default_value_t = 8002)]
-    pub port: u16,
-
-    /// Address to listen on; `0.0.0.0` to accept connections from other hosts.
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: String,
+    #[command(flatten)]
+    pub listen: ListenArgs<Tasks>,
 
     /// PostgreSQL (`postgres://…`) or SQLite (`sqlite:…`) URL of the tasks store.
     /// When unset, an embedded SQLite file `<data-dir>/tasks.db` is used.
@@ -102,7 +94,7 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         let cli = Cli::try_parse_from(["tasks"]).expect("defaults parse");
-        assert_eq!(cli.config.port, 8002);
+        assert_eq!(cli.config.listen.port, 8002);
         assert_eq!(cli.config.account_cache_seconds, 5);
         let cli = Cli::try_parse_from(["tasks", "--users-url", " ", "--db-max-connections", "3"])
             .expect("parses");

@@ -13,9 +13,8 @@ pub mod store;
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use common::db::{Migrations, Pool, StoreLocation};
-use common::server::BoundApp;
+use common::server::{Assembled, Server, Service};
 use sqlx::migrate::Migrator;
 
 pub use config::{Cli, Command, Config};
@@ -28,15 +27,27 @@ pub const MIGRATIONS: Migrations = Migrations {
     sqlite: &SQLITE_MIGRATIONS,
 };
 
-/// The running service: a bound listener and everything it serves.
-pub struct Application {
-    server: BoundApp,
-    pool: Pool,
-}
+/// The tasks service on the skeleton every service shares: `build` binds,
+/// `run_until_stopped` (or `run_until`) announces, serves and closes the store.
+pub type Application = Server<Tasks>;
 
-impl Application {
-    /// Opens (and migrates) the store, binds the listener (port 0 picks one) and announces it.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+/// What makes the tasks service itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Tasks;
+
+impl Service for Tasks {
+    const NAME: &'static str = http::SERVICE;
+    const PORT_ENV: &'static str = "TASKS_PORT";
+    const DEFAULT_PORT: &'static str = "8002";
+    type Config = Config;
+    type Resources = Pool;
+
+    fn log_format(config: &Config) -> common::config::LogFormat {
+        config.log.log_format
+    }
+
+    /// Opens (and migrates) the store, prepares the account checks and assembles the routes.
+    async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let data_dir = &config.data_dir.data_dir;
         let keys = config.jwt.keys(data_dir)?;
 
@@ -68,53 +79,27 @@ impl Application {
             store,
             keys,
             accounts,
-            limits: config.graphql.clone(),
+            limits: config.graphql,
         };
-        let server = BoundApp::bind(&config.host, config.port, http::router(state))
-            .await?
-            .with_limits(config.http.clone());
-        common::server::announce(http::SERVICE, server.addr());
-        Ok(Self { server, pool })
+        Ok(Assembled {
+            app: http::router(state),
+            listen: config.listen,
+            limits: config.http,
+            resources: pool,
+        })
     }
 
-    pub fn port(&self) -> u16 {
-        self.server.addr().port()
-    }
-
-    /// Serves until SIGTERM or Ctrl-C.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(common::server::shutdown_signal()).await
-    }
-
-    /// Serves until `shutdown` resolves, finishing requests in flight, then closes the store.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let served = self.server.serve_until(shutdown).await;
-        self.pool.close().await;
-        served.context("serving HTTP")
+    async fn drain(pool: Pool) {
+        pool.close().await;
     }
 }
 
 /// Runs the command line: serve, or print the schema.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Some(Command::PrintSchema) => {
-            print!("{}", print_schema().await?);
-            Ok(())
-        }
-        None => {
-            common::telemetry::init(cli.config.log.log_format);
-            Application::build(cli.config)
-                .await?
-                .run_until_stopped()
-                .await
-        }
-    }
+    common::subgraph::run::<Tasks>(cli.command, cli.config, print_schema).await
 }
 
 /// The federation SDL (no store needed).
-pub async fn print_schema() -> anyhow::Result<String> {
-    schema::federation_sdl(&schema::build()).await
+pub fn print_schema() -> String {
+    common::subgraph::federation_sdl(&schema::build())
 }

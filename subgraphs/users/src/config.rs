@@ -3,8 +3,11 @@
 
 use std::num::NonZeroUsize;
 
-use clap::{Args, Parser, Subcommand};
-use common::config::{DataDirArgs, JwtArgs, LogArgs};
+use clap::{Args, Parser};
+use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
+pub use common::subgraph::Command;
+
+use crate::Users;
 
 /// The users subgraph: accounts, login and access tokens.
 #[derive(Debug, Clone, Parser)]
@@ -17,22 +20,11 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Subcommand)]
-pub enum Command {
-    /// Print the federation SDL of this subgraph, exactly as `_service { sdl }` returns it, and exit.
-    PrintSchema,
-}
-
 /// Everything the service needs to run.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// TCP port to listen on (0 picks a free one; the chosen address is printed on stdout).
-    #[arg(long, env = "USERS_PORT", default_value_t = 8001)]
-    pub port: u16,
-
-    /// Address to listen on (`0.0.0.0` to accept connections from other hosts).
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
-    pub host: String,
+    #[command(flatten)]
+    pub listen: ListenArgs<Users>,
 
     /// PostgreSQL (or `sqlite:`) URL of the users store. When unset, the embedded
     /// SQLite file `<data-dir>/users.db` is used.

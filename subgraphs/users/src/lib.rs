@@ -11,19 +11,32 @@ pub mod store;
 pub mod validation;
 
 use common::db::{Pool, StoreLocation};
-use common::server::BoundApp;
+use common::server::{Assembled, Server, Service};
 
 pub use config::{Cli, Command, Config};
 
-/// A users service bound to its port, ready to serve.
-pub struct Application {
-    server: BoundApp,
-    pool: Pool,
-}
+/// The users service on the skeleton every service shares: `build` binds,
+/// `run_until_stopped` announces, serves and closes the store.
+pub type Application = Server<Users>;
 
-impl Application {
-    /// Opens (and migrates) the store, prepares hashing and binds the listener.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+/// What makes the users service itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Users;
+
+impl Service for Users {
+    const NAME: &'static str = http::SERVICE_NAME;
+    const PORT_ENV: &'static str = "USERS_PORT";
+    const DEFAULT_PORT: &'static str = "8001";
+    type Config = Config;
+    /// The store (tests inspect and arrange rows through it).
+    type Resources = Pool;
+
+    fn log_format(config: &Config) -> common::config::LogFormat {
+        config.log.log_format
+    }
+
+    /// Opens (and migrates) the store, prepares hashing and assembles the routes.
+    async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let location = StoreLocation::resolve(
             config.database_url.as_deref(),
             &config.data.data_dir,
@@ -52,51 +65,20 @@ impl Application {
             },
             &config.graphql,
         );
-        let router = http::router(schema, keys, pool.clone(), config.graphql.clone());
-
-        let server = BoundApp::bind(&config.host, config.port, router)
-            .await?
-            .with_limits(config.http.clone());
-        Ok(Self { server, pool })
+        Ok(Assembled {
+            app: http::router(schema, keys, pool.clone(), config.graphql),
+            listen: config.listen,
+            limits: config.http,
+            resources: pool,
+        })
     }
 
-    pub fn port(&self) -> u16 {
-        self.address().port()
-    }
-
-    pub fn address(&self) -> std::net::SocketAddr {
-        self.server.addr()
-    }
-
-    /// The store the service uses (tests inspect and arrange rows through it).
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
-    /// Serves until SIGTERM or Ctrl-C, lets requests in flight finish, then closes the store.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        common::server::announce(http::SERVICE_NAME, self.address());
-        self.server
-            .serve_until(common::server::shutdown_signal())
-            .await?;
-        self.pool.close().await;
-        Ok(())
+    async fn drain(pool: Pool) {
+        pool.close().await;
     }
 }
 
 /// Runs what the command line asks for: the service, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Some(Command::PrintSchema) => {
-            print!("{}", schema::federation_sdl());
-            Ok(())
-        }
-        None => {
-            common::telemetry::init(cli.config.log.log_format);
-            Application::build(cli.config)
-                .await?
-                .run_until_stopped()
-                .await
-        }
-    }
+    common::subgraph::run::<Users>(cli.command, cli.config, schema::federation_sdl).await
 }

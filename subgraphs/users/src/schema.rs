@@ -2,8 +2,7 @@
 //! `register` and `login`, with the federation additions (`_entities`, `_service`).
 
 use async_graphql::{
-    Context, EmptySubscription, ID, InputObject, Object, SDLExportOptions, Schema, SchemaBuilder,
-    SimpleObject,
+    Context, EmptySubscription, ID, InputObject, Object, Schema, SchemaBuilder, SimpleObject,
 };
 use common::auth::{JwtKeys, Viewer};
 use common::errors::{ErrorCode, bad_input, internal};
@@ -39,9 +38,7 @@ pub fn build(services: Services, limits: &GraphqlLimits) -> UsersSchema {
 
 /// The federation SDL, identical to what `_service { sdl }` answers.
 pub fn federation_sdl() -> String {
-    builder()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    common::subgraph::federation_sdl(&builder().finish())
 }
 
 /// An account. Only its owner ever sees it.

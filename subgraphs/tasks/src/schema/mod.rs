@@ -30,21 +30,6 @@ pub fn build_with(limits: &common::document_scan::GraphqlLimits) -> TasksSchema 
         .finish()
 }
 
-/// The SDL exactly as `_service { sdl }` answers it (what composition reads).
-pub async fn federation_sdl(schema: &TasksSchema) -> anyhow::Result<String> {
-    let response = schema.execute("{ _service { sdl } }").await;
-    anyhow::ensure!(
-        response.errors.is_empty(),
-        "_service failed: {:?}",
-        response.errors
-    );
-    let data = response.data.into_json()?;
-    data.pointer("/_service/sdl")
-        .and_then(|sdl| sdl.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("_service answered without an SDL"))
-}
-
 fn session<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Session> {
     ctx.data::<Session>()
 }

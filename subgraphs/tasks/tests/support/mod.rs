@@ -75,8 +75,7 @@ pub fn config(
     options: Options,
 ) -> Config {
     Config {
-        port: 0,
-        host: test_support::config::HOST.to_owned(),
+        listen: test_support::config::listen(),
         database_url,
         db_max_connections: options.db_max_connections.unwrap_or(5),
         db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,

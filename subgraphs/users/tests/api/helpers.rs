@@ -33,8 +33,7 @@ pub async fn test_config(kind: Store) -> TestConfig {
         Store::Sqlite => None,
     };
     let config = Config {
-        port: 0,
-        host: test_support::config::HOST.to_owned(),
+        listen: test_support::config::listen(),
         database_url: database.as_ref().map(|db| db.url().to_owned()),
         db_max_connections: 5,
         db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
@@ -58,7 +57,7 @@ pub async fn spawn_app_with(test: TestConfig) -> TestApp {
         .await
         .expect("build the users service");
     let base_url = format!("http://127.0.0.1:{}", app.port());
-    let pool = app.pool().clone();
+    let pool = app.resources().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base_url,
