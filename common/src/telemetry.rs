@@ -17,7 +17,7 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer as _;
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{FilterExt as _, Targets, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -121,9 +121,9 @@ fn tracer_provider() -> anyhow::Result<SdkTracerProvider> {
         .build())
 }
 
-/// What the exporter receives: the spans of our crates down to DEBUG (the router's parse,
-/// plan and fetch spans are DEBUG so that they cost nothing when tracing is off), async-graphql's
-/// operation and resolver spans, and INFO from everything else.
+/// What the exporter receives: the spans of our crates down to DEBUG, async-graphql's
+/// operation and resolver spans, and INFO from everything else. (The router's parse, plan
+/// and fetch spans are made with the SDK directly: `crate::trace_context::DirectSpan`.)
 fn exported_spans() -> Targets {
     let ours = [
         "common",
@@ -159,7 +159,12 @@ fn init_with_tracing(format: LogFormat, provider: SdkTracerProvider) {
         // poll of a request's future) was the largest cost of exporting; the context is
         // taken from the tracing span where it is needed (crate::trace_context).
         .with_context_activation(false)
-        .with_filter(exported_spans());
+        .with_filter(exported_spans().and(filter_fn(|metadata| {
+            // Log events become events of their span only when they report a problem:
+            // per-request INFO lines (the router's "graphql request") would repeat what
+            // the span already says, at the cost of a span event each.
+            metadata.is_span() || *metadata.level() <= tracing::Level::WARN
+        })));
     // Each layer has its own filter: the log lines stay exactly what RUST_LOG asks for.
     let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
@@ -183,6 +188,7 @@ fn init_with_tracing(format: LogFormat, provider: SdkTracerProvider) {
         .is_ok();
     if installed {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        crate::trace_context::install_tracer(&provider);
         let _first = PROVIDER.set(provider);
         ENABLED.store(true, Ordering::Relaxed);
     }

@@ -11,12 +11,17 @@
 //! `scripts/setup` installs it). The load comes from this process over keep-alive
 //! connections. Tunable with `BENCH_CONNECTIONS` (50), `BENCH_WARMUP_SECONDS` (3),
 //! `BENCH_SECONDS` (10) and `BENCH_ROUTER_ARGS` (extra router flags, e.g. `--dedup off`).
+//!
+//! With `BENCH_COMPARE` set (`tracing`, or the path of a baseline router binary) it
+//! measures two variants of our router against each other instead (see
+//! `federation/compare.rs`).
 
 #[allow(dead_code)]
 #[path = "../tests/federation/subgraphs.rs"]
 mod subgraphs;
 
 mod federation {
+    pub mod compare;
     pub mod load;
     pub mod processes;
 }
@@ -30,8 +35,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::federation::compare::{self, Comparison};
 use crate::federation::load::{self, Load, Measured};
-use crate::federation::processes::{self, SUBGRAPH_MODE_VARIABLE};
+use crate::federation::processes::{self, OTLP_RECEIVER_MODE_VARIABLE, SUBGRAPH_MODE_VARIABLE};
 
 /// Products, their reviews and the reviewers' accounts, plus `@requires` fields from inventory.
 const QUERY: &str = "{ topProducts { upc name price reviews { id body author { id name username } } ... on Book { inStock shippingEstimate } } }";
@@ -54,6 +60,9 @@ struct Report {
 fn main() -> anyhow::Result<()> {
     if let Ok(name) = std::env::var(SUBGRAPH_MODE_VARIABLE) {
         return processes::serve_subgraph(&name);
+    }
+    if std::env::var_os(OTLP_RECEIVER_MODE_VARIABLE).is_some() {
+        return processes::serve_discarding_otlp_receiver();
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and a
     // half-minute benchmark has no place in a test run.
@@ -100,11 +109,25 @@ async fn benchmark() -> anyhow::Result<()> {
         .map(|running| (running.name.as_str(), running.graphql_url.clone()))
         .collect();
     let supergraph = apollo::write_supergraph("router-bench", &apollo::supergraph_with_urls(&urls));
+    let client = load::client(load.connections)?;
+    let body = Bytes::from(json!({ "query": QUERY }).to_string());
+    let subgraph_pids = subgraphs.iter().map(processes::Running::pid).collect();
+    if let Some(comparison) = Comparison::from_env() {
+        let rounds = std::env::var("BENCH_ROUNDS")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(3);
+        let bench = Bench {
+            client,
+            body,
+            load,
+            subgraph_pids,
+        };
+        return compare::run(comparison, &bench, &supergraph, &router_args, rounds).await;
+    }
     let router = processes::spawn_router(&supergraph, &router_args).await?;
     let gateway = apollo::spawn_apollo_gateway(&supergraph).await;
 
-    let client = load::client(load.connections)?;
-    let body = Bytes::from(json!({ "query": QUERY }).to_string());
     let expected_ours = load::send_once(&client, &router.graphql_url, &body).await?;
     let expected_apollo = load::send_once(&client, &gateway.graphql_url, &body).await?;
     check_same_answer(&expected_ours, &expected_apollo)?;
@@ -117,7 +140,7 @@ async fn benchmark() -> anyhow::Result<()> {
         client,
         body,
         load,
-        subgraph_pids: subgraphs.iter().map(processes::Running::pid).collect(),
+        subgraph_pids,
     };
     let ours = bench
         .measure(

@@ -282,7 +282,7 @@ pub(crate) enum Answer {
 /// every request queued behind it).
 const INLINE_CHECK_BYTES: usize = 4 * 1024;
 
-#[tracing::instrument(name = "parse", level = "debug", skip_all)]
+/// Traced as the span `parse` (tracing on).
 async fn check_document(
     state: &AppState,
     query: &str,
@@ -293,6 +293,7 @@ async fn check_document(
     ),
     Error,
 > {
+    let _span = common::trace_context::DirectSpan::internal("parse");
     let mut work = limits::Work::default();
     if query.len() <= INLINE_CHECK_BYTES {
         let checked = state

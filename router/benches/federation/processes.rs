@@ -3,7 +3,7 @@
 //! Gateway, each a separate process so its CPU time and memory can be read
 //! from `/proc`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,6 +16,9 @@ use crate::subgraphs;
 pub const SUBGRAPH_MODE_VARIABLE: &str = "FEDERATION_BENCH_SUBGRAPH";
 const SUBGRAPH_ANNOUNCE: &str = "bench subgraph listening on ";
 const ROUTER_ANNOUNCE: &str = "tasktracker: router listening on ";
+/// Set (to anything), the benchmark binary serves a discarding OTLP receiver instead.
+pub const OTLP_RECEIVER_MODE_VARIABLE: &str = "FEDERATION_BENCH_OTLP_RECEIVER";
+const OTLP_RECEIVER_ANNOUNCE: &str = "bench OTLP receiver listening on ";
 
 /// A child process, killed when dropped.
 pub struct Running {
@@ -41,17 +44,26 @@ pub fn serve_subgraph(name: &str) -> anyhow::Result<()> {
         "reviews" => graphql_app(subgraphs::reviews::schema()),
         other => anyhow::bail!("no fixture subgraph is called {other:?}"),
     };
-    // Exits when the benchmark's end of the pipe closes, whatever happened to it.
+    exit_when_stdin_closes();
+    serve_on_free_port(app, SUBGRAPH_ANNOUNCE)
+}
+
+/// Exits when the benchmark's end of the pipe closes, whatever happened to it.
+fn exit_when_stdin_closes() {
     std::thread::spawn(|| {
         let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
         std::process::exit(0);
     });
+}
+
+/// Serves `app` on a free port of 127.0.0.1 (one thread), announcing it as `<announce>http://addr`.
+fn serve_on_free_port(app: axum::Router, announce: &str) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            println!("{SUBGRAPH_ANNOUNCE}http://{}", listener.local_addr()?);
+            println!("{announce}http://{}", listener.local_addr()?);
             axum::serve(listener, app).await?;
             Ok(())
         })
@@ -75,21 +87,78 @@ pub async fn spawn_subgraphs() -> anyhow::Result<Vec<Running>> {
 
 /// Starts the release build of our router on `supergraph`, with `extra_args`.
 pub async fn spawn_router(supergraph: &Path, extra_args: &[String]) -> anyhow::Result<Running> {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_router"));
+    spawn_router_variant(&RouterVariant::this_build(extra_args), supergraph).await
+}
+
+/// One way of running a router: which binary, with which flags and environment.
+pub struct RouterVariant {
+    pub label: String,
+    pub binary: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl RouterVariant {
+    /// The release build of this tree with `args`.
+    pub fn this_build(args: &[String]) -> Self {
+        RouterVariant {
+            label: "this build".to_owned(),
+            binary: PathBuf::from(env!("CARGO_BIN_EXE_router")),
+            args: args.to_vec(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// Starts `variant` on `supergraph`.
+pub async fn spawn_router_variant(
+    variant: &RouterVariant,
+    supergraph: &Path,
+) -> anyhow::Result<Running> {
+    let mut command = Command::new(&variant.binary);
     command
         .args(["--port", "0", "--supergraph-poll-ms", "0", "--supergraph"])
         .arg(supergraph)
-        .args(extra_args)
-        .env("RUST_LOG", "warn");
+        .args(&variant.args)
+        .env("RUST_LOG", "warn")
+        // Tracing is exported only where a variant asks for it.
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .envs(variant.env.iter().map(|(name, value)| (name, value)));
     // Apollo Gateway has no demand control, and the benchmark's query is over the
     // default cost limit (the fixture supergraph has no @listSize): measure only,
     // unless the run sets it.
     let sets_mode =
         |arg: &String| arg == "--demand-control" || arg.starts_with("--demand-control=");
-    if !extra_args.iter().any(sets_mode) {
+    if !variant.args.iter().any(sets_mode) {
         command.args(["--demand-control", "measure"]);
     }
     spawn_announcing("router", command, ROUTER_ANNOUNCE).await
+}
+
+/// In receiver mode: an OTLP/HTTP endpoint that reads each export and acknowledges it
+/// (an empty `ExportTraceServiceResponse` is zero bytes), decoding nothing, so that
+/// what a tracing run measures is the exporting router, not a collector sharing its
+/// cores. Serves on a free port until stdin closes.
+pub fn serve_discarding_otlp_receiver() -> anyhow::Result<()> {
+    exit_when_stdin_closes();
+    let app = axum::Router::new()
+        .route(
+            "/v1/traces",
+            axum::routing::post(|_body: axum::body::Bytes| async {
+                ([("content-type", "application/x-protobuf")], "")
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable());
+    serve_on_free_port(app, OTLP_RECEIVER_ANNOUNCE)
+}
+
+/// Starts the discarding OTLP receiver (this binary in receiver mode); the URL is its base.
+pub async fn spawn_otlp_receiver() -> anyhow::Result<Running> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.env(OTLP_RECEIVER_MODE_VARIABLE, "1");
+    let mut running = spawn_announcing("OTLP receiver", command, OTLP_RECEIVER_ANNOUNCE).await?;
+    running.graphql_url = running.graphql_url.trim_end_matches("/graphql").to_owned();
+    Ok(running)
 }
 
 /// Spawns `command` and waits for the line `<announce>http://host:port` on its stdout.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::trace_context::DirectSpan;
 use futures::FutureExt;
 use futures::future::{BoxFuture, join_all};
 use hive_router_query_planner::ast::selection_item::SelectionItem;
@@ -404,16 +405,25 @@ impl<'a> Executor<'a> {
 
     /// Sends one subgraph request and reads its GraphQL response, recording its
     /// latency and whether a GraphQL response came back.
-    #[tracing::instrument(name = "fetch", level = "debug", skip_all, fields(otel.name = %format_args!("fetch {}", fetch.service_name), otel.kind = "client", subgraph = fetch.service_name))]
+    ///
+    /// Traced as the client span `fetch <subgraph>` (tracing on; see `DirectSpan` for why
+    /// it is not a `tracing` span).
     async fn send(
         &self,
         fetch: &FetchParts<'_>,
         body: &FetchBody<'_>,
     ) -> Result<SubgraphBody, FailedFetch> {
+        let mut span = DirectSpan::client(
+            || format!("fetch {}", fetch.service_name),
+            &[("subgraph", fetch.service_name)],
+        );
         let started = std::time::Instant::now();
-        let result = self.send_unrecorded(fetch, body).await;
+        let result = self.send_unrecorded(fetch, body, &span).await;
         self.metrics
             .record_subgraph_fetch(fetch.service_name, started.elapsed(), result.is_ok());
+        if let Err(failed) = &result {
+            span.record_error(|| failed.reason.clone());
+        }
         result
     }
 
@@ -421,6 +431,7 @@ impl<'a> Executor<'a> {
         &self,
         fetch: &FetchParts<'_>,
         body: &FetchBody<'_>,
+        span: &DirectSpan,
     ) -> Result<SubgraphBody, FailedFetch> {
         let subgraph = self.subgraphs.get(fetch.service_name).ok_or_else(|| {
             FailedFetch::new(
@@ -441,8 +452,8 @@ impl<'a> Executor<'a> {
             subgraph: subgraph.name.clone(),
             url: subgraph.url.clone(),
             body: Bytes::from(body),
-            // With the fetch span's `traceparent` (tracing on), before any task is spawned.
-            headers: common::trace_context::with_current(self.headers),
+            // With the fetch span's `traceparent` (tracing on).
+            headers: span.headers(self.headers),
         };
         let pending = match self.deduplicator {
             Some(deduplicator) if fetch.deduplicate => deduplicator.fetch(self.transport, request),

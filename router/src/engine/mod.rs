@@ -336,11 +336,12 @@ impl Engine {
 
     /// The cached prepared operation, or one prepared on the blocking pool: parsing,
     /// validation and planning are CPU-bound and must not hold an async worker.
-    #[tracing::instrument(name = "plan", level = "debug", skip_all)]
+    /// Traced as the span `plan` (tracing on).
     async fn prepare(
         &self,
         request: &GraphQLRequest,
     ) -> Result<Arc<PreparedOperation>, PrepareError> {
+        let _span = common::trace_context::DirectSpan::internal("plan");
         let operation_name = request.operation_name.as_deref();
         if let Some(prepared) = self.preparer.cached(&request.query, operation_name) {
             return Ok(prepared);
