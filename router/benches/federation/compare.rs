@@ -12,6 +12,12 @@
 //! rounds (`BENCH_ROUNDS`, default 3; the order flips each round), so that a machine
 //! whose load drifts treats both alike. Totals are over all rounds; the ratio is the
 //! second variant over the first.
+//!
+//! With `BENCH_INSTRUCTIONS=1` each variant's router runs under valgrind's callgrind
+//! instead, and what is compared is the instructions it executes per request: the
+//! difference between a run serving 600 requests and one serving 100, one at a time, so
+//! that start-up cancels out. Slow (minutes) but the same whatever else the machine is
+//! doing, where throughput on a shared two-core machine moves by 20% from run to run.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,11 +126,15 @@ pub async fn run(
                 binary,
                 args: baseline_args,
                 env: Vec::new(),
+                wrapper: Vec::new(),
             };
             (baseline, RouterVariant::this_build(router_args))
         }
     };
     let variants = [&first, &second];
+    if std::env::var("BENCH_INSTRUCTIONS").is_ok_and(|value| value == "1") {
+        return instructions::compare(variants, bench, supergraph).await;
+    }
     let mut routers = Vec::new();
     let mut expected = Vec::new();
     for variant in variants {
@@ -212,4 +222,100 @@ pub async fn run(
         anyhow::bail!(problem);
     }
     Ok(())
+}
+
+/// Instructions per request under callgrind (`BENCH_INSTRUCTIONS=1`).
+mod instructions {
+    use std::path::Path;
+
+    use super::{Bench, RouterVariant, processes};
+
+    /// Requests served by the short and the long run of each variant.
+    const RUNS: [u64; 2] = [100, 600];
+
+    pub async fn compare(
+        variants: [&RouterVariant; 2],
+        bench: &Bench,
+        supergraph: &Path,
+    ) -> anyhow::Result<()> {
+        let mut per_request = Vec::new();
+        for variant in variants {
+            let mut totals = Vec::new();
+            for requests in RUNS {
+                totals.push(count(variant, bench, supergraph, requests).await?);
+            }
+            let instructions =
+                totals[1].saturating_sub(totals[0]) as f64 / (RUNS[1] - RUNS[0]) as f64;
+            println!(
+                "{:<34} {instructions:>12.0} instructions per request (runs of {} and {} requests: {} and {})",
+                variant.label, RUNS[0], RUNS[1], totals[0], totals[1]
+            );
+            per_request.push(instructions);
+        }
+        println!(
+            "\n{} vs {}: instructions per request ratio {:.3}",
+            variants[1].label,
+            variants[0].label,
+            per_request[1] / per_request[0].max(f64::EPSILON)
+        );
+        Ok(())
+    }
+
+    /// The instructions `variant` executes from start to a clean stop, serving `requests`.
+    async fn count(
+        variant: &RouterVariant,
+        bench: &Bench,
+        supergraph: &Path,
+        requests: u64,
+    ) -> anyhow::Result<u64> {
+        let directory = tempfile_directory()?;
+        let output = directory.join("callgrind.out");
+        let under_valgrind = RouterVariant {
+            label: variant.label.clone(),
+            binary: variant.binary.clone(),
+            args: variant.args.clone(),
+            env: variant.env.clone(),
+            wrapper: vec![
+                "valgrind".to_owned(),
+                "--tool=callgrind".to_owned(),
+                "--quiet".to_owned(),
+                format!("--callgrind-out-file={}", output.display()),
+            ],
+        };
+        let mut router = processes::spawn_router_variant(&under_valgrind, supergraph)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error} (is valgrind installed?)"))?;
+        for _ in 0..requests {
+            crate::load::send_once(&bench.client, &router.graphql_url, &bench.body).await?;
+        }
+        // SIGTERM: the router drains and flushes its spans, and callgrind writes its counts.
+        let stopped = std::process::Command::new("kill")
+            .args(["-TERM", &router.pid().to_string()])
+            .status()?;
+        anyhow::ensure!(stopped.success(), "could not stop the router");
+        router.process.wait().await?;
+        let counts = std::fs::read_to_string(&output)?;
+        let total = counts
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("summary:")
+                    .or_else(|| line.strip_prefix("totals:"))
+            })
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no totals in {}", output.display()))?;
+        let _ = std::fs::remove_dir_all(&directory);
+        Ok(total)
+    }
+
+    fn tempfile_directory() -> anyhow::Result<std::path::PathBuf> {
+        let directory = std::env::temp_dir().join(format!(
+            "tasktracker-callgrind-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&directory)?;
+        Ok(directory)
+    }
 }

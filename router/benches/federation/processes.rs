@@ -96,6 +96,8 @@ pub struct RouterVariant {
     pub binary: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// A program the router runs under, with its arguments (e.g. valgrind), or empty.
+    pub wrapper: Vec<String>,
 }
 
 impl RouterVariant {
@@ -106,6 +108,7 @@ impl RouterVariant {
             binary: PathBuf::from(env!("CARGO_BIN_EXE_router")),
             args: args.to_vec(),
             env: Vec::new(),
+            wrapper: Vec::new(),
         }
     }
 }
@@ -115,7 +118,14 @@ pub async fn spawn_router_variant(
     variant: &RouterVariant,
     supergraph: &Path,
 ) -> anyhow::Result<Running> {
-    let mut command = Command::new(&variant.binary);
+    let mut command = match variant.wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut command = Command::new(program);
+            command.args(wrapper_args).arg(&variant.binary);
+            command
+        }
+        None => Command::new(&variant.binary),
+    };
     command
         .args(["--port", "0", "--supergraph-poll-ms", "0", "--supergraph"])
         .arg(supergraph)
