@@ -122,30 +122,6 @@ pub enum Viewer {
     User(i64),
 }
 
-impl Viewer {
-    /// The viewer an operation runs as (put into the request data by the HTTP layer);
-    /// anonymous when there is none.
-    pub fn of(ctx: &async_graphql::Context<'_>) -> Viewer {
-        ctx.data_opt::<Viewer>()
-            .copied()
-            .unwrap_or(Viewer::Anonymous)
-    }
-
-    /// The viewer's user id, or the contract's UNAUTHENTICATED error.
-    pub fn require_user(&self) -> async_graphql::Result<i64> {
-        match self {
-            Viewer::User(id) => Ok(*id),
-            Viewer::Anonymous => {
-                Err(crate::errors::ErrorCode::Unauthenticated.error("Not authenticated"))
-            }
-            Viewer::InvalidToken => {
-                Err(crate::errors::ErrorCode::Unauthenticated
-                    .error("Could not validate credentials"))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql_parser::types::{ExecutableDocument, Selection, SelectionSet};
 use clap::Args;
 
 /// What a document may hold, checked before it is parsed and validated.
@@ -106,27 +106,6 @@ impl GraphqlLimits {
     /// the scan: selection depth is at most the bracket nesting).
     pub fn selection_depth(&self) -> usize {
         self.max_nesting
-    }
-
-    /// async-graphql's own limits, set on a subgraph schema: selection depth,
-    /// complexity (one per field, so the field limit), the depth its validation
-    /// recurses to, and directives per field.
-    pub fn apply<Q, M, S>(
-        &self,
-        builder: async_graphql::SchemaBuilder<Q, M, S>,
-    ) -> async_graphql::SchemaBuilder<Q, M, S> {
-        let builder = builder
-            .limit_depth(self.selection_depth())
-            .limit_complexity(self.max_fields)
-            .limit_recursive_depth(self.max_nesting)
-            .limit_directives(self.max_directives);
-        // Spans of the operation and of each resolver that is not a scalar or enum field,
-        // only when traces are exported (crate::telemetry): otherwise they would cost.
-        if crate::telemetry::enabled() {
-            builder.extension(async_graphql::extensions::Tracing)
-        } else {
-            builder
-        }
     }
 }
 
@@ -792,7 +771,7 @@ pub fn count_fields(document: &ExecutableDocument, max_fields: usize) -> Result<
 /// left to the executor, which reports it properly.
 pub fn check_document(source: &str, limits: &GraphqlLimits) -> Result<(), Refusal> {
     scan_document(source, limits)?;
-    match async_graphql::parser::parse_query(source) {
+    match async_graphql_parser::parse_query(source) {
         Ok(document) => count_fields(&document, limits.max_fields),
         Err(_) => Ok(()),
     }
@@ -981,14 +960,14 @@ mod tests {
                 prev = level - 1
             ));
         }
-        let document = async_graphql::parser::parse_query(&source).expect("parses");
+        let document = async_graphql_parser::parse_query(&source).expect("parses");
         let refusal = count_fields(&document, 5_000);
         assert_eq!(
             refusal.as_ref().map_err(Refusal::code),
             Err("TOO_MANY_FIELDS")
         );
         assert_eq!(limit_of(refusal), Some((Limit::Fields, 5_000)));
-        let small = async_graphql::parser::parse_query(
+        let small = async_graphql_parser::parse_query(
             "{ me { ...A ... on User { x } } } fragment A on User { a ...B ...B } fragment B on User { b c }",
         )
         .expect("parses");
@@ -999,7 +978,7 @@ mod tests {
 
     #[test]
     fn fragment_cycles_are_refused() {
-        let document = async_graphql::parser::parse_query(
+        let document = async_graphql_parser::parse_query(
             "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }",
         )
         .expect("parses");
@@ -1056,6 +1035,6 @@ mod tests {
     }
 
     fn async_graphql_parser_query(source: &str) -> ExecutableDocument {
-        async_graphql::parser::parse_query(source).expect("parses")
+        async_graphql_parser::parse_query(source).expect("parses")
     }
 }

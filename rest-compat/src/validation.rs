@@ -287,16 +287,16 @@ pub fn datetime(value: &Value, name: &str) -> Result<String, Issue> {
     };
     match value {
         Value::String(text) => match speedate::parse_rfc3339(text.as_bytes()) {
-            Ok(moment) => Ok(common::scalars::DateTime(moment).to_rfc3339()),
+            Ok(moment) => Ok(common::timestamps::rfc3339(&moment)),
             Err(reason) => match speedate::parse_number(text) {
                 Some(number) => speedate::from_numeric_text(number)
-                    .map(|moment| common::scalars::DateTime(moment).to_rfc3339())
+                    .map(|moment| common::timestamps::rfc3339(&moment))
                     .map_err(parsing_error),
                 None => Err(parsing_error(reason)),
             },
         },
         Value::Number(number) => speedate::from_json_number(number)
-            .map(|moment| common::scalars::DateTime(moment).to_rfc3339())
+            .map(|moment| common::timestamps::rfc3339(&moment))
             .map_err(parsing_error),
         _ => Err(Issue::new(
             "datetime_type",

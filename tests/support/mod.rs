@@ -93,12 +93,12 @@ impl Stack {
 /// Runs one SQL statement on the users database, through the same store layer
 /// the users service uses (its migrations are already applied, so they are no-ops).
 pub async fn users_sql(stack: &Stack, sql: &str, bind: &str) {
-    let location = common::db::StoreLocation::Url(stack.users_database_url.clone());
-    let pool = common::db::Pool::connect(&location, 1, &users::store::migrations())
+    let location = db::StoreLocation::Url(stack.users_database_url.clone());
+    let pool = db::Pool::connect(&location, 1, &users::store::migrations())
         .await
         .expect("connect users db");
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    common::on_pool!(&pool, |p| sqlx::query(sql)
+    db::on_pool!(&pool, |p| sqlx::query(sql)
         .bind(bind)
         .execute(p)
         .await

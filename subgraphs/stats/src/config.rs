@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser};
 use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
-pub use common::subgraph::Command;
+pub use subgraph_kit::cli::Command;
 
 use crate::Stats;
 

@@ -4,7 +4,7 @@
 use axum::Router;
 use common::auth::JwtKeys;
 use common::document_scan::GraphqlLimits;
-use common::graphql_http::graphql_routes;
+use subgraph_kit::graphql_http::graphql_routes;
 
 use crate::schema::StatsSchema;
 

@@ -51,8 +51,8 @@ impl Service for Stats {
 
 /// Runs the command line: the server, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    common::subgraph::run::<Stats>(cli.command, cli.config, || {
-        common::subgraph::federation_sdl(&schema::build_schema())
+    subgraph_kit::cli::run::<Stats>(cli.command, cli.config, || {
+        subgraph_kit::cli::federation_sdl(&schema::build_schema())
     })
     .await
 }

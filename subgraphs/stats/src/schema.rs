@@ -7,7 +7,9 @@ use async_graphql::{
     Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema, SimpleObject,
 };
 use common::auth::Viewer;
-use common::errors::bad_input;
+use subgraph_kit::ApplyLimits;
+use subgraph_kit::ViewerExt;
+use subgraph_kit::errors::bad_input;
 
 use crate::completion::completed_percentage;
 

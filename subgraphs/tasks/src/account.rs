@@ -10,11 +10,12 @@
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use subgraph_kit::errors::CodedError;
 
 use async_graphql::ErrorExtensions;
-use common::errors::ErrorCode;
 use common::server::REQUEST_ID_HEADER;
 use serde::Deserialize;
+use subgraph_kit::errors::ErrorCode;
 
 /// Tokens remembered at most; the oldest answers are dropped first.
 const CACHE_CAPACITY: NonZeroUsize = NonZeroUsize::new(10_000).expect("non-zero");

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
-pub use common::subgraph::Command;
+pub use subgraph_kit::cli::Command;
 
 use crate::Tasks;
 
@@ -36,7 +36,7 @@ pub struct Config {
 
     /// How long a request waits for a store connection, in milliseconds; past it the store
     /// counts as unavailable and the request is answered `SERVICE_UNAVAILABLE`.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = common::db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_ms: u64,
 
     /// GraphQL endpoint of the users subgraph (e.g. `http://127.0.0.1:8001/graphql`). When set,

@@ -5,8 +5,9 @@
 //! must never reach clients. Resolvers convert with [`Error::into_graphql`].
 
 use std::sync::Arc;
+use subgraph_kit::errors::CodedError;
 
-use common::errors::{ErrorCode, internal, store_unavailable};
+use subgraph_kit::errors::{ErrorCode, internal, store_unavailable};
 
 #[derive(Debug, Clone)]
 pub enum Error {
@@ -24,7 +25,7 @@ impl Error {
     /// The client-facing error: details are logged here, never sent.
     pub fn into_graphql(self) -> async_graphql::Error {
         match self {
-            Error::Database(err) if common::db::is_unavailable(&err) => {
+            Error::Database(err) if db::is_unavailable(&err) => {
                 store_unavailable(crate::http::SERVICE, format_args!("database: {err}"))
             }
             Error::Database(err) => internal(format_args!("database: {err}")),

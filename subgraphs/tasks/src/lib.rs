@@ -13,8 +13,8 @@ pub mod store;
 
 use std::sync::Arc;
 
-use common::db::{Migrations, Pool, StoreLocation};
 use common::server::{Assembled, Server, Service};
+use db::{Migrations, Pool, StoreLocation};
 use sqlx::migrate::Migrator;
 
 pub use config::{Cli, Command, Config};
@@ -54,7 +54,7 @@ impl Service for Tasks {
         let location =
             StoreLocation::resolve(config.database_url.as_deref(), data_dir, http::SERVICE);
         tracing::info!(store = %location.describe(), "opening the tasks store");
-        let settings = common::db::PoolSettings {
+        let settings = db::PoolSettings {
             max_connections: config.db_max_connections,
             acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
         };
@@ -96,10 +96,10 @@ impl Service for Tasks {
 
 /// Runs the command line: serve, or print the schema.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    common::subgraph::run::<Tasks>(cli.command, cli.config, print_schema).await
+    subgraph_kit::cli::run::<Tasks>(cli.command, cli.config, print_schema).await
 }
 
 /// The federation SDL (no store needed).
 pub fn print_schema() -> String {
-    common::subgraph::federation_sdl(&schema::build())
+    subgraph_kit::cli::federation_sdl(&schema::build())
 }

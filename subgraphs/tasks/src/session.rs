@@ -2,9 +2,11 @@
 //! first resolver that needs the user checks the account (once per request).
 
 use std::sync::Arc;
+use subgraph_kit::ViewerExt;
+use subgraph_kit::errors::CodedError;
 
 use common::auth::Viewer;
-use common::errors::ErrorCode;
+use subgraph_kit::errors::ErrorCode;
 use tokio::sync::OnceCell;
 
 use crate::account::{AccountChecker, AccountRefusal};

@@ -132,7 +132,7 @@ async fn stops_serving_when_told_to() {
 #[tokio::test]
 async fn oversized_requests_are_refused() {
     let app = spawn_app(Store::Sqlite).await;
-    let padding = " ".repeat(common::graphql_http::MAX_REQUEST_BYTES);
+    let padding = " ".repeat(subgraph_kit::graphql_http::MAX_REQUEST_BYTES);
     let response = app
         .client()
         .post(app.url("/graphql"))

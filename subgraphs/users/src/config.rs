@@ -5,7 +5,7 @@ use std::num::NonZeroUsize;
 
 use clap::{Args, Parser};
 use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
-pub use common::subgraph::Command;
+pub use subgraph_kit::cli::Command;
 
 use crate::Users;
 
@@ -37,7 +37,7 @@ pub struct Config {
 
     /// How long a request waits for a store connection, in milliseconds; past it the store
     /// counts as unavailable and the request is answered `SERVICE_UNAVAILABLE`.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = common::db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_ms: u64,
 
     /// bcrypt work factor for new password hashes (4–31; 12 matches the original system).

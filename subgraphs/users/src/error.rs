@@ -6,7 +6,8 @@
 //! Without it the only way into a GraphQL error is the `From` impl below, which
 //! reports internal failures without details (and logs them in full).
 
-use common::errors::{ErrorCode, internal, store_unavailable};
+use subgraph_kit::errors::CodedError;
+use subgraph_kit::errors::{ErrorCode, internal, store_unavailable};
 
 #[derive(Debug)]
 pub enum Error {
@@ -37,7 +38,7 @@ impl From<Error> for async_graphql::Error {
     fn from(err: Error) -> Self {
         match err {
             Error::Conflict => ErrorCode::Conflict.error("Username or email already registered"),
-            Error::Database(err) if common::db::is_unavailable(&err) => {
+            Error::Database(err) if db::is_unavailable(&err) => {
                 store_unavailable(crate::http::SERVICE_NAME, format_args!("database: {err}"))
             }
             other => internal(format_args!("{other:?}")),
@@ -49,7 +50,7 @@ impl From<Error> for async_graphql::Error {
 /// (`what` says what was being loaded, for the log).
 pub fn from_shared(err: &Error, what: impl std::fmt::Display) -> async_graphql::Error {
     match err {
-        Error::Database(db) if common::db::is_unavailable(db) => {
+        Error::Database(db) if db::is_unavailable(db) => {
             store_unavailable(crate::http::SERVICE_NAME, format_args!("{what}: {db}"))
         }
         other => internal(format_args!("{what}: {other:?}")),

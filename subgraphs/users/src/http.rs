@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use common::auth::JwtKeys;
-use common::db::Pool;
 use common::document_scan::GraphqlLimits;
-use common::graphql_http::graphql_routes;
 use common::server::{ReadyCheck, health_routes, with_request_tracing};
+use db::Pool;
+use subgraph_kit::graphql_http::graphql_routes;
 
 use crate::schema::UsersSchema;
 

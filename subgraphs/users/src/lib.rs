@@ -10,8 +10,8 @@ pub mod schema;
 pub mod store;
 pub mod validation;
 
-use common::db::{Pool, StoreLocation};
 use common::server::{Assembled, Server, Service};
+use db::{Pool, StoreLocation};
 
 pub use config::{Cli, Command, Config};
 
@@ -43,7 +43,7 @@ impl Service for Users {
             "users",
         );
         tracing::info!(store = %location.describe(), "opening the users store");
-        let settings = common::db::PoolSettings {
+        let settings = db::PoolSettings {
             max_connections: config.db_max_connections,
             acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
         };
@@ -80,5 +80,5 @@ impl Service for Users {
 
 /// Runs what the command line asks for: the service, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    common::subgraph::run::<Users>(cli.command, cli.config, schema::federation_sdl).await
+    subgraph_kit::cli::run::<Users>(cli.command, cli.config, schema::federation_sdl).await
 }

@@ -5,8 +5,11 @@ use async_graphql::{
     Context, EmptySubscription, ID, InputObject, Object, Schema, SchemaBuilder, SimpleObject,
 };
 use common::auth::{JwtKeys, Viewer};
-use common::errors::{ErrorCode, bad_input, internal};
-use common::scalars::DateTime;
+use subgraph_kit::ApplyLimits;
+use subgraph_kit::ViewerExt;
+use subgraph_kit::errors::CodedError;
+use subgraph_kit::errors::{ErrorCode, bad_input, internal};
+use subgraph_kit::scalars::DateTime;
 
 use crate::error::Error;
 use crate::loader::Users;
@@ -38,7 +41,7 @@ pub fn build(services: Services, limits: &GraphqlLimits) -> UsersSchema {
 
 /// The federation SDL, identical to what `_service { sdl }` answers.
 pub fn federation_sdl() -> String {
-    common::subgraph::federation_sdl(&builder().finish())
+    subgraph_kit::cli::federation_sdl(&builder().finish())
 }
 
 /// An account. Only its owner ever sees it.
@@ -156,7 +159,7 @@ const PASSWORD_HASH_COST: i32 = 100;
 #[Object]
 impl Mutation {
     /// Creates an account. Log in afterwards to get a token.
-    #[graphql(directive = common::cost::cost::apply(PASSWORD_HASH_COST))]
+    #[graphql(directive = subgraph_kit::cost::cost::apply(PASSWORD_HASH_COST))]
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -184,15 +187,15 @@ impl Mutation {
     }
 
     /// Exchanges a username and password for an access token.
-    #[graphql(directive = common::cost::cost::apply(PASSWORD_HASH_COST))]
+    #[graphql(directive = subgraph_kit::cost::cost::apply(PASSWORD_HASH_COST))]
     async fn login(
         &self,
         ctx: &Context<'_>,
         username: String,
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
-        common::storable::check("username", &username)?;
-        common::storable::check("password", &password)?;
+        subgraph_kit::storable::check("username", &username)?;
+        subgraph_kit::storable::check("password", &password)?;
         let services = services(ctx)?;
         let (user, stored_hash) = match services.store.find_credentials(&username).await? {
             Some(found) => (Some(found.user), Some(found.hashed_password)),

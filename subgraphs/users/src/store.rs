@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 
 use chrono::Utc;
-use common::db::{Migrations, Pool};
-use common::on_pool;
+use db::on_pool;
+use db::{Migrations, Pool};
 use sqlx::migrate::Migrator;
 
 use crate::error::Error;
@@ -92,7 +92,7 @@ impl Store {
     /// were normalised that the migration had to leave as written because they
     /// collide, by the normalised-address lookup in the same statement.
     pub async fn insert(&self, user: NewUser) -> Result<UserRow, Error> {
-        let now = common::scalars::DateTime::now().0;
+        let now = subgraph_kit::scalars::DateTime::now().0;
         let postgres = matches!(self.pool, Pool::Postgres(_));
         let taken = on_pool!(&self.pool, |p| {
             let sql = sqlx::AssertSqlSafe(legacy_address_query(postgres));

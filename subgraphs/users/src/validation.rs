@@ -1,8 +1,8 @@
 //! The registration rules of the original API (pydantic's `UserCreate`),
 //! checked before anything is hashed or written.
 
-use common::errors::bad_input;
 use common::rules::{CharRange, FULL_NAME, PASSWORD, USERNAME};
+use subgraph_kit::errors::bad_input;
 
 /// Registration input as the client sent it.
 pub struct Registration<'a> {
@@ -15,11 +15,11 @@ pub struct Registration<'a> {
 /// The first rule the input breaks, as BAD_USER_INPUT naming the field; else
 /// the address to store, normalised by the one e-mail rule (`common::email`).
 pub fn check(input: &Registration<'_>) -> async_graphql::Result<String> {
-    common::storable::check("email", input.email)?;
-    common::storable::check("username", input.username)?;
-    common::storable::check("password", input.password)?;
+    subgraph_kit::storable::check("email", input.email)?;
+    subgraph_kit::storable::check("username", input.username)?;
+    subgraph_kit::storable::check("password", input.password)?;
     if let Some(full_name) = input.full_name {
-        common::storable::check("fullName", full_name)?;
+        subgraph_kit::storable::check("fullName", full_name)?;
     }
     let email = common::email::normalize(input.email)
         .map_err(|reason| bad_input("email", common::email::refusal(&reason)))?;

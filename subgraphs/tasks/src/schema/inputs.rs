@@ -2,9 +2,9 @@
 //! model's types. Every refusal names the offending field (`extensions.field`).
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
-use common::errors::bad_input;
 use common::rules::{PAGE_LIMIT, PAGE_SKIP, TITLE};
-use common::scalars::DateTime;
+use subgraph_kit::errors::bad_input;
+use subgraph_kit::scalars::DateTime;
 
 use crate::model::{NewTask, TaskChanges, TaskCriteria, TaskPriority, TaskStatus};
 
@@ -96,13 +96,13 @@ fn null_refused(field: &str) -> async_graphql::Error {
 /// A description a store can hold.
 fn storable_description(description: Option<String>) -> async_graphql::Result<Option<String>> {
     if let Some(text) = &description {
-        common::storable::check("description", text)?;
+        subgraph_kit::storable::check("description", text)?;
     }
     Ok(description)
 }
 
 fn valid_title(title: String) -> async_graphql::Result<String> {
-    common::storable::check("title", &title)?;
+    subgraph_kit::storable::check("title", &title)?;
     if !TITLE.admits(&title) {
         return Err(bad_input("title", TITLE.message("title")));
     }

@@ -5,7 +5,8 @@ pub mod task;
 pub mod user;
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
-use common::scalars::DateTime;
+use subgraph_kit::ApplyLimits;
+use subgraph_kit::scalars::DateTime;
 
 use crate::error::{Error, task_not_found};
 use crate::loaders::{Loaders, OwnedTaskId};

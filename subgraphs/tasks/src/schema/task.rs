@@ -1,7 +1,7 @@
 //! The `Task` entity.
 
 use async_graphql::{ID, Object};
-use common::scalars::DateTime;
+use subgraph_kit::scalars::DateTime;
 
 use crate::model::{TaskPriority, TaskRow, TaskStatus};
 use crate::schema::user::User;

@@ -27,7 +27,7 @@ impl User {
     async fn owner_id(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         let viewer = ctx.data::<Session>()?.user_id().await?;
         if viewer != self.id {
-            return Err(common::errors::internal(format_args!(
+            return Err(subgraph_kit::errors::internal(format_args!(
                 "user {viewer} reached the tasks of user {}",
                 self.id
             )));
@@ -43,7 +43,7 @@ impl User {
     }
 
     /// The user's tasks matching `filter`, newest first.
-    #[graphql(directive = common::cost::list_size::apply(
+    #[graphql(directive = subgraph_kit::cost::list_size::apply(
         None,
         Some(vec!["limit".to_owned()]),
         Some(vec!["items".to_owned()]),

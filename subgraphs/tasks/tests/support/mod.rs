@@ -78,7 +78,7 @@ pub fn config(
         listen: test_support::config::listen(),
         database_url,
         db_max_connections: options.db_max_connections.unwrap_or(5),
-        db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
+        db_acquire_timeout_ms: db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         users_url: options.users_url,
         account_cache_seconds: options.account_cache_seconds,
         data_dir: test_support::config::data_dir(data_dir),

@@ -1,7 +1,7 @@
 //! A users service per test, on a fresh store of the kind asked for, spoken to
 //! over real HTTP.
 
-use common::db::Pool;
+use db::Pool;
 use serde_json::{Value, json};
 pub use test_support::Store;
 use test_support::TestDatabase;
@@ -36,7 +36,7 @@ pub async fn test_config(kind: Store) -> TestConfig {
         listen: test_support::config::listen(),
         database_url: database.as_ref().map(|db| db.url().to_owned()),
         db_max_connections: 5,
-        db_acquire_timeout_ms: common::db::DEFAULT_ACQUIRE_TIMEOUT_MS,
+        db_acquire_timeout_ms: db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         bcrypt_cost: 4,
         max_concurrent_hashes: None,
         data: test_support::config::data_dir(&test_support::fresh_data_dir("users")),
@@ -122,7 +122,7 @@ impl TestApp {
 
     /// Runs SQL on the service's store (arranging rows the API cannot create).
     pub async fn execute(&self, sql: &'static str, user_id: i32) {
-        common::on_pool!(&self.pool, |p| sqlx::query(sql)
+        db::on_pool!(&self.pool, |p| sqlx::query(sql)
             .bind(user_id)
             .execute(p)
             .await
@@ -131,7 +131,7 @@ impl TestApp {
     }
 
     pub async fn user_count(&self) -> i64 {
-        common::on_pool!(&self.pool, |p| sqlx::query_scalar::<_, i64>(
+        db::on_pool!(&self.pool, |p| sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM users"
         )
         .fetch_one(p)

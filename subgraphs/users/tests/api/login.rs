@@ -89,7 +89,7 @@ async fn hashes_made_by_the_original_system_verify(kind: Store) {
         .as_str()
         .and_then(|id| id.parse().ok())
         .expect("numeric id");
-    common::on_pool!(&app.pool, |p| sqlx::query(
+    db::on_pool!(&app.pool, |p| sqlx::query(
         "UPDATE users SET hashed_password = $1 WHERE id = $2"
     )
     .bind(PASSLIB_HASH)

@@ -72,7 +72,7 @@ async fn creates_an_active_account(kind: Store) {
     assert!(user["id"].as_str().expect("id").parse::<i64>().is_ok());
 
     // The password is stored as a bcrypt hash of the configured cost, never as given.
-    let hash: String = common::on_pool!(&app.pool, |p| sqlx::query_scalar(
+    let hash: String = db::on_pool!(&app.pool, |p| sqlx::query_scalar(
         "SELECT hashed_password FROM users WHERE username = 'alice'"
     )
     .fetch_one(p)

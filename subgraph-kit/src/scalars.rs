@@ -2,7 +2,7 @@
 //! a `Z` and microseconds (`2025-11-15T18:20:31.123456Z`), as the original API did.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{NaiveDateTime, SecondsFormat, Utc};
+use chrono::{NaiveDateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
@@ -15,7 +15,7 @@ impl DateTime {
     }
 
     pub fn to_rfc3339(&self) -> String {
-        self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
+        common::timestamps::rfc3339(&self.0)
     }
 
     /// Accepts RFC 3339 with any offset (converted to UTC) and, as the original

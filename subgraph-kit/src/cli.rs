@@ -5,7 +5,7 @@
 use async_graphql::{ObjectType, SDLExportOptions, Schema, SubscriptionType};
 use clap::Subcommand;
 
-use crate::server::Service;
+use common::server::Service;
 
 /// A subgraph's subcommands (none: serve).
 #[derive(Debug, Clone, Subcommand)]
@@ -35,6 +35,6 @@ pub async fn run<S: Service>(
             print!("{}", sdl());
             Ok(())
         }
-        None => crate::server::run::<S>(config).await,
+        None => common::server::run::<S>(config).await,
     }
 }

@@ -26,8 +26,8 @@ pub enum Pool {
 macro_rules! on_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
         match $pool {
-            $crate::db::Pool::Postgres($p) => $body,
-            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::Pool::Postgres($p) => $body,
+            $crate::Pool::Sqlite($p) => $body,
         }
     };
 }
