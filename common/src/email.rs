@@ -144,6 +144,14 @@ fn length_reason(text: &str, limit: usize) -> String {
     format!("({diff} character{suffix} too many)")
 }
 
+/// `"(at least N characters too many)"` when `text` has more than `limit` code points:
+/// the length that is certainly over when the limit was exceeded in another encoding.
+fn excess_reason(text: &str, limit: usize) -> Option<String> {
+    let diff = text.chars().count().saturating_sub(limit);
+    let suffix = if diff > 1 { "s" } else { "" };
+    (diff > 0).then(|| format!("(at least {diff} character{suffix} too many)"))
+}
+
 /// email-validator's `safe_character_display`: printable characters quoted as
 /// Python's `repr` quotes them, the others by Unicode name or code point.
 fn display(c: char) -> String {
@@ -440,28 +448,16 @@ fn validate(email: &str) -> Result<String, Reason> {
         if ascii_email.len() > EMAIL_MAX_LENGTH {
             let reason = if ascii_email == normalized {
                 length_reason(&ascii_email, EMAIL_MAX_LENGTH)
-            } else if normalized.chars().count() > EMAIL_MAX_LENGTH {
-                let diff = normalized.chars().count() - EMAIL_MAX_LENGTH;
-                format!(
-                    "(at least {diff} character{} too many)",
-                    if diff > 1 { "s" } else { "" }
-                )
             } else {
-                "(when converted to IDNA ASCII)".to_owned()
+                excess_reason(&normalized, EMAIL_MAX_LENGTH)
+                    .unwrap_or_else(|| "(when converted to IDNA ASCII)".to_owned())
             };
             return Err(format!("The email address is too long {reason}."));
         }
     }
     if normalized.len() > EMAIL_MAX_LENGTH {
-        let reason = if normalized.chars().count() > EMAIL_MAX_LENGTH {
-            let diff = normalized.chars().count() - EMAIL_MAX_LENGTH;
-            format!(
-                "(at least {diff} character{} too many)",
-                if diff > 1 { "s" } else { "" }
-            )
-        } else {
-            "(when encoded in bytes)".to_owned()
-        };
+        let reason = excess_reason(&normalized, EMAIL_MAX_LENGTH)
+            .unwrap_or_else(|| "(when encoded in bytes)".to_owned());
         return Err(format!("The email address is too long {reason}."));
     }
     Ok(normalized)

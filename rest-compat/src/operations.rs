@@ -6,6 +6,14 @@
 
 use crate::models::{task_fields, user_fields};
 
+/// An operation whose one root field answers a REST `Task`: `head` is the operation up to
+/// that field, whose selection this closes (a macro so that the text stays a `const`).
+macro_rules! answering_task {
+    ($head:literal) => {
+        concat!($head, " { ", task_fields!(), " } }")
+    };
+}
+
 /// `/ready`: whether the router answers at all.
 pub const READY: &str = "query Ready { __typename }";
 /// FastAPI checked the token before validating: whether it stands for an active account.
@@ -26,32 +34,17 @@ pub const LIST_TASKS: &str = concat!(
     task_fields!(),
     " } totalCount } } }"
 );
-pub const READ_TASK: &str = concat!(
-    "query Task($id: ID!) { task(id: $id) { ",
-    task_fields!(),
-    " } }"
-);
-pub const CREATE_TASK: &str = concat!(
-    "mutation CreateTask($input: CreateTaskInput!) { createTask(input: $input) { ",
-    task_fields!(),
-    " } }"
-);
-pub const UPDATE_TASK: &str = concat!(
-    "mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input) { ",
-    task_fields!(),
-    " } }"
+pub const READ_TASK: &str = answering_task!("query Task($id: ID!) { task(id: $id)");
+pub const CREATE_TASK: &str =
+    answering_task!("mutation CreateTask($input: CreateTaskInput!) { createTask(input: $input)");
+pub const UPDATE_TASK: &str = answering_task!(
+    "mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) { updateTask(id: $id, input: $input)"
 );
 pub const DELETE_TASK: &str = "mutation DeleteTask($id: ID!) { deleteTask(id: $id) }";
-pub const COMPLETE_TASK: &str = concat!(
-    "mutation CompleteTask($id: ID!) { completeTask(id: $id) { ",
-    task_fields!(),
-    " } }"
-);
-pub const UNCOMPLETE_TASK: &str = concat!(
-    "mutation UncompleteTask($id: ID!) { uncompleteTask(id: $id) { ",
-    task_fields!(),
-    " } }"
-);
+pub const COMPLETE_TASK: &str =
+    answering_task!("mutation CompleteTask($id: ID!) { completeTask(id: $id)");
+pub const UNCOMPLETE_TASK: &str =
+    answering_task!("mutation UncompleteTask($id: ID!) { uncompleteTask(id: $id)");
 
 pub const TASK_COUNTS: &str = "query TaskCounts { me { taskCounts { total todo inProgress done completed low medium high } } }";
 pub const USER_STATS: &str =

@@ -2,7 +2,7 @@
 //! list query), validated as the original's pydantic models were, and turned
 //! into the GraphQL variables of the operation that serves them.
 
-use common::rules::{FULL_NAME, PAGE_LIMIT, PAGE_SKIP, PASSWORD, TITLE, USERNAME};
+use common::rules::{CharRange, FULL_NAME, PAGE_LIMIT, PAGE_SKIP, PASSWORD, TITLE, USERNAME};
 use serde_json::{Map, Value, json};
 
 use crate::body::Body;
@@ -38,23 +38,19 @@ pub fn register_input(body: &Value) -> Result<Value, Error> {
         put(
             &mut input,
             "username",
-            reader
-                .required("username", |v, n| validation::bounded(v, n, USERNAME))
-                .map(Value::from),
+            reader.required("username", within(USERNAME)),
         );
         put(
             &mut input,
             "fullName",
             reader
-                .nullable("full_name", |v, n| validation::bounded(v, n, FULL_NAME))
+                .nullable("full_name", within(FULL_NAME))
                 .map(|name| json!(name)),
         );
         put(
             &mut input,
             "password",
-            reader
-                .required("password", |v, n| validation::bounded(v, n, PASSWORD))
-                .map(Value::from),
+            reader.required("password", within(PASSWORD)),
         );
         Value::Object(input)
     })
@@ -115,8 +111,9 @@ fn grant_type(value: &Value, name: &str) -> Result<(), Issue> {
     }
 }
 
-fn title(value: &Value, name: &str) -> Result<Value, Issue> {
-    validation::bounded(value, name, TITLE).map(Value::from)
+/// The check of a text field whose length the contract bounds.
+fn within(range: CharRange) -> impl FnOnce(&Value, &str) -> Result<Value, Issue> {
+    move |value, name| validation::bounded(value, name, range).map(Value::from)
 }
 
 fn description(value: &Value, name: &str) -> Result<Value, Issue> {
@@ -167,8 +164,8 @@ fn task_input(body: &Value, kind: TaskBody) -> Result<Value, Vec<Issue>> {
     read_object(body, |reader| {
         let mut input = Map::new();
         let title = match kind {
-            TaskBody::Create => reader.required("title", title),
-            TaskBody::Update => reader.optional("title", title),
+            TaskBody::Create => reader.required("title", within(TITLE)),
+            TaskBody::Update => reader.optional("title", within(TITLE)),
         };
         put(&mut input, "title", title);
         put(

@@ -221,44 +221,34 @@ fn find_defers(
     while let Some((set, path, deferred)) = stack.pop() {
         for item in &set.items {
             budget = budget.checked_sub(1)?;
-            match &item.node {
+            // A fragment (spread or inline) is where a `@defer` may stand.
+            let (set, directives) = match &item.node {
                 Selection::Field(field) => {
                     let mut inner = path.clone();
                     inner.push(Step::Key(field.node.response_key().node.to_string()));
                     stack.push((&field.node.selection_set.node, inner, deferred));
+                    continue;
                 }
                 Selection::FragmentSpread(spread) => {
                     let fragment = document.fragments.get(&spread.node.fragment_name.node)?;
-                    let set = &fragment.node.selection_set.node;
-                    let defer = defer_directive(&spread.node.directives, variables);
-                    let now_deferred = deferred || defer.as_ref().is_some_and(|(_, _, on)| *on);
-                    if let Some((pos, label, enabled)) = defer {
-                        found.push(Found {
-                            span: lines.directive_span(query, pos)?,
-                            label,
-                            active: enabled && !deferred,
-                            path: path.clone(),
-                            keys: response_keys(document, set)?,
-                        });
-                    }
-                    stack.push((set, path.clone(), now_deferred));
+                    (&fragment.node.selection_set.node, &spread.node.directives)
                 }
                 Selection::InlineFragment(fragment) => {
-                    let set = &fragment.node.selection_set.node;
-                    let defer = defer_directive(&fragment.node.directives, variables);
-                    let now_deferred = deferred || defer.as_ref().is_some_and(|(_, _, on)| *on);
-                    if let Some((pos, label, enabled)) = defer {
-                        found.push(Found {
-                            span: lines.directive_span(query, pos)?,
-                            label,
-                            active: enabled && !deferred,
-                            path: path.clone(),
-                            keys: response_keys(document, set)?,
-                        });
-                    }
-                    stack.push((set, path.clone(), now_deferred));
+                    (&fragment.node.selection_set.node, &fragment.node.directives)
                 }
+            };
+            let defer = defer_directive(directives, variables);
+            let now_deferred = deferred || defer.as_ref().is_some_and(|(_, _, on)| *on);
+            if let Some((pos, label, enabled)) = defer {
+                found.push(Found {
+                    span: lines.directive_span(query, pos)?,
+                    label,
+                    active: enabled && !deferred,
+                    path: path.clone(),
+                    keys: response_keys(document, set)?,
+                });
             }
+            stack.push((set, path.clone(), now_deferred));
         }
     }
     // Directives in fragments the operation does not use are removed too.

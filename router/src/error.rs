@@ -210,18 +210,11 @@ pub fn bounded_body(
             return text_body(status, media, text);
         }
     }
-    let error = GraphQLError {
-        message: format!(
-            "The response is larger than the limit (max-response-bytes) of {} bytes",
-            limits.max_response_bytes
-        ),
-        locations: None,
-        path: None,
-        extensions: Some(Map::from_iter([(
-            "code".to_owned(),
-            Value::from("RESPONSE_TOO_LARGE"),
-        )])),
-    };
+    let error = GraphQLError::new(format!(
+        "The response is larger than the limit (max-response-bytes) of {} bytes",
+        limits.max_response_bytes
+    ))
+    .with_code("RESPONSE_TOO_LARGE");
     graphql_body(status, media, &json!({ "data": null, "errors": [error] }))
 }
 
@@ -263,18 +256,13 @@ pub fn bound_errors(mut errors: Vec<GraphQLError>, limits: &ResponseLimits) -> V
         }
     }
     if left_out > 0 {
-        errors.push(GraphQLError {
-            message: format!(
+        errors.push(
+            GraphQLError::new(format!(
                 "{left_out} more errors were left out: the limit (max-errors) is {}",
                 limits.max_errors
-            ),
-            locations: None,
-            path: None,
-            extensions: Some(Map::from_iter([(
-                "code".to_owned(),
-                Value::from("TOO_MANY_ERRORS"),
-            )])),
-        });
+            ))
+            .with_code("TOO_MANY_ERRORS"),
+        );
     }
     errors
 }

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -28,18 +29,32 @@ pub async fn task_stats(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TaskStats>, Error> {
-    let data: MeData<WithCounts> = app
-        .send_as(&caller, TASK_COUNTS, json!({}), &Value::Null)
-        .await?;
-    Ok(Json(TaskStats::from(data.viewer()?.task_counts)))
+    viewer_answer(&app, &caller, TASK_COUNTS, |me: WithCounts| {
+        TaskStats::from(me.task_counts)
+    })
+    .await
 }
 
 pub async fn user_stats(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<UserStats>, Error> {
-    let data: MeData<WithStats> = app
-        .send_as(&caller, USER_STATS, json!({}), &Value::Null)
+    viewer_answer(&app, &caller, USER_STATS, |me: WithStats| {
+        UserStats::from(me.stats)
+    })
+    .await
+}
+
+/// Sends a `me` query without variables and turns the viewer's part of the answer into
+/// the REST body.
+async fn viewer_answer<T: DeserializeOwned, R>(
+    app: &AppState,
+    caller: &Caller,
+    operation: &str,
+    answer: impl FnOnce(T) -> R,
+) -> Result<Json<R>, Error> {
+    let data: MeData<T> = app
+        .send_as(caller, operation, json!({}), &Value::Null)
         .await?;
-    Ok(Json(UserStats::from(data.viewer()?.stats)))
+    Ok(Json(answer(data.viewer()?)))
 }

@@ -240,16 +240,13 @@ impl SelectionBuilder<'_> {
                         .type_condition
                         .as_ref()
                         .map(|TypeCondition::On(name)| name.clone());
-                    let inner_type = type_condition.as_deref().unwrap_or(parent_type);
-                    selections.push(Selection::Fragment(FragmentSelection {
-                        selections: self.selection_set(
-                            &fragment.selection_set,
-                            inner_type,
-                            depth + 1,
-                        )?,
+                    selections.push(self.fragment(
+                        &fragment.selection_set,
                         type_condition,
+                        parent_type,
                         condition,
-                    }));
+                        depth,
+                    )?);
                 }
                 AstSelection::FragmentSpread(spread) => {
                     let Some(condition) = condition_of(&spread.directives) else {
@@ -266,19 +263,35 @@ impl SelectionBuilder<'_> {
                             ))
                         })?;
                     let TypeCondition::On(type_condition) = &fragment.type_condition;
-                    selections.push(Selection::Fragment(FragmentSelection {
-                        selections: self.selection_set(
-                            &fragment.selection_set,
-                            type_condition,
-                            depth + 1,
-                        )?,
-                        type_condition: Some(type_condition.clone()),
+                    selections.push(self.fragment(
+                        &fragment.selection_set,
+                        Some(type_condition.clone()),
+                        parent_type,
                         condition,
-                    }));
+                        depth,
+                    )?);
                 }
             }
         }
         Ok(selections)
+    }
+
+    /// A fragment, inline or spread: its selections apply to its type condition, or to the
+    /// enclosing type when it has none.
+    fn fragment(
+        &self,
+        selection_set: &SelectionSet,
+        type_condition: Option<String>,
+        parent_type: &str,
+        condition: Condition,
+        depth: usize,
+    ) -> Result<Selection, Box<GraphQLError>> {
+        let inner_type = type_condition.as_deref().unwrap_or(parent_type);
+        Ok(Selection::Fragment(FragmentSelection {
+            selections: self.selection_set(selection_set, inner_type, depth + 1)?,
+            type_condition,
+            condition,
+        }))
     }
 }
 

@@ -122,20 +122,12 @@ impl ApiSchema {
                     }
                     let mut info = TypeInfo::empty(TypeKind::Object);
                     info.possible_types.insert(object.name.clone());
-                    info.fields = object
-                        .fields
-                        .iter()
-                        .map(|field| (field.name.clone(), field.field_type.clone()))
-                        .collect();
+                    info.fields = field_types(&object.fields);
                     (&object.name, info)
                 }
                 TypeDefinition::Interface(interface) => {
                     let mut info = TypeInfo::empty(TypeKind::Interface);
-                    info.fields = interface
-                        .fields
-                        .iter()
-                        .map(|field| (field.name.clone(), field.field_type.clone()))
-                        .collect();
+                    info.fields = field_types(&interface.fields);
                     (&interface.name, info)
                 }
                 TypeDefinition::Union(union) => {
@@ -244,6 +236,16 @@ impl TypeInfo {
 }
 
 /// The field names of a field set outside its braces: `"id org { id }"` → `id`, `org`.
+/// The output fields of an object or interface, by name.
+fn field_types(
+    fields: &[graphql_tools::static_graphql::schema::Field],
+) -> HashMap<String, TypeRef> {
+    fields
+        .iter()
+        .map(|field| (field.name.clone(), field.field_type.clone()))
+        .collect()
+}
+
 fn top_level_fields(field_set: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut depth = 0usize;

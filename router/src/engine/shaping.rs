@@ -421,18 +421,7 @@ mod tests {
     const SDL: &str = "type Item { id: ID! name: String! } type Query { maybe: [Item] strict: [Item!] one: Item! }";
 
     fn run(query: &str, data: Value) -> (Value, Vec<GraphQLError>) {
-        let schema = schema(SDL);
-        let document: Document = graphql_tools::parser::parse_query::<String>(query)
-            .expect("parses")
-            .into_static();
-        let operation = select_operation(&document, None).expect("one operation");
-        let operation = build_client_operation(&schema, &document, operation).expect("builds");
-        let mut errors = Vec::new();
-        let Value::Object(data) = data else {
-            panic!("object data")
-        };
-        let shaped = shape(&schema, &Map::new(), &operation, data, &mut errors);
-        (shaped, errors)
+        run_on(SDL, query, data)
     }
 
     #[test]
