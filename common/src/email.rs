@@ -631,6 +631,23 @@ mod tests {
         );
     }
 
+    /// Over the whole address's limit in bytes: by how many characters at least, when that
+    /// is known, else in which encoding (email-validator's wording).
+    #[test]
+    fn an_address_too_long_says_by_how_much() {
+        let labels = format!("{}.{}", "b".repeat(63), "c".repeat(63));
+        let too_many_characters = format!("{}@{labels}.{}.com", "é".repeat(64), "d".repeat(63));
+        assert_eq!(
+            normalize(&too_many_characters),
+            Err("The email address is too long (at least 6 characters too many).".to_owned())
+        );
+        let too_many_bytes = format!("{}@{labels}.dddd.com", "é".repeat(60));
+        assert_eq!(
+            normalize(&too_many_bytes),
+            Err("The email address is too long (when encoded in bytes).".to_owned())
+        );
+    }
+
     #[test]
     fn sql_expressions_name_the_column() {
         assert!(sql_domain_lowered("email", true).contains("lower(substring(email"));
