@@ -1,6 +1,7 @@
 //! Configuration shared by all services, layered as flags over environment over
 //! defaults (clap). Secrets are never defaulted in code: without `SECRET_KEY`
-//! a random key is generated once and kept in the data directory.
+//! a random key is generated once and kept in the data directory (the access
+//! tokens' own settings are `tokens::JwtArgs`).
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use rand::Rng;
 
-use crate::auth::JwtKeys;
 use crate::server::Service;
 
 /// Where a service listens: the same two flags for all five, with the port's
@@ -63,39 +63,6 @@ pub struct LogArgs {
     /// Log line format. Verbosity is set with RUST_LOG (default `info`).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
-}
-
-/// Settings of the access tokens the users service issues and every service checks.
-#[derive(Debug, Clone, Args)]
-pub struct JwtArgs {
-    /// HMAC key for signing access tokens. When unset, a random key is generated
-    /// once and stored in `<data-dir>/secret_key`, shared by every service using that directory.
-    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
-
-    /// JWT signing algorithm: HS256, HS384 or HS512 (HS256 interoperates with the original system).
-    #[arg(long, env = "ALGORITHM", default_value = "HS256")]
-    pub algorithm: String,
-
-    /// Lifetime of an access token, in minutes.
-    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 30)]
-    pub access_token_expire_minutes: i64,
-}
-
-impl JwtArgs {
-    /// The signing key: the configured one, or the one kept in the data directory.
-    pub fn resolve_secret(&self, data_dir: &Path) -> anyhow::Result<String> {
-        match &self.secret_key {
-            Some(key) if !key.is_empty() => Ok(key.clone()),
-            _ => secret_from_data_dir(data_dir),
-        }
-    }
-
-    /// The keys to sign and verify tokens with, from these settings and the data directory's secret.
-    pub fn keys(&self, data_dir: &Path) -> anyhow::Result<JwtKeys> {
-        let secret = self.resolve_secret(data_dir)?;
-        JwtKeys::new(&secret, &self.algorithm, self.access_token_expire_minutes)
-    }
 }
 
 /// Reads `<data_dir>/secret_key`, creating it with 64 random hex characters on first use.

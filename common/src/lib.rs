@@ -3,11 +3,12 @@
 //! arguments, telemetry and trace context, the GraphQL-over-HTTP rules and
 //! document limits that need no GraphQL engine; and, merged here because they
 //! are small and dependency-free (no async-graphql, no sqlx), the public
-//! contract (`rules`, `email`, `errors::ErrorCode`, `timestamps`) and
-//! TaskTracker's access tokens (`auth`). What needs async-graphql lives in
-//! `subgraph_kit`, the store in `db`: the router and the REST layer link neither.
+//! contract (`rules`, `email`, `errors::ErrorCode`, `timestamps`): every
+//! service reads it (the router its error codes, REST all of it), so a crate
+//! of its own would only add an edge. What needs async-graphql lives in
+//! `subgraph_kit`, the store in `db`, TaskTracker's token claims in `tokens`:
+//! the router and the REST layer link none of them.
 
-pub mod auth;
 pub mod config;
 pub mod document_scan;
 pub mod email;

@@ -13,8 +13,8 @@ pub mod scalars;
 pub mod storable;
 
 use async_graphql::{ObjectType, SchemaBuilder, SubscriptionType};
-use common::auth::Viewer;
 use common::document_scan::GraphqlLimits;
+use tokens::Viewer;
 
 use crate::errors::{CodedError, ErrorCode};
 

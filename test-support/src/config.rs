@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
-use common::auth::JwtKeys;
-use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs, LogFormat};
+use common::config::{DataDirArgs, ListenArgs, LogArgs, LogFormat};
 use common::server::Service;
+use tokens::JwtArgs;
+use tokens::JwtKeys;
 
 /// Tests serve on loopback only, on port 0 (a free port the service reports).
 pub const HOST: &str = "127.0.0.1";

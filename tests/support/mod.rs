@@ -178,14 +178,14 @@ pub async fn register_and_login(
 /// The key is the one the launcher generated in the data directory (tests set no `SECRET_KEY`).
 pub fn another_genuine_token(stack: &Stack, user_id: &str) -> String {
     let secret = common::config::secret_from_data_dir(&stack.data_dir).expect("the stack's secret");
-    let keys = common::auth::JwtKeys::new(&secret, "HS256", 29).expect("keys");
+    let keys = tokens::JwtKeys::new(&secret, "HS256", 29).expect("keys");
     keys.issue(user_id.parse().expect("a numeric user id"))
         .expect("a token")
 }
 
 /// A well-formed token for `user_id` signed with a key the stack does not have.
 pub fn token_signed_with_another_key(user_id: &str) -> String {
-    let keys = common::auth::JwtKeys::new("not-the-stack-secret", "HS256", 30).expect("keys");
+    let keys = tokens::JwtKeys::new("not-the-stack-secret", "HS256", 30).expect("keys");
     keys.issue(user_id.parse().expect("a numeric user id"))
         .expect("a token")
 }

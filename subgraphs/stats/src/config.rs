@@ -1,8 +1,9 @@
 //! Command line and environment of the stats service (flags over env over defaults).
 
 use clap::{Args, Parser};
-use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
+use common::config::{DataDirArgs, ListenArgs, LogArgs};
 pub use subgraph_kit::cli::Command;
+use tokens::JwtArgs;
 
 use crate::Stats;
 

@@ -2,9 +2,9 @@
 //! bearer token, plus `/health` and `/ready`, all with request tracing.
 
 use axum::Router;
-use common::auth::JwtKeys;
 use common::document_scan::GraphqlLimits;
 use subgraph_kit::graphql_http::graphql_routes;
+use tokens::JwtKeys;
 
 use crate::schema::StatsSchema;
 

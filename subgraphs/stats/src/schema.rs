@@ -6,10 +6,10 @@
 use async_graphql::{
     Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema, SimpleObject,
 };
-use common::auth::Viewer;
 use subgraph_kit::ApplyLimits;
 use subgraph_kit::ViewerExt;
 use subgraph_kit::errors::bad_input;
+use tokens::Viewer;
 
 use crate::completion::completed_percentage;
 

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use clap::Parser;
-use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
+use common::config::{DataDirArgs, ListenArgs, LogArgs};
 pub use subgraph_kit::cli::Command;
+use tokens::JwtArgs;
 
 use crate::Tasks;
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use common::auth::{JwtKeys, bearer_token};
 use common::server::{REQUEST_ID_HEADER, ReadyCheck, health_routes, with_request_tracing};
 use subgraph_kit::graphql_http::graphql_routes;
+use tokens::{JwtKeys, bearer_token};
 
 use crate::account::AccountChecker;
 use crate::loaders::Loaders;

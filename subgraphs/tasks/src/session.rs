@@ -5,8 +5,8 @@ use std::sync::Arc;
 use subgraph_kit::ViewerExt;
 use subgraph_kit::errors::CodedError;
 
-use common::auth::Viewer;
 use subgraph_kit::errors::ErrorCode;
+use tokens::Viewer;
 use tokio::sync::OnceCell;
 
 use crate::account::{AccountChecker, AccountRefusal};

@@ -5,10 +5,10 @@
 mod support;
 
 use clap::Parser;
-use common::auth::JwtKeys;
 use serde_json::{Value, json};
 use support::{Options, Store, TestApp, assert_error, error_message, spawn_app_with};
 use test_support::on_both_stores;
+use tokens::JwtKeys;
 
 on_both_stores!(
     account_status_is_enforced,

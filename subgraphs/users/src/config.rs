@@ -4,8 +4,9 @@
 use std::num::NonZeroUsize;
 
 use clap::{Args, Parser};
-use common::config::{DataDirArgs, JwtArgs, ListenArgs, LogArgs};
+use common::config::{DataDirArgs, ListenArgs, LogArgs};
 pub use subgraph_kit::cli::Command;
+use tokens::JwtArgs;
 
 use crate::Users;
 

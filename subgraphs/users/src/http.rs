@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::Router;
-use common::auth::JwtKeys;
 use common::document_scan::GraphqlLimits;
 use common::server::{ReadyCheck, health_routes, with_request_tracing};
 use db::Pool;
 use subgraph_kit::graphql_http::graphql_routes;
+use tokens::JwtKeys;
 
 use crate::schema::UsersSchema;
 

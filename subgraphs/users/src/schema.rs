@@ -4,12 +4,12 @@
 use async_graphql::{
     Context, EmptySubscription, ID, InputObject, Object, Schema, SchemaBuilder, SimpleObject,
 };
-use common::auth::{JwtKeys, Viewer};
 use subgraph_kit::ApplyLimits;
 use subgraph_kit::ViewerExt;
 use subgraph_kit::errors::CodedError;
 use subgraph_kit::errors::{ErrorCode, bad_input, internal};
 use subgraph_kit::scalars::DateTime;
+use tokens::{JwtKeys, Viewer};
 
 use crate::error::Error;
 use crate::loader::Users;

@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use common::auth::JwtKeys;
-use common::config::JwtArgs;
 use serde_json::{Value, json};
 use tasks::{Application, Config};
 pub use test_support::Store;
 use test_support::TestDatabase;
+use tokens::JwtArgs;
+use tokens::JwtKeys;
 
 pub const SECRET: &str = "tasks-test-secret";
 

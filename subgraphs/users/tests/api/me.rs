@@ -1,8 +1,8 @@
 //! `me`: null without a token, the account with a valid one, and the
 //! contract's errors for every way a token or its account can be wrong.
 
-use common::auth::Claims;
 use serde_json::Value;
+use tokens::Claims;
 
 use crate::helpers::{SECRET, Store, error_code, error_message, spawn_app};
 use test_support::on_both_stores;

@@ -1,12 +1,52 @@
-//! Access tokens: the claims the users service signs and every other service
-//! verifies, and the `Viewer` each request resolves to.
+//! TaskTracker's access tokens: the claims the users service signs and every
+//! subgraph verifies, their settings (`JwtArgs`), and the `Viewer` each request
+//! resolves to. Kept apart from the service basics so that the router, which
+//! runs in front of any issuer's tokens with its own verifier, never links
+//! TaskTracker's claims; no async-graphql here (a resolver reads the viewer
+//! with `subgraph_kit::ViewerExt`).
 
 use std::str::FromStr;
 
-use axum::http::{HeaderMap, header::AUTHORIZATION};
+use std::path::Path;
+
 use chrono::Utc;
+use clap::Args;
+use http::{HeaderMap, header::AUTHORIZATION};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+
+/// Settings of the access tokens the users service issues and every service checks.
+#[derive(Debug, Clone, Args)]
+pub struct JwtArgs {
+    /// HMAC key for signing access tokens. When unset, a random key is generated
+    /// once and stored in `<data-dir>/secret_key`, shared by every service using that directory.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// JWT signing algorithm: HS256, HS384 or HS512 (HS256 interoperates with the original system).
+    #[arg(long, env = "ALGORITHM", default_value = "HS256")]
+    pub algorithm: String,
+
+    /// Lifetime of an access token, in minutes.
+    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 30)]
+    pub access_token_expire_minutes: i64,
+}
+
+impl JwtArgs {
+    /// The signing key: the configured one, or the one kept in the data directory.
+    pub fn resolve_secret(&self, data_dir: &Path) -> anyhow::Result<String> {
+        match &self.secret_key {
+            Some(key) if !key.is_empty() => Ok(key.clone()),
+            _ => common::config::secret_from_data_dir(data_dir),
+        }
+    }
+
+    /// The keys to sign and verify tokens with, from these settings and the data directory's secret.
+    pub fn keys(&self, data_dir: &Path) -> anyhow::Result<JwtKeys> {
+        let secret = self.resolve_secret(data_dir)?;
+        JwtKeys::new(&secret, &self.algorithm, self.access_token_expire_minutes)
+    }
+}
 
 /// The claims of an access token, compatible with the original system's tokens:
 /// `sub` is the user id as a string.
