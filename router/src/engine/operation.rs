@@ -199,11 +199,11 @@ impl SelectionBuilder<'_> {
         }
         let mut selections = Vec::with_capacity(selection_set.items.len());
         for item in &selection_set.items {
+            let Some(condition) = condition_of(directives_of(item)) else {
+                continue;
+            };
             match item {
                 AstSelection::Field(field) => {
-                    let Some(condition) = condition_of(&field.directives) else {
-                        continue;
-                    };
                     let field_type = if field.name == "__typename" {
                         TypeRef::NonNullType(Box::new(TypeRef::NamedType("String".to_owned())))
                     } else {
@@ -233,9 +233,6 @@ impl SelectionBuilder<'_> {
                     }));
                 }
                 AstSelection::InlineFragment(fragment) => {
-                    let Some(condition) = condition_of(&fragment.directives) else {
-                        continue;
-                    };
                     let type_condition = fragment
                         .type_condition
                         .as_ref()
@@ -249,9 +246,6 @@ impl SelectionBuilder<'_> {
                     )?);
                 }
                 AstSelection::FragmentSpread(spread) => {
-                    let Some(condition) = condition_of(&spread.directives) else {
-                        continue;
-                    };
                     let fragment = self
                         .fragments
                         .iter()
@@ -292,6 +286,15 @@ impl SelectionBuilder<'_> {
             type_condition,
             condition,
         }))
+    }
+}
+
+/// The directives written on a selection.
+fn directives_of(selection: &AstSelection) -> &[Directive] {
+    match selection {
+        AstSelection::Field(field) => &field.directives,
+        AstSelection::InlineFragment(fragment) => &fragment.directives,
+        AstSelection::FragmentSpread(spread) => &spread.directives,
     }
 }
 
