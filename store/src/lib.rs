@@ -37,6 +37,19 @@ macro_rules! on_pool {
 /// `SERVICE_UNAVAILABLE` quickly instead of holding requests (and clients) for seconds.
 pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 750;
 
+/// A service's store settings, as its configuration gives them.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreConfig<'a> {
+    /// The service's name: the embedded file is `<data_dir>/<service>.db`.
+    pub service: &'a str,
+    /// PostgreSQL (`postgres://…`) or SQLite (`sqlite:…`) URL; `None` or blank for the embedded file.
+    pub database_url: Option<&'a str>,
+    pub data_dir: &'a Path,
+    pub max_connections: u32,
+    /// How long one acquisition may take, in milliseconds.
+    pub acquire_timeout_ms: u64,
+}
+
 /// Sizing and patience of a connection pool.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -122,6 +135,18 @@ impl StoreLocation {
 }
 
 impl Pool {
+    /// Opens a service's store as its configuration says (the URL when set, else the embedded
+    /// SQLite file `<data-dir>/<service>.db`) and applies the migrations.
+    pub async fn open(store: StoreConfig<'_>, migrations: &Migrations) -> anyhow::Result<Self> {
+        let location = StoreLocation::resolve(store.database_url, store.data_dir, store.service);
+        tracing::info!(service = store.service, store = %location.describe(), "opening the store");
+        let settings = PoolSettings {
+            max_connections: store.max_connections,
+            acquire_timeout: Duration::from_millis(store.acquire_timeout_ms),
+        };
+        Self::connect_with(&location, settings, migrations).await
+    }
+
     /// Connects (creating a SQLite file and its directory if needed) and applies the migrations.
     pub async fn connect(
         location: &StoreLocation,

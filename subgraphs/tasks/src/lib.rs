@@ -14,7 +14,7 @@ pub mod store;
 use std::sync::Arc;
 
 use common::server::{Assembled, Server, Service};
-use db::{Migrations, Pool, StoreLocation};
+use db::{Migrations, Pool};
 use sqlx::migrate::Migrator;
 
 pub use config::{Cli, Command, Config};
@@ -51,14 +51,14 @@ impl Service for Tasks {
         let data_dir = &config.data_dir.data_dir;
         let keys = config.jwt.keys(data_dir)?;
 
-        let location =
-            StoreLocation::resolve(config.database_url.as_deref(), data_dir, http::SERVICE);
-        tracing::info!(store = %location.describe(), "opening the tasks store");
-        let settings = db::PoolSettings {
+        let store = db::StoreConfig {
+            service: http::SERVICE,
+            database_url: config.database_url.as_deref(),
+            data_dir,
             max_connections: config.db_max_connections,
-            acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
+            acquire_timeout_ms: config.db_acquire_timeout_ms,
         };
-        let pool = Pool::connect_with(&location, settings, &MIGRATIONS).await?;
+        let pool = Pool::open(store, &MIGRATIONS).await?;
         let store = store::TaskStore::new(pool.clone());
 
         let accounts = match config.users_url() {

@@ -11,7 +11,7 @@ pub mod store;
 pub mod validation;
 
 use common::server::{Assembled, Server, Service};
-use db::{Pool, StoreLocation};
+use db::Pool;
 
 pub use config::{Cli, Command, Config};
 
@@ -37,17 +37,14 @@ impl Service for Users {
 
     /// Opens (and migrates) the store, prepares hashing and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let location = StoreLocation::resolve(
-            config.database_url.as_deref(),
-            &config.data.data_dir,
-            "users",
-        );
-        tracing::info!(store = %location.describe(), "opening the users store");
-        let settings = db::PoolSettings {
+        let store = db::StoreConfig {
+            service: "users",
+            database_url: config.database_url.as_deref(),
+            data_dir: &config.data.data_dir,
             max_connections: config.db_max_connections,
-            acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
+            acquire_timeout_ms: config.db_acquire_timeout_ms,
         };
-        let pool = Pool::connect_with(&location, settings, &store::migrations()).await?;
+        let pool = Pool::open(store, &store::migrations()).await?;
 
         let keys = config.jwt.keys(&config.data.data_dir)?;
         let passwords = passwords::Passwords::new(config.bcrypt_cost, config.hash_concurrency())
