@@ -2,7 +2,7 @@
 //!
 //! A request's trace is joined from service to service by the `traceparent` header
 //! (W3C Trace Context): accepted from clients on every service's HTTP span
-//! ([`server_span`]), sent on every call to another service ([`current_headers`]:
+//! ([`server_span`]), sent on every call to another service ([`current_headers`], [`DirectSpan::headers`]:
 //! rest-compat → router, router → subgraphs, tasks → users), and each SQL statement
 //! becomes a span of its own under the resolver that ran it ([`SqlStatementSpans`]).
 //! Everything here is a no-op unless [`crate::telemetry::enabled`].
@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use axum::extract::MatchedPath;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request};
 use opentelemetry::KeyValue;
-use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::field::{Field, Visit};
@@ -81,33 +81,16 @@ pub fn record_status(span: &Span, status: u16) {
 pub fn current_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
     if enabled() {
-        inject_current(&mut headers);
+        let context = Span::current().context();
+        insert_trace_headers(&mut headers, context.span().span_context());
     }
-    headers
-}
-
-/// Adds the current span's context to `headers` (tracing on).
-pub fn inject_current(headers: &mut HeaderMap) {
-    if !enabled() {
-        return;
-    }
-    let context = Span::current().context();
-    opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(&context, &mut HeaderInjector(headers));
-    });
-}
-
-/// `headers` plus the current span's context: what a call to another service sends.
-pub fn with_current(headers: &HeaderMap) -> HeaderMap {
-    let mut headers = headers.clone();
-    inject_current(&mut headers);
     headers
 }
 
 /// The header names that carry trace context: they differ per caller by design, so
 /// they never make two otherwise identical subgraph requests different.
 pub fn is_trace_header(name: &str) -> bool {
-    name == "traceparent" || name == "tracestate"
+    name == TRACEPARENT || name == TRACESTATE
 }
 
 struct HeaderExtractor<'a>(&'a HeaderMap);
@@ -119,19 +102,6 @@ impl Extractor for HeaderExtractor<'_> {
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(HeaderName::as_str).collect()
-    }
-}
-
-struct HeaderInjector<'a>(&'a mut HeaderMap);
-
-impl Injector for HeaderInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            self.0.insert(name, value);
-        }
     }
 }
 
@@ -195,16 +165,7 @@ impl DirectSpan {
     pub fn headers(&self, headers: &HeaderMap) -> HeaderMap {
         let mut headers = headers.clone();
         if let Some(span) = &self.span {
-            let context = span.span_context();
-            if let Ok(value) = HeaderValue::from_str(&traceparent(context)) {
-                headers.insert(TRACEPARENT, value);
-            }
-            let state = context.trace_state().header();
-            if !state.is_empty()
-                && let Ok(value) = HeaderValue::from_str(&state)
-            {
-                headers.insert(TRACESTATE, value);
-            }
+            insert_trace_headers(&mut headers, span.span_context());
         }
         headers
     }
@@ -220,19 +181,32 @@ impl DirectSpan {
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
-/// The W3C `traceparent` of `context` (version 00), written directly: the SDK's propagator
-/// takes a global lock and formats through `format!` on every call.
-fn traceparent(context: &opentelemetry::trace::SpanContext) -> String {
+/// Writes W3C `traceparent` (version 00) and, when not empty, `tracestate` for `context`
+/// (nothing for an invalid one): the one place our services put trace context on a call.
+/// Written directly, because the SDK's propagator takes a global lock and formats through
+/// `format!` on every call, and sends an empty `tracestate`.
+fn insert_trace_headers(headers: &mut HeaderMap, context: &opentelemetry::trace::SpanContext) {
     use std::fmt::Write as _;
-    let mut value = String::with_capacity(55);
+    if !context.is_valid() {
+        return;
+    }
+    let mut traceparent = String::with_capacity(55);
     let _infallible = write!(
-        value,
+        traceparent,
         "00-{}-{}-{:02x}",
         context.trace_id(),
         context.span_id(),
         context.trace_flags().to_u8()
     );
-    value
+    if let Ok(value) = HeaderValue::from_str(&traceparent) {
+        headers.insert(TRACEPARENT, value);
+    }
+    let state = context.trace_state().header();
+    if !state.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&state)
+    {
+        headers.insert(TRACESTATE, value);
+    }
 }
 
 /// Turns sqlx's statement events (target `sqlx::query`, logged when a statement

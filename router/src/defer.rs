@@ -77,8 +77,6 @@ pub struct Deferred {
 pub struct Split {
     /// The query without any deferred fragment.
     pub primary: String,
-    /// The query without any `@defer`: what clients without multipart get.
-    pub whole: String,
     pub deferred: Vec<Deferred>,
 }
 
@@ -104,7 +102,6 @@ pub fn split(
 ) -> Option<Split> {
     let operation = crate::demand_control::select_operation(document, operation_name)?;
     let found = find_defers(query, document, operation, variables)?;
-    let whole = rewrite(query, found.iter().map(|found| (found.span, "")));
     if operation.ty != OperationType::Query || !found.iter().any(|found| found.active) {
         return None;
     }
@@ -136,11 +133,7 @@ pub fn split(
             query: turn_off(Some(found.span)),
         });
     }
-    Some(Split {
-        primary,
-        whole,
-        deferred,
-    })
+    Some(Split { primary, deferred })
 }
 
 /// The document without `@defer` at all, for clients that take one response;
@@ -587,7 +580,12 @@ mod tests {
         let query = "{ hello ... @defer(label: \"slow\") { gated } }";
         let split = split_of(query).expect("splits");
         assert_eq!(split.primary, "{ hello ... @skip(if: true) { gated } }");
-        assert_eq!(split.whole, "{ hello ...  { gated } }");
+        let document = async_graphql_parser::parse_query(query).expect("parses");
+        // What clients without multipart get.
+        assert_eq!(
+            without_defer(query, &document).as_deref(),
+            Some("{ hello ...  { gated } }")
+        );
         assert_eq!(split.deferred.len(), 1);
         let deferred = &split.deferred[0];
         assert_eq!(deferred.query, "{ hello ...  { gated } }");

@@ -163,6 +163,8 @@ pub(crate) async fn run_operation(
             .to_owned(),
     };
     let demand_control = &state.demand_control;
+    // The estimate refused above the maximum (enforce mode only): a streamed `@defer` charges it again.
+    let mut enforced_estimate = None;
     let cost = match demand_control::select_operation(
         &checked.document,
         request.operation_name.as_deref(),
@@ -190,6 +192,9 @@ pub(crate) async fn run_operation(
                             max,
                         }));
                     }
+                    if enforce {
+                        enforced_estimate = Some(estimated);
+                    }
                     Some((model, operation))
                 }
                 Err(error) if enforce => return Err(Error::Cost(error)),
@@ -215,6 +220,20 @@ pub(crate) async fn run_operation(
             })
             .flatten();
         if let Some(split) = split {
+            // Each deferred fragment runs as an operation of its own (planned and fetched on
+            // its way to the fragment): one charge per execution, so that N `@defer`s do not
+            // cost the price of one. The whole estimate bounds each execution's own.
+            if let Some(estimated) = enforced_estimate {
+                let charged = estimated * (1 + split.deferred.len()) as f64;
+                let max = demand_control.settings.max_cost;
+                if charged > max {
+                    state.metrics.record_cost_refusal();
+                    return Err(Error::Cost(demand_control::CostError::TooExpensive {
+                        estimated: charged,
+                        max,
+                    }));
+                }
+            }
             return crate::defer_stream::serve(state, request, split, context, media)
                 .await
                 .map(Answer::Stream);

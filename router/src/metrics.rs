@@ -209,8 +209,14 @@ impl Metrics {
     pub fn record_estimated_cost(&self, cost: f64, refused: bool) {
         self.inner.estimated_cost.observe(cost);
         if refused {
-            self.inner.cost_refusals.inc();
+            self.record_cost_refusal();
         }
+    }
+
+    /// An operation refused for its cost after its estimate was recorded (a streamed
+    /// `@defer` charges it once per execution).
+    pub fn record_cost_refusal(&self) {
+        self.inner.cost_refusals.inc();
     }
 
     /// A request was dropped unanswered: its client went away.

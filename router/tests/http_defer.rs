@@ -121,3 +121,38 @@ async fn clients_without_multipart_and_mutations_get_one_whole_response() {
         json!({ "data": { "hello": "hello from echo", "repeat": "now" } })
     );
 }
+
+/// Each deferred fragment runs as an operation of its own (planned and fetched again on its
+/// way to the fragment), so a document with N `@defer`s is N + 1 executions: demand control
+/// charges the estimate once per execution, or N defers would cost the price of one.
+#[tokio::test]
+async fn each_deferred_execution_is_charged_to_demand_control() {
+    // Four `received` objects: an estimated cost of 4, within the maximum of 5 once, not 4 times.
+    let router = spawn_router(&["--demand-control-max-cost", "5"]).await;
+    let query = "{ received { tenant } \
+                 ... @defer { a: received { tenant } } \
+                 ... @defer { b: received { tenant } } \
+                 ... @defer { c: received { tenant } } }";
+
+    // Streamed: four executions of cost 4 each.
+    let response = router
+        .post_with(
+            &json!({ "query": query }),
+            "multipart/mixed;deferSpec=20220824, application/json",
+        )
+        .await;
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "COST_ESTIMATED_TOO_EXPENSIVE",
+        "{body}"
+    );
+    assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+
+    // One whole response (no multipart): one execution, within the maximum.
+    let response = router.post(&json!({ "query": query })).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(body["data"]["c"].is_object(), "{body}");
+}

@@ -183,7 +183,7 @@ fn settings_that_could_verify_no_token_stop_the_router_at_start() {
     assert!(error.to_string().contains("--token-jwks"), "{error}");
     assert!(verifier(&["--algorithm", "none", "--secret-key", SECRET]).is_err());
 
-    let dir = std::env::temp_dir().join(format!("router-jwks-{}", uuid::Uuid::new_v4()));
+    let dir = test_support::fresh_data_dir("router-jwks");
     std::fs::create_dir_all(&dir).expect("test directory");
     let write = |name: &str, text: &str| {
         let path = dir.join(name);

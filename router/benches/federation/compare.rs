@@ -268,7 +268,8 @@ mod instructions {
         supergraph: &Path,
         requests: u64,
     ) -> anyhow::Result<u64> {
-        let directory = tempfile_directory()?;
+        let directory = test_support::fresh_data_dir("router-callgrind");
+        std::fs::create_dir_all(&directory)?;
         let output = directory.join("callgrind.out");
         let under_valgrind = RouterVariant {
             label: variant.label.clone(),
@@ -305,17 +306,5 @@ mod instructions {
             .ok_or_else(|| anyhow::anyhow!("no totals in {}", output.display()))?;
         let _ = std::fs::remove_dir_all(&directory);
         Ok(total)
-    }
-
-    fn tempfile_directory() -> anyhow::Result<std::path::PathBuf> {
-        let directory = std::env::temp_dir().join(format!(
-            "tasktracker-callgrind-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&directory)?;
-        Ok(directory)
     }
 }
