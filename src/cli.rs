@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use common::config::{DataDirArgs, LogArgs};
 
 use crate::launcher::{self, Launch, Ports};
+use crate::one_process::Composition;
 use crate::supervisor::Supervision;
 
 #[derive(Debug, Parser)]
@@ -39,10 +40,41 @@ pub enum Service {
     },
 }
 
-/// Settings of the all-in-one mode. Each service also reads its own variables
-/// (USERS_PORT, SECRET_KEY, …) from the environment it inherits.
+/// How the whole system runs on one machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// All five services in this one process, calling each other without HTTP:
+    /// the least CPU and latency per request.
+    OneProcess,
+    /// Five processes (children of this one, restarted when they exit), talking HTTP:
+    /// each service isolated in its own process.
+    Processes,
+}
+
+/// Settings of the whole system. Each service also reads its own variables
+/// (USERS_PORT, SECRET_KEY, …) from the environment (inherited by the children).
 #[derive(Debug, Args)]
 pub struct LaunchArgs {
+    /// One process, or five supervised processes.
+    #[arg(long, env = "TASKTRACKER_MODE", value_enum, default_value_t = Mode::OneProcess)]
+    pub mode: Mode,
+
+    /// One-process mode: also serve each subgraph's own HTTP endpoint on its port
+    /// (USERS_PORT, TASKS_PORT, STATS_PORT), e.g. for clients or checks that talk to a subgraph.
+    #[arg(long, env = "EXPOSE_SUBGRAPHS")]
+    pub expose_subgraphs: bool,
+
+    /// One-process mode: `NAME=URL` — subgraph NAME (users, tasks or stats) is not run here
+    /// but reached over HTTP at URL (its GraphQL endpoint). Repeatable; the environment
+    /// variable takes a comma-separated list.
+    #[arg(
+        long = "remote-subgraph",
+        env = "REMOTE_SUBGRAPHS",
+        value_delimiter = ',',
+        value_name = "NAME=URL"
+    )]
+    pub remote_subgraphs: Vec<router::config::SubgraphUrl>,
+
     #[command(flatten)]
     pub data_dir: DataDirArgs,
 
@@ -128,6 +160,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_everything(args: LaunchArgs) -> anyhow::Result<()> {
     common::telemetry::init(args.log.log_format);
     let supervision = args.supervision.supervision();
+    let (mode, composition) = (
+        args.mode,
+        Composition {
+            expose_subgraphs: args.expose_subgraphs,
+            remote: args.remote_subgraphs,
+        },
+    );
     let launch = Launch {
         executable: std::env::current_exe()?,
         data_dir: args.data_dir.data_dir,
@@ -138,7 +177,17 @@ async fn run_everything(args: LaunchArgs) -> anyhow::Result<()> {
         supergraph: args.supergraph,
         ports: Ports::from_environment(),
     };
-    launcher::run_until_stopped(launch, supervision).await
+    match mode {
+        Mode::OneProcess => crate::one_process::run_until_stopped(launch, composition).await,
+        Mode::Processes => {
+            anyhow::ensure!(
+                composition.remote.is_empty() && !composition.expose_subgraphs,
+                "--remote-subgraph and --expose-subgraphs are settings of --mode one-process \
+                 (five processes expose every subgraph already)"
+            );
+            launcher::run_until_stopped(launch, supervision).await
+        }
+    }
 }
 
 async fn healthcheck(url: &str) -> anyhow::Result<()> {

@@ -60,7 +60,8 @@ impl ServiceName {
         }
     }
 
-    pub(crate) fn port_variable(self) -> &'static str {
+    /// The environment variable of its port.
+    pub fn port_variable(self) -> &'static str {
         match self {
             ServiceName::Users => "USERS_PORT",
             ServiceName::Tasks => "TASKS_PORT",
@@ -98,7 +99,7 @@ impl Ports {
         Self::default()
     }
 
-    fn get(&self, service: ServiceName) -> Option<u16> {
+    pub(crate) fn get(&self, service: ServiceName) -> Option<u16> {
         match service {
             ServiceName::Users => self.users,
             ServiceName::Tasks => self.tasks,
@@ -201,26 +202,45 @@ pub struct System {
     pub(crate) commands: Vec<ServiceCommand>,
 }
 
+/// What the data directory holds for the services, in every mode.
+pub(crate) struct PreparedDataDir {
+    /// The supergraph the router serves.
+    pub supergraph: PathBuf,
+    /// The document GraphiQL opens with.
+    pub graphiql_example: PathBuf,
+}
+
+/// Creates the data directory with the generated secret (once, here, so that no
+/// two services race to create it), the supergraph and GraphiQL's example.
+pub(crate) fn prepare_data_dir(launch: &Launch) -> anyhow::Result<PreparedDataDir> {
+    std::fs::create_dir_all(&launch.data_dir)
+        .with_context(|| format!("creating data directory {}", launch.data_dir.display()))?;
+    common::config::secret_from_data_dir(&launch.data_dir)?;
+    let supergraph = match &launch.supergraph {
+        Some(path) => path.clone(),
+        None => {
+            let path = launch.data_dir.join("supergraph.graphql");
+            std::fs::write(&path, EMBEDDED_SUPERGRAPH)
+                .with_context(|| format!("writing {}", path.display()))?;
+            path
+        }
+    };
+    let graphiql_example = launch.data_dir.join("graphiql-example.graphql");
+    std::fs::write(&graphiql_example, GRAPHIQL_EXAMPLE)
+        .with_context(|| format!("writing {}", graphiql_example.display()))?;
+    Ok(PreparedDataDir {
+        supergraph,
+        graphiql_example,
+    })
+}
+
 impl System {
     /// Starts every service, each wired to the ones before it.
     pub async fn start(launch: &Launch) -> anyhow::Result<System> {
-        std::fs::create_dir_all(&launch.data_dir)
-            .with_context(|| format!("creating data directory {}", launch.data_dir.display()))?;
-        // Generated once here so that no two children race to create it.
-        common::config::secret_from_data_dir(&launch.data_dir)?;
-        let supergraph = match &launch.supergraph {
-            Some(path) => path.clone(),
-            None => {
-                let path = launch.data_dir.join("supergraph.graphql");
-                std::fs::write(&path, EMBEDDED_SUPERGRAPH)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                path
-            }
-        };
-
-        let graphiql_example = launch.data_dir.join("graphiql-example.graphql");
-        std::fs::write(&graphiql_example, GRAPHIQL_EXAMPLE)
-            .with_context(|| format!("writing {}", graphiql_example.display()))?;
+        let PreparedDataDir {
+            supergraph,
+            graphiql_example,
+        } = prepare_data_dir(launch)?;
 
         let mut system = System {
             services: Vec::new(),
@@ -322,8 +342,29 @@ impl System {
 
 pub(crate) async fn spawn_and_wait_until_listening(
     name: ServiceName,
-    mut command: Command,
+    command: Command,
 ) -> anyhow::Result<RunningService> {
+    let (child, stderr, mut urls) = spawn_serving(&[name], command).await?;
+    Ok(RunningService {
+        name,
+        url: urls.pop().context("the announced address")?,
+        child,
+        stderr,
+    })
+}
+
+/// Starts `command`, a process that serves each of `names` (one service, or several
+/// composed in one process), and waits until it has announced the address of every
+/// one; returns the child, its stderr tail and the addresses in the order of `names`.
+pub async fn spawn_serving(
+    names: &[ServiceName],
+    mut command: Command,
+) -> anyhow::Result<(Child, StderrTail, Vec<String>)> {
+    let what = names
+        .iter()
+        .map(|name| name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -335,7 +376,7 @@ pub(crate) async fn spawn_and_wait_until_listening(
     die_with_parent(&mut command);
     let mut child = command
         .spawn()
-        .with_context(|| format!("starting {}", name.as_str()))?;
+        .with_context(|| format!("starting {what}"))?;
     let stderr = StderrTail::default();
     if let Some(pipe) = child.stderr.take() {
         // Passed on as is, and the last lines kept to explain an exit.
@@ -350,33 +391,39 @@ pub(crate) async fn spawn_and_wait_until_listening(
     }
     let stdout = child.stdout.take().context("child stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let marker = format!("tasktracker: {} listening on ", name.as_str());
+    let markers: Vec<String> = names
+        .iter()
+        .map(|name| format!("tasktracker: {} listening on ", name.as_str()))
+        .collect();
 
     let announced = tokio::time::timeout(START_TIMEOUT, async {
-        while let Some(line) = lines.next_line().await? {
-            if let Some(url) = line.strip_prefix(&marker) {
-                return Ok::<_, std::io::Error>(Some(url.trim().to_owned()));
+        let mut urls: Vec<Option<String>> = vec![None; names.len()];
+        while urls.iter().any(Option::is_none) {
+            let Some(line) = lines.next_line().await? else {
+                return Ok::<_, std::io::Error>(None);
+            };
+            let url = markers.iter().enumerate().find_map(|(index, marker)| {
+                Some((index, line.strip_prefix(marker.as_str())?.trim().to_owned()))
+            });
+            match url {
+                Some((index, url)) => urls[index] = Some(url),
+                None => println!("{line}"),
             }
-            println!("{line}");
         }
-        Ok(None)
+        Ok(Some(urls.into_iter().flatten().collect::<Vec<_>>()))
     })
     .await;
-    let url = match announced {
-        Ok(Ok(Some(url))) => url,
+    let urls = match announced {
+        Ok(Ok(Some(urls))) => urls,
         Ok(Ok(None)) | Ok(Err(_)) => {
             let status = child.wait().await;
             bail!(
-                "{} exited before listening ({}); its last log lines:\n{}",
-                name.as_str(),
+                "{what} exited before listening ({}); its last log lines:\n{}",
                 describe_exit(&status),
                 stderr.lines().join("\n")
             )
         }
-        Err(_) => bail!(
-            "{} did not start listening within {START_TIMEOUT:?}",
-            name.as_str()
-        ),
+        Err(_) => bail!("{what} did not start listening within {START_TIMEOUT:?}"),
     };
     // Keep draining the child's stdout so it never blocks on a full pipe.
     tokio::spawn(async move {
@@ -384,12 +431,7 @@ pub(crate) async fn spawn_and_wait_until_listening(
             println!("{line}");
         }
     });
-    Ok(RunningService {
-        name,
-        url,
-        child,
-        stderr,
-    })
+    Ok((child, stderr, urls))
 }
 
 /// The child gets SIGKILL when the launcher dies, by any signal: its ports are
@@ -458,22 +500,41 @@ pub async fn run_until_stopped(
     let rest = system.url(ServiceName::RestCompat)?.to_owned();
     wait_until_healthy(&system).await?;
     let supervisor = crate::supervisor::Supervisor::start(system, supervision).await?;
-    println!();
-    println!(
-        "TaskTracker is running (data in {}):",
-        launch.data_dir.display()
+    print_banner(
+        &launch.data_dir,
+        "five processes",
+        &router,
+        &rest,
+        Some(supervisor.url()),
     );
-    println!("  GraphiQL          {router}/");
-    println!("  GraphQL endpoint  {router}/graphql");
-    println!("  REST API          {rest}/api/v1");
-    println!("  REST API docs     {rest}/docs");
-    println!("  Launcher status   {}/health", supervisor.url());
-    println!("Press Ctrl-C to stop.");
 
     common::server::shutdown_signal().await;
     println!("Stopping…");
     supervisor.shutdown().await;
     Ok(())
+}
+
+/// Says where everything is, in every mode.
+pub(crate) fn print_banner(
+    data_dir: &std::path::Path,
+    mode: &str,
+    router: &str,
+    rest: &str,
+    launcher: Option<&str>,
+) {
+    println!();
+    println!(
+        "TaskTracker is running as {mode} (data in {}):",
+        data_dir.display()
+    );
+    println!("  GraphiQL          {router}/");
+    println!("  GraphQL endpoint  {router}/graphql");
+    println!("  REST API          {rest}/api/v1");
+    println!("  REST API docs     {rest}/docs");
+    if let Some(launcher) = launcher {
+        println!("  Launcher status   {launcher}/health");
+    }
+    println!("Press Ctrl-C to stop.");
 }
 
 /// Every service answers `/health` (they announce only once bound, so this is a check, not a wait).

@@ -1,7 +1,9 @@
-//! The all-in-one entry point: a launcher that starts the three subgraphs, the
-//! router and the REST layer as child processes of this same binary, wired to
-//! each other, and the subcommands that run each service on its own.
+//! The all-in-one entry point: the three subgraphs, the router and the REST
+//! layer composed in this one process (`one_process`, the default), or started
+//! as child processes of this same binary, wired to each other and supervised
+//! (`launcher`, `supervisor`); and the subcommands that run each service on its own.
 
 pub mod cli;
 pub mod launcher;
+pub mod one_process;
 pub mod supervisor;

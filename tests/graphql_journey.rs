@@ -3,11 +3,18 @@
 //! tasks, then one operation spanning users, tasks and stats with the token
 //! forwarded to each. Finally stats goes away mid-test and the spanning
 //! operation answers what the others still can, with the error at the stats path.
+//!
+//! Over five processes, and in one process: there stats is remote (mixed mode) to
+//! go away, or, all in the one process, the answers up to then are compared
+//! byte for byte with those of five processes.
 
 mod support;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
-use support::{GraphqlReply, Service, Stack, Store, post_graphql};
+use support::transcript::{Transcript, assert_same};
+use support::{GraphqlReply, Mode, Service, Stack, Store, post_graphql};
 
 const TASK_FIELDS: &str = "
 fragment TaskFields on Task {
@@ -43,18 +50,23 @@ struct Client {
     http: reqwest::Client,
     router_url: String,
     token: Option<String>,
+    /// Every exchange of the journey, whichever client made it.
+    transcript: Arc<Transcript>,
 }
 
 impl Client {
     async fn run(&self, query: &str, variables: Value) -> GraphqlReply {
-        post_graphql(
+        let sent = format!("{query} {variables}");
+        let reply = post_graphql(
             &self.http,
             &self.router_url,
             self.token.as_deref(),
             query,
             variables,
         )
-        .await
+        .await;
+        self.transcript.record(&sent, reply.status, "", &reply.text);
+        reply
     }
 
     /// Runs an operation that uses the task fragment.
@@ -96,6 +108,7 @@ async fn journey(stack: &Stack) -> (Client, [String; 3]) {
         http: reqwest::Client::new(),
         router_url: stack.router_url.clone(),
         token: None,
+        transcript: Arc::default(),
     };
 
     // Register, and not twice.
@@ -361,8 +374,10 @@ fn dashboard_variables(report_id: &str) -> Value {
     json!({"taskId": report_id, "filter": {"status": "TODO"}, "skip": 0, "limit": 1})
 }
 
-async fn journey_then_dashboard(store: Store) {
-    let mut stack = Stack::start(store).await;
+/// The journey and the dashboard; then, where stats can stop alone, the dashboard
+/// without it. Returns the exchanges up to the stop.
+async fn journey_then_dashboard(store: Store, mode: Mode) -> Vec<String> {
+    let mut stack = Stack::start_in(mode, store).await;
     let (client, [report_id, milk_id, trip_id]) = journey(&stack).await;
 
     let reply = client
@@ -448,6 +463,7 @@ async fn journey_then_dashboard(store: Store) {
         http: reqwest::Client::new(),
         router_url: stack.router_url.clone(),
         token: None,
+        transcript: client.transcript.clone(),
     };
     let reply = anonymous
         .run(
@@ -466,6 +482,13 @@ async fn journey_then_dashboard(store: Store) {
         "anonymous sees no task: {}",
         reply.text
     );
+
+    let before_stop = client.transcript.entries();
+    if mode == Mode::OneProcess {
+        // Stats is inside the one process: it cannot go away alone.
+        stack.shutdown().await;
+        return before_stop;
+    }
 
     // Stats goes away. The schema says `User.stats: UserStats!` (non-null) and
     // `Query.me: User` (nullable), so by the spec's null propagation the stats
@@ -529,14 +552,23 @@ async fn journey_then_dashboard(store: Store) {
     );
 
     stack.shutdown().await;
+    before_stop
 }
 
 #[tokio::test]
 async fn graphql_journey_on_postgres() {
-    journey_then_dashboard(Store::Postgres).await;
+    journey_then_dashboard(Store::Postgres, Mode::Processes).await;
 }
 
 #[tokio::test]
-async fn graphql_journey_on_sqlite() {
-    journey_then_dashboard(Store::Sqlite).await;
+async fn graphql_journey_on_postgres_in_one_process_with_stats_remote() {
+    journey_then_dashboard(Store::Postgres, Mode::OneProcessStatsRemote).await;
+}
+
+/// On SQLite the journey runs in both modes, and every exchange is compared.
+#[tokio::test]
+async fn graphql_journey_on_sqlite_alike_in_both_modes() {
+    let processes = journey_then_dashboard(Store::Sqlite, Mode::Processes).await;
+    let one_process = journey_then_dashboard(Store::Sqlite, Mode::OneProcess).await;
+    assert_same(&processes, &one_process);
 }

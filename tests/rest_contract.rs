@@ -1,12 +1,14 @@
 //! The REST contract (shared/contracts/rest-api-v1.md) end to end: every
 //! endpoint and every error case, through the REST layer, the router and the
-//! three subgraphs running as real processes on fresh PostgreSQL databases.
+//! three subgraphs on fresh databases — as five real processes, and composed in
+//! one process, where every answer must be byte for byte the same.
 
 mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{Service, Stack, Store};
+use support::transcript::{Transcript, assert_same};
+use support::{Mode, Service, Stack, Store};
 
 /// A response, read whole.
 struct Reply {
@@ -59,10 +61,11 @@ impl Reply {
     }
 }
 
-/// A REST client of the stack.
+/// A REST client of the stack, keeping a transcript of its exchanges.
 struct Rest {
     base: String,
     client: reqwest::Client,
+    transcript: Transcript,
 }
 
 impl Rest {
@@ -74,14 +77,35 @@ impl Rest {
         Rest {
             base: format!("{}/api/v1", stack.rest_url),
             client,
+            transcript: Transcript::default(),
         }
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("the REST layer answers");
+        let request = request.build().expect("a valid request");
+        let sent = format!(
+            "{} {} {}",
+            request.method(),
+            request.url().path(),
+            request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default()
+        );
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .expect("the REST layer answers");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        self.transcript.record(&sent, status, content_type, &text);
         let json = if text.is_empty() {
             Value::Null
         } else {
@@ -227,9 +251,9 @@ fn jwt_claims(token: &str) -> Value {
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
 
-/// Every part of the contract, in order, on one stack.
-async fn contract_holds(store: Store) {
-    let stack = Stack::start(store).await;
+/// Every part of the contract, in order, on one stack; returns the exchanges.
+async fn contract_holds(store: Store, mode: Mode) -> Vec<String> {
+    let stack = Stack::start_in(mode, store).await;
     let rest = Rest::new(&stack);
     authentication(&rest).await;
     inactive_and_vanished_users(&rest, &stack).await;
@@ -241,16 +265,25 @@ async fn contract_holds(store: Store) {
     bad_input_writes_nothing(&rest).await;
     routing(&rest, &stack).await;
     stack.shutdown().await;
+    rest.transcript.entries()
 }
 
 #[tokio::test]
 async fn rest_contract_holds_on_postgres() {
-    contract_holds(Store::Postgres).await;
+    contract_holds(Store::Postgres, Mode::Processes).await;
 }
 
 #[tokio::test]
-async fn rest_contract_holds_on_sqlite() {
-    contract_holds(Store::Sqlite).await;
+async fn rest_contract_holds_on_postgres_in_one_process() {
+    contract_holds(Store::Postgres, Mode::OneProcess).await;
+}
+
+/// On SQLite the suite runs in both modes, and every exchange is compared.
+#[tokio::test]
+async fn rest_contract_holds_on_sqlite_alike_in_both_modes() {
+    let processes = contract_holds(Store::Sqlite, Mode::Processes).await;
+    let one_process = contract_holds(Store::Sqlite, Mode::OneProcess).await;
+    assert_same(&processes, &one_process);
 }
 
 async fn authentication(rest: &Rest) {

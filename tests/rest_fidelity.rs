@@ -1,6 +1,7 @@
 //! REST fidelity (issue 14): the original system's answers, written down as a
 //! table (`rest_fidelity_cases.json`: request → status, body, headers), replayed
-//! against the whole stack (five processes) on PostgreSQL and on SQLite. Ids,
+//! against the whole stack (five processes) on PostgreSQL and on SQLite, and in
+//! one process (on SQLite). Ids,
 //! timestamps and tokens are normalised; everything else — field order
 //! included — must be identical.
 
@@ -8,7 +9,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{Map, Value, json};
-use support::{Stack, Store};
+use support::{Mode, Stack, Store};
 
 const CASES: &str = include_str!("rest_fidelity_cases.json");
 const PASSWORD: &str = "fid-secret-1";
@@ -187,8 +188,8 @@ async fn run_case(client: &Client, case: &Value) -> Vec<String> {
     problems
 }
 
-async fn fidelity_holds(store: Store) {
-    let stack = Stack::start(store).await;
+async fn fidelity_holds(store: Store, mode: Mode) {
+    let stack = Stack::start_in(mode, store).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -231,7 +232,7 @@ async fn fidelity_holds(store: Store) {
     stack.shutdown().await;
     assert!(
         failures.is_empty(),
-        "{} of {} cases differ from the original ({store:?}):\n{}",
+        "{} of {} cases differ from the original ({store:?}, {mode:?}):\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")
@@ -240,10 +241,15 @@ async fn fidelity_holds(store: Store) {
 
 #[tokio::test]
 async fn rest_fidelity_on_postgres() {
-    fidelity_holds(Store::Postgres).await;
+    fidelity_holds(Store::Postgres, Mode::Processes).await;
 }
 
 #[tokio::test]
 async fn rest_fidelity_on_sqlite() {
-    fidelity_holds(Store::Sqlite).await;
+    fidelity_holds(Store::Sqlite, Mode::Processes).await;
+}
+
+#[tokio::test]
+async fn rest_fidelity_on_sqlite_in_one_process() {
+    fidelity_holds(Store::Sqlite, Mode::OneProcess).await;
 }

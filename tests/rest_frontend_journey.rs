@@ -1,14 +1,15 @@
 //! The existing web frontend's journey, request for request as it makes them
 //! (plain JSON, `Authorization: Bearer`, only `response.ok` checked, the
-//! fields it reads), against the whole system on each store.
+//! fields it reads), against the whole system on each store, and in one process
+//! (on SQLite).
 
 mod support;
 
 use serde_json::{Value, json};
-use support::{Stack, Store};
+use support::{Mode, Stack, Store};
 
-async fn journey(store: Store) {
-    let stack = Stack::start(store).await;
+async fn journey(store: Store, mode: Mode) {
+    let stack = Stack::start_in(mode, store).await;
     let api = format!("{}/api/v1", stack.rest_url);
     let http = reqwest::Client::new();
 
@@ -198,10 +199,15 @@ async fn journey(store: Store) {
 
 #[tokio::test]
 async fn frontend_journey_on_postgres() {
-    journey(Store::Postgres).await;
+    journey(Store::Postgres, Mode::Processes).await;
 }
 
 #[tokio::test]
 async fn frontend_journey_on_sqlite() {
-    journey(Store::Sqlite).await;
+    journey(Store::Sqlite, Mode::Processes).await;
+}
+
+#[tokio::test]
+async fn frontend_journey_on_sqlite_in_one_process() {
+    journey(Store::Sqlite, Mode::OneProcess).await;
 }

@@ -1,6 +1,7 @@
 //! The README's run command: `tasktracker` with no arguments brings up all five
-//! services on the embedded SQLite default and the default ports, says where
-//! they are, answers REST on :8000 and GraphQL on :4000, and stops cleanly on Ctrl-C.
+//! services (in one process, the default mode) on the embedded SQLite default
+//! and the default ports, says where they are, answers REST on :8000 and
+//! GraphQL on :4000, and stops cleanly on Ctrl-C.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -20,6 +21,7 @@ async fn run_command_starts_everything_on_sqlite_and_stops_on_ctrl_c() {
         .env_remove("USERS_DATABASE_URL")
         .env_remove("TASKS_DATABASE_URL")
         .env_remove("SECRET_KEY")
+        .env_remove("TASKTRACKER_MODE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .kill_on_drop(true)

@@ -2,14 +2,15 @@
 //! path — the router, the REST layer, or each subgraph's own `/graphql` (including
 //! `_entities`, which the router alone is meant to call) — and tokens that are
 //! missing, forged, unsigned, or belong to an inactive or deleted account get
-//! nothing. Password hashes never appear in any answer.
+//! nothing. Password hashes never appear in any answer. Each test runs over five
+//! processes and in one process (its subgraphs' endpoints exposed).
 
 mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::{
-    GraphqlReply, Stack, Store, another_genuine_token, post_graphql, register_and_login,
+    GraphqlReply, Mode, Stack, Store, another_genuine_token, post_graphql, register_and_login,
     token_signed_with_another_key, unsigned_token,
 };
 
@@ -262,9 +263,8 @@ impl TwoUsers {
     }
 }
 
-#[tokio::test]
-async fn another_users_tasks_are_out_of_reach_through_router_and_rest() {
-    let stack = Stack::start(Store::Postgres).await;
+async fn another_users_tasks_are_out_of_reach_through_router_and_rest(mode: Mode) {
+    let stack = Stack::start_in(mode, Store::Postgres).await;
     let probe = Probe::new(&stack);
     let people = TwoUsers::create(&probe).await;
     let TwoUsers {
@@ -346,9 +346,8 @@ async fn another_users_tasks_are_out_of_reach_through_router_and_rest() {
     stack.shutdown().await;
 }
 
-#[tokio::test]
-async fn subgraphs_resolve_nothing_of_another_user() {
-    let stack = Stack::start(Store::Postgres).await;
+async fn subgraphs_resolve_nothing_of_another_user(mode: Mode) {
+    let stack = Stack::start_in(mode, Store::Postgres).await;
     let probe = Probe::new(&stack);
     let people = TwoUsers::create(&probe).await;
     let TwoUsers {
@@ -457,9 +456,8 @@ fn bad_tokens(user_id: &str) -> [(&'static str, Option<String>); 3] {
     ]
 }
 
-#[tokio::test]
-async fn missing_and_forged_tokens_get_nothing() {
-    let stack = Stack::start(Store::Postgres).await;
+async fn missing_and_forged_tokens_get_nothing(mode: Mode) {
+    let stack = Stack::start_in(mode, Store::Postgres).await;
     let probe = Probe::new(&stack);
     let people = TwoUsers::create(&probe).await;
     let TwoUsers {
@@ -582,9 +580,8 @@ async fn missing_and_forged_tokens_get_nothing() {
 /// The users subgraph's `_entities` treats tokens as its `me` does (design.md,
 /// auth model): no token is nobody, who owns no user (null, no error); a
 /// presented token that does not verify is UNAUTHENTICATED, as on tasks and stats.
-#[tokio::test]
-async fn users_subgraph_entities_refuse_bad_tokens() {
-    let stack = Stack::start(Store::Postgres).await;
+async fn users_subgraph_entities_refuse_bad_tokens(mode: Mode) {
+    let stack = Stack::start_in(mode, Store::Postgres).await;
     let probe = Probe::new(&stack);
     let (alice_id, _) = register_and_login(&probe.http, &stack, "alice").await;
     for (what, token) in bad_tokens(&alice_id) {
@@ -609,9 +606,8 @@ async fn users_subgraph_entities_refuse_bad_tokens() {
     stack.shutdown().await;
 }
 
-#[tokio::test]
-async fn password_hashes_never_appear() {
-    let stack = Stack::start(Store::Postgres).await;
+async fn password_hashes_never_appear(mode: Mode) {
+    let stack = Stack::start_in(mode, Store::Postgres).await;
     let probe = Probe::new(&stack);
     const USER_FIELDS: &str = "id email username fullName isActive isSuperuser createdAt updatedAt";
 
@@ -694,9 +690,8 @@ fn variables_for(operation: &str, task_id: &str) -> Value {
     }
 }
 
-#[tokio::test]
-async fn inactive_and_deleted_accounts_get_nothing() {
-    let stack = Stack::start(Store::Postgres).await;
+async fn inactive_and_deleted_accounts_get_nothing(mode: Mode) {
+    let stack = Stack::start_in(mode, Store::Postgres).await;
     let probe = Probe::new(&stack);
 
     // Carol has a task, then her account is deactivated. Her login token has been
@@ -795,3 +790,12 @@ async fn inactive_and_deleted_accounts_get_nothing() {
     probe.assert_no_password_hashes();
     stack.shutdown().await;
 }
+
+crate::in_both_modes!(
+    another_users_tasks_are_out_of_reach_through_router_and_rest,
+    subgraphs_resolve_nothing_of_another_user,
+    missing_and_forged_tokens_get_nothing,
+    users_subgraph_entities_refuse_bad_tokens,
+    password_hashes_never_appear,
+    inactive_and_deleted_accounts_get_nothing,
+);

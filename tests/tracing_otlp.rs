@@ -118,6 +118,8 @@ impl System {
         let data_dir = test_support::fresh_data_dir("tracing");
         let mut command = Command::new(env!("CARGO_BIN_EXE_tasktracker"));
         command
+            // The launcher and its five children (one process is the default).
+            .env("TASKTRACKER_MODE", "processes")
             .env("TASKTRACKER_DATA_DIR", &data_dir)
             .env_remove("DATABASE_URL")
             .env_remove("USERS_DATABASE_URL")

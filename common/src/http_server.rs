@@ -28,7 +28,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 
 /// File descriptors kept free beyond connections and requests in flight: the
@@ -433,19 +433,33 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let _request = RequestGuard::new(state);
-    // Liveness stays answerable under load: a shedding server is alive, and a
-    // supervisor that restarted it for a 503 would only make the overload worse.
-    let _permit = if request.uri().path() == LIVENESS_PATH {
-        None
-    } else {
-        match shared.in_flight.clone().try_acquire_owned() {
-            Ok(permit) => Some(permit),
-            Err(_) => return Ok(overloaded()),
-        }
+    let Ok(_permit) = admit(&shared.in_flight, request.uri().path()) else {
+        return Ok(overloaded());
     };
     let timeout = shared.limits.body_read_timeout();
     let request = request.map(|body| Body::new(DeadlineBody::new(body, timeout)));
     shared.app.clone().oneshot(request).await
+}
+
+/// A request beyond the in-flight cap: it is answered [`overloaded`].
+pub(crate) struct Shed;
+
+/// A request's place among those in flight (`None` for liveness), or [`Shed`] at
+/// the cap. Shared by the server and in-process calls (`crate::in_process`), so a
+/// service sheds the same way however it is called.
+pub(crate) fn admit(
+    in_flight: &Arc<Semaphore>,
+    path: &str,
+) -> Result<Option<OwnedSemaphorePermit>, Shed> {
+    // Liveness stays answerable under load: a shedding server is alive, and a
+    // supervisor that restarted it for a 503 would only make the overload worse.
+    if path == LIVENESS_PATH {
+        return Ok(None);
+    }
+    match in_flight.clone().try_acquire_owned() {
+        Ok(permit) => Ok(Some(permit)),
+        Err(_) => Err(Shed),
+    }
 }
 
 /// A request in flight on its connection, from its head to its response's head.

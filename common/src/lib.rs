@@ -16,6 +16,7 @@ pub mod errors;
 pub mod graphql_http;
 pub mod http_client;
 pub mod http_server;
+pub mod in_process;
 pub mod rules;
 pub mod server;
 pub mod telemetry;

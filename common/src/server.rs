@@ -86,12 +86,18 @@ pub struct Server<S: Service> {
 impl<S: Service> Server<S> {
     /// Assembles the service from `config` and binds its listener (port 0 picks a free one).
     pub async fn build(config: S::Config) -> anyhow::Result<Self> {
+        Self::bind(S::assemble(config).await?).await
+    }
+
+    /// Binds the listener of a service already assembled (services composed in one
+    /// process are assembled first, to be wired to each other).
+    pub async fn bind(assembled: Assembled<S>) -> anyhow::Result<Self> {
         let Assembled {
             app,
             listen,
             limits,
             resources,
-        } = S::assemble(config).await?;
+        } = assembled;
         let listener = crate::http_server::bind(&listen.host, listen.port)
             .await
             .with_context(|| format!("binding {}:{}", listen.host, listen.port))?;

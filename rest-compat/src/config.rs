@@ -52,6 +52,11 @@ pub struct Config {
 
     #[command(flatten)]
     pub log: LogArgs,
+
+    /// The router's app when it runs in this process (`tasktracker --mode one-process`):
+    /// requests go to it directly instead of to `router_url` over HTTP. Not a flag.
+    #[arg(skip)]
+    pub router_in_process: Option<common::in_process::LocalService>,
 }
 
 impl Config {

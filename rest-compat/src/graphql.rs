@@ -1,11 +1,14 @@
 //! The one way this layer talks to the rest of the system: a GraphQL operation
-//! sent to the router over a pooled keep-alive connection, its errors turned
-//! into the REST contract's statuses.
+//! sent to the router — over a pooled keep-alive connection, or, when the router
+//! runs in this process (`tasktracker --mode one-process`), to its app directly,
+//! where the router's limits, authentication, metrics and errors apply just the
+//! same — its errors turned into the REST contract's statuses.
 
 use std::time::Duration;
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use common::errors::ErrorCode;
+use common::in_process::{LocalService, Upstream};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -24,8 +27,8 @@ pub enum Purpose {
 /// A client of the router's GraphQL endpoint.
 #[derive(Debug, Clone)]
 pub struct RouterClient {
-    http: reqwest::Client,
-    url: String,
+    router: Upstream,
+    timeout: Duration,
 }
 
 /// One GraphQL response as the router sends it.
@@ -62,32 +65,40 @@ impl GraphqlError {
 }
 
 impl RouterClient {
+    /// The router at `url` over HTTP.
     pub fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let http = common::http_client::builder()
+        let client = common::http_client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()?;
         Ok(Self {
-            http,
-            url: url.to_owned(),
+            router: Upstream::Http {
+                client,
+                url: url.to_owned(),
+            },
+            timeout,
         })
+    }
+
+    /// The router's app in this process, at the path of `url`.
+    pub fn in_process(router: LocalService, url: &str, timeout: Duration) -> Self {
+        Self {
+            router: Upstream::local(router, url),
+            timeout,
+        }
     }
 
     /// Whether the router answers a trivial operation (`{ __typename }`), for `/ready`.
     pub async fn is_reachable(&self, timeout: Duration) -> bool {
-        let answer = self
-            .http
-            .post(&self.url)
-            .timeout(timeout)
-            .json(&json!({"query": crate::operations::READY}))
-            .send()
-            .await;
-        match answer {
-            Ok(response) if response.status().is_success() => response
-                .json::<Value>()
-                .await
+        let body = json!({"query": crate::operations::READY}).to_string();
+        match self
+            .router
+            .post_json(HeaderMap::new(), body.into(), Some(timeout))
+            .await
+        {
+            Ok((status, body)) if status.is_success() => serde_json::from_slice::<Value>(&body)
                 .is_ok_and(|body| body["data"]["__typename"].is_string()),
             _ => false,
         }
@@ -104,27 +115,24 @@ impl RouterClient {
         purpose: Purpose,
         body: &Value,
     ) -> Result<T, Error> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .json(&json!({"query": query, "variables": variables}));
+        // The REST request's trace continues in the router (tracing on).
+        let mut headers = common::trace_context::current_headers();
         if let Some(value) = authorization {
-            request = request.header(reqwest::header::AUTHORIZATION, value.clone());
+            headers.insert(axum::http::header::AUTHORIZATION, value.clone());
         }
         if let Some(value) = request_id {
-            request = request.header(common::server::REQUEST_ID_HEADER, value.clone());
+            headers.insert(common::server::REQUEST_ID_HEADER, value.clone());
         }
-        // The REST request's trace continues in the router (tracing on).
-        request = request.headers(common::trace_context::current_headers());
-        let response = request.send().await.map_err(|err| {
-            tracing::warn!(error = %err, "the router could not be reached");
-            Error::Unavailable("router".to_owned())
-        })?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|err| {
-            tracing::warn!(error = %err, "the router's answer was cut off");
-            Error::Unavailable("router".to_owned())
-        })?;
+        let request = serde_json::to_vec(&json!({"query": query, "variables": variables}))
+            .map_err(|err| Error::internal(format!("unwritable operation: {err}")))?;
+        let (status, bytes) = self
+            .router
+            .post_json(headers, request.into(), Some(self.timeout))
+            .await
+            .map_err(|err| {
+                tracing::warn!(error = %err, "the router could not be reached or its answer was cut off");
+                Error::Unavailable("router".to_owned())
+            })?;
         let parsed: Response<T> = match serde_json::from_slice(&bytes) {
             Ok(parsed) => parsed,
             Err(_) if status.is_server_error() => {

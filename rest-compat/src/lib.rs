@@ -45,7 +45,12 @@ impl Service for RestCompat {
 
     /// Prepares the router client and CORS, and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let router = RouterClient::new(&config.router_url, config.router_timeout())?;
+        let router = match config.router_in_process.clone() {
+            Some(local) => {
+                RouterClient::in_process(local, &config.router_url, config.router_timeout())
+            }
+            None => RouterClient::new(&config.router_url, config.router_timeout())?,
+        };
         let cors = cors::Cors::new(&config.cors_origin_list()?)?;
         let app = routes::router(AppState {
             router,
@@ -55,7 +60,11 @@ impl Service for RestCompat {
             cors,
             cors::Cors::handle,
         ));
-        tracing::info!(router_url = %config.router_url, "forwarding REST requests to the router");
+        if config.router_in_process.is_some() {
+            tracing::info!("forwarding REST requests to the router in this process");
+        } else {
+            tracing::info!(router_url = %config.router_url, "forwarding REST requests to the router");
+        }
         Ok(Assembled {
             app: common::server::with_request_tracing(app),
             listen: config.listen,

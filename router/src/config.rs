@@ -45,6 +45,11 @@ pub struct Config {
     )]
     pub subgraph_urls: Vec<SubgraphUrl>,
 
+    /// Subgraphs answered by their app in this process (set by whoever composes the
+    /// process, e.g. `tasktracker --mode one-process`; not a flag).
+    #[arg(skip)]
+    pub in_process_subgraphs: crate::engine::InProcessSubgraphs,
+
     /// Time allowed for one subgraph request, in milliseconds.
     #[arg(long, env = "ROUTER_SUBGRAPH_TIMEOUT_MS", default_value_t = 30_000)]
     pub subgraph_timeout_ms: u64,

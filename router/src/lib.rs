@@ -88,6 +88,7 @@ impl Service for Router {
             subgraph_url_overrides: config.subgraph_url_overrides(),
             metrics: metrics.clone(),
             resilience: config.resilience.options(),
+            in_process: config.in_process_subgraphs.clone(),
         };
         let (engine, loaded_sdl) = reload::load_engine(&config.supergraph, &options).await?;
         tracing::info!(

@@ -110,6 +110,8 @@ impl Launcher {
         let tasks_url = databases.get(1).map(|db| db.url().to_owned());
         let mut command = Command::new(env!("CARGO_BIN_EXE_tasktracker"));
         command
+            // The launcher and its five children (one process is the default).
+            .env("TASKTRACKER_MODE", "processes")
             .env("TASKTRACKER_DATA_DIR", &data_dir)
             .env_remove("DATABASE_URL")
             .env_remove("USERS_DATABASE_URL")

@@ -1,15 +1,67 @@
-//! The whole system for end-to-end tests: the five services as real processes
-//! (subcommands of the `tasktracker` binary), on fresh databases of their own.
+//! The whole system for end-to-end tests, on fresh databases of its own, in
+//! either deployment mode ([`Mode`]): the five services as real processes
+//! (subcommands of the `tasktracker` binary), or all five composed in one
+//! `tasktracker --mode one-process` process (its subgraphs' endpoints exposed,
+//! for the tests that talk to a subgraph directly). Tests talk real HTTP to it
+//! either way.
 
 #![allow(dead_code)] // each test file uses a different part of this kit
 
-use std::path::PathBuf;
+pub mod transcript;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 pub use tasktracker::launcher::ServiceName as Service;
-use tasktracker::launcher::{Launch, Ports, System};
+use tasktracker::launcher::{Launch, Ports, System, spawn_serving};
 pub use test_support::Store;
 use test_support::TestDatabase;
 pub use test_support::graphql::GraphqlReply;
+use tokio::process::{Child, Command};
+
+/// How the system under test is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Five processes, started and wired by the launcher.
+    Processes,
+    /// One process, every subgraph in it.
+    OneProcess,
+    /// One process with stats remote (a process of its own, so a test can stop it):
+    /// mixed mode.
+    OneProcessStatsRemote,
+}
+
+impl Mode {
+    pub fn is_one_process(self) -> bool {
+        self != Mode::Processes
+    }
+}
+
+/// For each `check(mode: Mode)`, a module of two tests: `in_processes` (five
+/// processes) and `in_one_process` (composed in one).
+#[macro_export]
+macro_rules! in_both_modes {
+    ($($check:ident),+ $(,)?) => {
+        $(
+            mod $check {
+                #[tokio::test]
+                async fn in_processes() {
+                    super::$check($crate::support::Mode::Processes).await;
+                }
+
+                #[tokio::test]
+                async fn in_one_process() {
+                    super::$check($crate::support::Mode::OneProcess).await;
+                }
+            }
+        )+
+    };
+}
+
+/// How long a stopped process may take to drain before the test gives up on it.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Stack {
     pub rest_url: String,
@@ -20,14 +72,23 @@ pub struct Stack {
     pub data_dir: PathBuf,
     pub users_database_url: String,
     pub tasks_database_url: String,
+    pub mode: Mode,
     system: Option<System>,
+    /// One-process mode: the process, and stats' own when it is remote.
+    composed: Option<Child>,
+    remote_stats: Option<Child>,
     /// The PostgreSQL databases, dropped after the system (declared after it).
     _databases: Vec<TestDatabase>,
 }
 
 impl Stack {
-    /// Starts every service on free ports with fresh databases.
+    /// Starts every service as its own process on free ports with fresh databases.
     pub async fn start(store: Store) -> Stack {
+        Self::start_in(Mode::Processes, store).await
+    }
+
+    /// Starts the system in `mode` on free ports with fresh databases.
+    pub async fn start_in(mode: Mode, store: Store) -> Stack {
         let data_dir = test_support::fresh_data_dir("stack");
         let (users_db, tasks_db) = match store {
             Store::Postgres => (
@@ -36,7 +97,77 @@ impl Stack {
             ),
             Store::Sqlite => (None, None),
         };
-        Self::start_on(data_dir, users_db, tasks_db).await
+        match mode {
+            Mode::Processes => Self::start_on(data_dir, users_db, tasks_db).await,
+            _ => Self::start_one_process(mode, data_dir, users_db, tasks_db).await,
+        }
+    }
+
+    /// One-process mode: the composed process, and stats alone first when it is remote.
+    async fn start_one_process(
+        mode: Mode,
+        data_dir: PathBuf,
+        users_database: Option<TestDatabase>,
+        tasks_database: Option<TestDatabase>,
+    ) -> Stack {
+        let command = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_tasktracker"));
+            command
+                .args(args)
+                .env("TASKTRACKER_DATA_DIR", &data_dir)
+                .env_remove("DATABASE_URL")
+                .env_remove("USERS_DATABASE_URL")
+                .env_remove("TASKS_DATABASE_URL")
+                .env_remove("REMOTE_SUBGRAPHS");
+            for service in Service::START_ORDER {
+                command.env(service.port_variable(), "0");
+            }
+            command
+        };
+        let remote_argument;
+        let mut remote_stats = None;
+        let mut args = vec!["--mode", "one-process", "--expose-subgraphs"];
+        let mut names = vec![Service::Users, Service::Tasks];
+        if mode == Mode::OneProcessStatsRemote {
+            let (child, _, urls) = spawn_serving(&[Service::Stats], command(&["stats"]))
+                .await
+                .expect("stats starts alone");
+            remote_argument = format!("stats={}/graphql", urls[0]);
+            args.extend(["--remote-subgraph", remote_argument.as_str()]);
+            remote_stats = Some((child, urls[0].clone()));
+        } else {
+            names.push(Service::Stats);
+        }
+        names.extend([Service::Router, Service::RestCompat]);
+        let mut composed = command(&args);
+        if let Some(database) = &users_database {
+            composed.env("USERS_DATABASE_URL", database.url());
+        }
+        if let Some(database) = &tasks_database {
+            composed.env("TASKS_DATABASE_URL", database.url());
+        }
+        let (child, _, urls) = spawn_serving(&names, composed)
+            .await
+            .expect("the one process starts");
+        let url = |service: Service| match names.iter().position(|name| *name == service) {
+            Some(index) => urls[index].clone(),
+            None => remote_stats.as_ref().expect("stats runs alone").1.clone(),
+        };
+        Stack {
+            rest_url: url(Service::RestCompat),
+            router_url: url(Service::Router),
+            users_url: url(Service::Users),
+            tasks_url: url(Service::Tasks),
+            stats_url: url(Service::Stats),
+            users_database_url: database_url(&users_database, &data_dir, "users"),
+            tasks_database_url: database_url(&tasks_database, &data_dir, "tasks"),
+            data_dir,
+            mode,
+            system: None,
+            composed: Some(child),
+            remote_stats: remote_stats.map(|(child, _)| child),
+            _databases: users_database.into_iter().chain(tasks_database).collect(),
+        }
     }
 
     /// Starts every service on free ports with the given databases (None: SQLite in `data_dir`).
@@ -65,20 +196,31 @@ impl Stack {
             users_url: url(Service::Users),
             tasks_url: url(Service::Tasks),
             stats_url: url(Service::Stats),
-            users_database_url: users_db
-                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("users.db").display())),
-            tasks_database_url: tasks_db
-                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tasks.db").display())),
+            users_database_url: database_url(&users_database, &data_dir, "users"),
+            tasks_database_url: database_url(&tasks_database, &data_dir, "tasks"),
             data_dir,
+            mode: Mode::Processes,
             system: Some(system),
+            composed: None,
+            remote_stats: None,
             _databases: users_database.into_iter().chain(tasks_database).collect(),
         }
     }
 
     /// Stops one service (SIGTERM), e.g. to see how the others answer without it.
+    /// In one process only a remote subgraph can stop alone.
     pub async fn stop(&mut self, service: Service) {
         if let Some(system) = self.system.as_mut() {
             system.stop(service).await;
+            return;
+        }
+        match (service, self.remote_stats.take()) {
+            (Service::Stats, Some(stats)) => terminate(stats).await,
+            _ => panic!(
+                "{} runs inside the one process in {:?}: it cannot stop alone",
+                service.as_str(),
+                self.mode
+            ),
         }
     }
 
@@ -87,7 +229,44 @@ impl Stack {
         if let Some(system) = self.system.take() {
             system.shutdown().await;
         }
+        if let Some(composed) = self.composed.take() {
+            terminate(composed).await;
+        }
+        if let Some(stats) = self.remote_stats.take() {
+            terminate(stats).await;
+        }
     }
+}
+
+/// SIGTERM, then waits for the process to drain and exit (it is killed if it does not).
+async fn terminate(mut child: Child) {
+    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        if tokio::time::timeout(STOP_TIMEOUT, child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}
+
+/// The URL of a service's store: its PostgreSQL database, else its SQLite file in `data_dir`.
+fn database_url(
+    database: &Option<TestDatabase>,
+    data_dir: &std::path::Path,
+    service: &str,
+) -> String {
+    database.as_ref().map_or_else(
+        || {
+            format!(
+                "sqlite://{}",
+                data_dir.join(format!("{service}.db")).display()
+            )
+        },
+        |database| database.url().to_owned(),
+    )
 }
 
 /// Runs one SQL statement on the users database, through the same store layer

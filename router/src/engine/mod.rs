@@ -11,6 +11,7 @@
 mod entities;
 mod executor;
 mod failure;
+mod in_process;
 mod introspection;
 mod operation;
 mod planning;
@@ -21,6 +22,7 @@ mod transport;
 mod variables;
 
 pub use failure::FetchFailure;
+pub use in_process::InProcessSubgraphs;
 pub use resilience::{ResilienceOptions, ResilienceSettings};
 pub use transport::{
     HttpTransport, SubgraphRequest, SubgraphResponse, SubgraphTransport, TransportError,
@@ -60,6 +62,8 @@ pub struct EngineOptions {
     pub metrics: crate::metrics::Metrics,
     /// Circuit breaking and retries of HTTP subgraph fetches (see `resilience`).
     pub resilience: ResilienceOptions,
+    /// Subgraphs answered by their app in this process instead of over HTTP (see `in_process`).
+    pub in_process: InProcessSubgraphs,
 }
 
 impl Default for EngineOptions {
@@ -71,9 +75,13 @@ impl Default for EngineOptions {
             subgraph_url_overrides: HashMap::new(),
             metrics: crate::metrics::Metrics::default(),
             resilience: ResilienceOptions::default(),
+            in_process: InProcessSubgraphs::default(),
         }
     }
 }
+
+/// Where [`Engine::subgraphs`] says an in-process subgraph is.
+pub const IN_PROCESS: &str = "in-process";
 
 /// A GraphQL request as received (POST body or GET query string).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -167,14 +175,23 @@ pub enum EngineError {
     NoUrl(String),
     #[error("a URL override names \"{0}\", which is not a subgraph of the supergraph")]
     UnknownOverride(String),
+    #[error("\"{0}\" is given in process but is not a subgraph of the supergraph")]
+    UnknownInProcess(String),
 }
 
 impl Engine {
     /// Loads a composed supergraph SDL (join v0.3/v0.4, link v1.0; fed 1 and fed 2 subgraphs).
     pub fn new(supergraph_sdl: &str, options: EngineOptions) -> Result<Engine, EngineError> {
-        let transport = HttpTransport::new().map_err(EngineError::HttpClient)?;
+        let mut transport: Arc<dyn SubgraphTransport> =
+            Arc::new(HttpTransport::new().map_err(EngineError::HttpClient)?);
+        if !options.in_process.is_empty() {
+            transport = Arc::new(in_process::InProcessTransport::new(
+                options.in_process.clone(),
+                transport,
+            ));
+        }
         let transport = resilience::ResilientTransport::new(
-            Arc::new(transport),
+            transport,
             options.resilience.clone(),
             options.subgraph_timeout,
         );
@@ -237,6 +254,13 @@ impl Engine {
             .find(|name| !subgraphs.contains_key(*name))
         {
             return Err(EngineError::UnknownOverride(unknown.clone()));
+        }
+        if let Some(unknown) = options
+            .in_process
+            .names()
+            .find(|name| !subgraphs.contains_key(*name))
+        {
+            return Err(EngineError::UnknownInProcess(unknown.to_owned()));
         }
         let introspection = Introspection::new(&schema);
         let preparer = Preparer::new(planner, options.plan_cache_size);
@@ -376,12 +400,19 @@ impl Engine {
         &self.schema.sdl
     }
 
-    /// Subgraph name → URL in use.
+    /// Subgraph name → URL in use ([`IN_PROCESS`] for those answered in this process).
     pub fn subgraphs(&self) -> Vec<(String, String)> {
         let mut subgraphs: Vec<(String, String)> = self
             .subgraphs
             .values()
-            .map(|subgraph| (subgraph.name.to_string(), subgraph.url.to_string()))
+            .map(|subgraph| {
+                let url = if self.options.in_process.contains(&subgraph.name) {
+                    IN_PROCESS
+                } else {
+                    &subgraph.url
+                };
+                (subgraph.name.to_string(), url.to_owned())
+            })
             .collect();
         subgraphs.sort();
         subgraphs

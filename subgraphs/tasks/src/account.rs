@@ -6,6 +6,10 @@
 //! account's next write is refused at once. The window that remains is a read
 //! within `ACCOUNT_CACHE_SECONDS` of the last check, and a write racing the
 //! change itself (checked just before the change commits).
+//!
+//! Users is asked over HTTP, or, when it runs in the same process
+//! (`tasktracker --mode one-process`), through its app directly (the same
+//! request, its same handler, no socket).
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant};
 use subgraph_kit::errors::CodedError;
 
 use async_graphql::ErrorExtensions;
+use common::in_process::{LocalService, Upstream};
 use common::server::REQUEST_ID_HEADER;
 use serde::Deserialize;
 use subgraph_kit::errors::ErrorCode;
@@ -52,10 +57,12 @@ enum Standing {
     Gone,
 }
 
+/// How long one account check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Asks the users subgraph `{ me { id isActive } }` with the caller's own token.
 pub struct AccountChecker {
-    client: reqwest::Client,
-    users_url: String,
+    users: Upstream,
     cache_ttl: Duration,
     cache: Mutex<lru::LruCache<String, (Instant, Standing)>>,
 }
@@ -63,24 +70,37 @@ pub struct AccountChecker {
 impl std::fmt::Debug for AccountChecker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccountChecker")
-            .field("users_url", &self.users_url)
+            .field("users", &self.users)
             .field("cache_ttl", &self.cache_ttl)
             .finish_non_exhaustive()
     }
 }
 
 impl AccountChecker {
+    /// Users at `users_url` over HTTP.
     pub fn new(users_url: &str, cache_ttl: Duration) -> anyhow::Result<Self> {
         let client = common::http_client::builder()
             .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(5))
+            .timeout(CHECK_TIMEOUT)
             .build()?;
-        Ok(Self {
+        let users = Upstream::Http {
             client,
-            users_url: users_url.to_owned(),
+            url: users_url.to_owned(),
+        };
+        Ok(Self::asking(users, cache_ttl))
+    }
+
+    /// Users' app in this process.
+    pub fn in_process(users: LocalService, cache_ttl: Duration) -> Self {
+        Self::asking(Upstream::local(users, "/graphql"), cache_ttl)
+    }
+
+    fn asking(users: Upstream, cache_ttl: Duration) -> Self {
+        Self {
+            users,
             cache_ttl,
             cache: Mutex::new(lru::LruCache::new(CACHE_CAPACITY)),
-        })
+        }
     }
 
     /// Whether the holder of `token` (verified to speak for `user_id`) may proceed.
@@ -143,28 +163,34 @@ impl AccountChecker {
         user_id: i64,
         request_id: Option<&str>,
     ) -> Result<Standing, AccountRefusal> {
-        let mut request = self
-            .client
-            .post(&self.users_url)
-            .bearer_auth(token)
-            .json(&serde_json::json!({ "query": "{ me { id isActive } }" }));
-        if let Some(request_id) = request_id {
-            request = request.header(REQUEST_ID_HEADER, request_id);
-        }
-        // The account check is part of the request's trace (tracing on).
-        request = request.headers(common::trace_context::current_headers());
         let unavailable = |why: &dyn std::fmt::Display| {
             tracing::warn!(error = %why, "account check with the users subgraph failed");
             AccountRefusal::UsersUnavailable
         };
-        let response = request.send().await.map_err(|err| unavailable(&err))?;
-        if response.status().is_server_error() {
-            return Err(unavailable(&format_args!(
-                "users answered {}",
-                response.status()
-            )));
+        // The account check is part of the request's trace (tracing on).
+        let mut headers = common::trace_context::current_headers();
+        let bearer = axum::http::HeaderValue::try_from(format!("Bearer {token}"))
+            .map_err(|err| unavailable(&err))?;
+        headers.insert(axum::http::header::AUTHORIZATION, bearer);
+        if let Some(request_id) =
+            request_id.and_then(|id| axum::http::HeaderValue::try_from(id).ok())
+        {
+            headers.insert(REQUEST_ID_HEADER, request_id);
         }
-        let answer: UsersAnswer = response.json().await.map_err(|err| unavailable(&err))?;
+        let body = br#"{"query":"{ me { id isActive } }"}"#;
+        let (status, body) = self
+            .users
+            .post_json(
+                headers,
+                axum::body::Bytes::from_static(body),
+                Some(CHECK_TIMEOUT),
+            )
+            .await
+            .map_err(|err| unavailable(&err))?;
+        if status.is_server_error() {
+            return Err(unavailable(&format_args!("users answered {status}")));
+        }
+        let answer: UsersAnswer = serde_json::from_slice(&body).map_err(|err| unavailable(&err))?;
         answer
             .standing(user_id)
             .ok_or_else(|| unavailable(&"users gave no usable answer"))

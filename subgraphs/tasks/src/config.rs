@@ -46,6 +46,11 @@ pub struct Config {
     #[arg(long, env = "USERS_URL")]
     pub users_url: Option<String>,
 
+    /// The users subgraph's app when it runs in this process (`tasktracker --mode
+    /// one-process`): account checks go to it directly instead of to `users_url`. Not a flag.
+    #[arg(skip)]
+    pub users_in_process: Option<common::in_process::LocalService>,
+
     /// How long an account check is remembered per token, in seconds (0 asks users every time).
     #[arg(long, env = "ACCOUNT_CACHE_SECONDS", default_value_t = 5)]
     pub account_cache_seconds: u64,

@@ -61,12 +61,16 @@ impl Service for Tasks {
         let pool = Pool::open(store, &MIGRATIONS).await?;
         let store = store::TaskStore::new(pool.clone());
 
-        let accounts = match config.users_url() {
-            Some(url) => Some(Arc::new(account::AccountChecker::new(
+        let accounts = match (config.users_in_process.clone(), config.users_url()) {
+            (Some(users), _) => Some(Arc::new(account::AccountChecker::in_process(
+                users,
+                config.account_cache_ttl(),
+            ))),
+            (None, Some(url)) => Some(Arc::new(account::AccountChecker::new(
                 url,
                 config.account_cache_ttl(),
             )?)),
-            None => {
+            (None, None) => {
                 tracing::warn!(
                     "no --users-url: valid tokens are trusted without checking the account"
                 );
