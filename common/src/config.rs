@@ -40,6 +40,12 @@ impl<S: Service> ListenArgs<S> {
     }
 }
 
+/// The parser of a flag that must be at least 1: a count, a cap or a duration
+/// that 0 would break (clap refuses 0 with the range in its message).
+pub fn at_least_one<T: TryFrom<u64>>() -> clap::builder::RangedU64ValueParser<T> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 /// Where the embedded SQLite stores and the generated secret live.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirArgs {

@@ -32,60 +32,41 @@ use std::collections::HashMap;
 use async_graphql_parser::types::{ExecutableDocument, Selection, SelectionSet};
 use clap::Args;
 
+use crate::config::at_least_one;
+
 /// What a document may hold, checked before it is parsed and validated.
 #[derive(Debug, Clone, Args)]
 pub struct GraphqlLimits {
     /// Deepest nesting of `{`, `[` and `(` in a GraphQL document, and of arrays and
     /// objects in a request's JSON (body, variables).
-    #[arg(
-        long = "max-nesting",
-        alias = "max-json-nesting",
-        env = "GRAPHQL_MAX_NESTING",
-        default_value_t = GraphqlLimits::DEFAULT.max_nesting
-    )]
+    #[arg(long = "max-nesting", alias = "max-json-nesting")]
+    #[arg(env = "GRAPHQL_MAX_NESTING", default_value_t = Self::DEFAULT.max_nesting)]
     pub max_nesting: usize,
 
     /// Most lexical tokens in a GraphQL document.
-    #[arg(
-        long = "max-document-tokens",
-        alias = "max-tokens",
-        env = "GRAPHQL_MAX_DOCUMENT_TOKENS",
-        default_value_t = GraphqlLimits::DEFAULT.max_tokens
-    )]
+    #[arg(long = "max-document-tokens", alias = "max-tokens")]
+    #[arg(env = "GRAPHQL_MAX_DOCUMENT_TOKENS", default_value_t = Self::DEFAULT.max_tokens)]
     pub max_tokens: usize,
 
     /// Most fields an operation selects with its fragments expanded (counted without
     /// expanding them).
-    #[arg(
-        long = "max-selected-fields",
-        alias = "max-fields",
-        env = "GRAPHQL_MAX_SELECTED_FIELDS",
-        default_value_t = GraphqlLimits::DEFAULT.max_fields
-    )]
+    #[arg(long = "max-selected-fields", alias = "max-fields")]
+    #[arg(env = "GRAPHQL_MAX_SELECTED_FIELDS", default_value_t = Self::DEFAULT.max_fields)]
     pub max_fields: usize,
+
     /// Most directives on one field (async-graphql's own check, after the scan).
-    #[arg(
-        long = "max-directives",
-        env = "GRAPHQL_MAX_DIRECTIVES",
-        default_value_t = GraphqlLimits::DEFAULT.max_directives
-    )]
+    #[arg(long = "max-directives")]
+    #[arg(env = "GRAPHQL_MAX_DIRECTIVES", default_value_t = Self::DEFAULT.max_directives)]
     pub max_directives: usize,
 
     /// Most errors in one response; the rest are summed up in a last error.
-    #[arg(
-        long = "max-errors",
-        env = "GRAPHQL_MAX_ERRORS",
-        default_value_t = GraphqlLimits::DEFAULT.max_errors,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
-    )]
+    #[arg(long = "max-errors", value_parser = at_least_one::<usize>())]
+    #[arg(env = "GRAPHQL_MAX_ERRORS", default_value_t = Self::DEFAULT.max_errors)]
     pub max_errors: usize,
 
     /// Longest error message, in bytes: messages that quote the client's input are cut there.
-    #[arg(
-        long = "max-error-message-bytes",
-        env = "GRAPHQL_MAX_ERROR_MESSAGE_BYTES",
-        default_value_t = GraphqlLimits::DEFAULT.max_error_message_bytes
-    )]
+    #[arg(long = "max-error-message-bytes")]
+    #[arg(env = "GRAPHQL_MAX_ERROR_MESSAGE_BYTES", default_value_t = Self::DEFAULT.max_error_message_bytes)]
     pub max_error_message_bytes: usize,
 }
 
@@ -328,13 +309,7 @@ pub fn scan_text(source: &str, limits: &TextLimits) -> Result<(), LimitExceeded>
     let mut before: [(u8, bool); 2] = [(b' ', false); 2];
     while let Some(token) = lexer.next_token() {
         tokens += 1;
-        if tokens > limits.max_tokens {
-            return Err(LimitExceeded::at_least(
-                Limit::Tokens,
-                limits.max_tokens,
-                tokens,
-            ));
-        }
+        count_within(Limit::Tokens, limits.max_tokens, tokens)?;
         let in_selections = open.last() == Some(&Opened::Selections);
         let (first, start) = token;
         match first {
@@ -346,13 +321,7 @@ pub fn scan_text(source: &str, limits: &TextLimits) -> Result<(), LimitExceeded>
                         Opened::Values
                     };
                 open.push(opened);
-                if open.len() > limits.max_nesting {
-                    return Err(LimitExceeded::at_least(
-                        Limit::Nesting,
-                        limits.max_nesting,
-                        open.len(),
-                    ));
-                }
+                count_within(Limit::Nesting, limits.max_nesting, open.len())?;
             }
             // An unbalanced closing bracket is the parser's to report.
             b'}' | b']' | b')' => {
@@ -360,13 +329,7 @@ pub fn scan_text(source: &str, limits: &TextLimits) -> Result<(), LimitExceeded>
             }
             b'@' => {
                 directives += 1;
-                if directives > limits.max_directives {
-                    return Err(LimitExceeded::at_least(
-                        Limit::Directives,
-                        limits.max_directives,
-                        directives,
-                    ));
-                }
+                count_within(Limit::Directives, limits.max_directives, directives)?;
             }
             // `alias: field`: the name before was an alias, not a field of its own.
             b':' if in_selections => fields = fields.saturating_sub(1),
@@ -376,13 +339,7 @@ pub fn scan_text(source: &str, limits: &TextLimits) -> Result<(), LimitExceeded>
                 let directive = before[0].0 == b'@';
                 if !(after_spread || type_condition || directive) {
                     fields += 1;
-                    if fields > limits.max_fields {
-                        return Err(LimitExceeded::at_least(
-                            Limit::Fields,
-                            limits.max_fields,
-                            fields,
-                        ));
-                    }
+                    count_within(Limit::Fields, limits.max_fields, fields)?;
                 }
             }
             _ => {}
@@ -393,15 +350,14 @@ pub fn scan_text(source: &str, limits: &TextLimits) -> Result<(), LimitExceeded>
     Ok(())
 }
 
-/// Counts GraphQL lexical tokens (punctuators, names, numbers, strings),
-/// skipping whitespace, commas and comments; stops counting at `stop_at`.
-pub fn count_tokens(source: &str, stop_at: usize) -> usize {
-    let mut lexer = Lexer::new(source);
-    let mut count = 0;
-    while count < stop_at && lexer.next_token().is_some() {
-        count += 1;
+/// A running count against its maximum: the scan stops as soon as the count
+/// passes it, so the count reported is a lower bound.
+fn count_within(limit: Limit, max: usize, count: usize) -> Result<(), LimitExceeded> {
+    if count > max {
+        Err(LimitExceeded::at_least(limit, max, count))
+    } else {
+        Ok(())
     }
-    count
 }
 
 /// Checks how deeply objects and arrays nest in a JSON text (a request body or
@@ -780,6 +736,17 @@ pub fn check_document(source: &str, limits: &GraphqlLimits) -> Result<(), Refusa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts the lexer's tokens (punctuators, names, numbers, strings),
+    /// skipping whitespace, commas and comments; stops counting at `stop_at`.
+    fn count_tokens(source: &str, stop_at: usize) -> usize {
+        let mut lexer = Lexer::new(source);
+        let mut count = 0;
+        while count < stop_at && lexer.next_token().is_some() {
+            count += 1;
+        }
+        count
+    }
 
     fn graphql_limits() -> GraphqlLimits {
         GraphqlLimits::default()

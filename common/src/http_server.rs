@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use clap::Args;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -30,6 +31,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
+
+use crate::config::at_least_one;
 
 /// File descriptors kept free beyond connections and requests in flight: the
 /// store's pool, outgoing HTTP clients, log files, the listener.
@@ -51,51 +54,31 @@ const OVERLOADED_BODY: &str = r#"{"detail":"Service unavailable: overloaded, ret
 pub struct ServerLimits {
     /// Time a client has to send a request's headers once their first byte arrived, in
     /// milliseconds; a connection still short of a full head then is closed.
-    #[arg(
-        long = "http-header-read-timeout-ms",
-        env = "HTTP_HEADER_READ_TIMEOUT_MS",
-        default_value_t = ServerLimits::DEFAULT.header_read_timeout_ms,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
+    #[arg(long = "http-header-read-timeout-ms", value_parser = at_least_one::<u64>())]
+    #[arg(env = "HTTP_HEADER_READ_TIMEOUT_MS", default_value_t = Self::DEFAULT.header_read_timeout_ms)]
     pub header_read_timeout_ms: u64,
 
     /// How long a connection may stay open without a request in flight (keep-alive, or
     /// connected and silent), in milliseconds, before it is closed.
-    #[arg(
-        long = "http-idle-timeout-ms",
-        env = "HTTP_IDLE_TIMEOUT_MS",
-        default_value_t = ServerLimits::DEFAULT.idle_timeout_ms,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
+    #[arg(long = "http-idle-timeout-ms", value_parser = at_least_one::<u64>())]
+    #[arg(env = "HTTP_IDLE_TIMEOUT_MS", default_value_t = Self::DEFAULT.idle_timeout_ms)]
     pub idle_timeout_ms: u64,
 
     /// Time a request body has to arrive whole, counted from its head, in milliseconds;
     /// a body still incomplete then fails the request with 400.
-    #[arg(
-        long = "http-body-read-timeout-ms",
-        env = "HTTP_BODY_READ_TIMEOUT_MS",
-        default_value_t = ServerLimits::DEFAULT.body_read_timeout_ms,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
+    #[arg(long = "http-body-read-timeout-ms", value_parser = at_least_one::<u64>())]
+    #[arg(env = "HTTP_BODY_READ_TIMEOUT_MS", default_value_t = Self::DEFAULT.body_read_timeout_ms)]
     pub body_read_timeout_ms: u64,
 
     /// Most connections held open at once (also kept below the open-file limit). At the cap
     /// the oldest idle connection is closed for a new one; with none idle, the new one gets 503.
-    #[arg(
-        long = "http-max-connections",
-        env = "HTTP_MAX_CONNECTIONS",
-        default_value_t = ServerLimits::DEFAULT.max_connections,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
+    #[arg(long = "http-max-connections", value_parser = at_least_one::<u64>())]
+    #[arg(env = "HTTP_MAX_CONNECTIONS", default_value_t = Self::DEFAULT.max_connections)]
     pub max_connections: u64,
 
     /// Most requests processed at once; beyond it requests are answered 503 with `Retry-After`.
-    #[arg(
-        long = "http-max-in-flight",
-        env = "HTTP_MAX_IN_FLIGHT",
-        default_value_t = ServerLimits::DEFAULT.max_in_flight,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
+    #[arg(long = "http-max-in-flight", value_parser = at_least_one::<u64>())]
+    #[arg(env = "HTTP_MAX_IN_FLIGHT", default_value_t = Self::DEFAULT.max_in_flight)]
     pub max_in_flight: u64,
 }
 
@@ -483,18 +466,11 @@ impl Drop for RequestGuard {
 
 /// 503 with `Retry-After`.
 pub fn overloaded() -> Response<Body> {
-    let mut response = Response::new(Body::from(OVERLOADED_BODY));
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_static(RETRY_AFTER_SECONDS),
-    );
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    let headers = [
+        (header::RETRY_AFTER, RETRY_AFTER_SECONDS),
+        (header::CONTENT_TYPE, "application/json"),
+    ];
+    (StatusCode::SERVICE_UNAVAILABLE, headers, OVERLOADED_BODY).into_response()
 }
 
 /// A request body that must arrive whole within a deadline. A per-piece
