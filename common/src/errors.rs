@@ -5,20 +5,53 @@
 
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    Unauthenticated,
-    Forbidden,
-    BadUserInput,
-    NotFound,
-    Conflict,
-    InternalServerError,
-    SubgraphUnavailable,
+/// Declares [`ErrorCode`] from one table of variants and their spelling, so
+/// that the enum, [`ErrorCode::as_str`] and parsing cannot drift apart: a new
+/// code is one more row.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)+) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl ErrorCode {
+            /// Every code of the contract.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)+
+                }
+            }
+        }
+
+        impl FromStr for ErrorCode {
+            type Err = UnknownErrorCode;
+
+            fn from_str(code: &str) -> Result<Self, Self::Err> {
+                match code {
+                    $($code => Ok(ErrorCode::$variant),)+
+                    _ => Err(UnknownErrorCode),
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    Unauthenticated = "UNAUTHENTICATED",
+    Forbidden = "FORBIDDEN",
+    BadUserInput = "BAD_USER_INPUT",
+    NotFound = "NOT_FOUND",
+    Conflict = "CONFLICT",
+    InternalServerError = "INTERNAL_SERVER_ERROR",
+    SubgraphUnavailable = "SUBGRAPH_UNAVAILABLE",
     /// The router did not fetch a field because another fetch it depends on
     /// answered with errors: those errors, not this one, say what went wrong.
-    SubgraphError,
+    SubgraphError = "SUBGRAPH_ERROR",
     /// A subgraph's own store (or another dependency) cannot be reached right now.
-    ServiceUnavailable,
+    ServiceUnavailable = "SERVICE_UNAVAILABLE",
 }
 
 /// The router's subgraph failure codes all start with this (`SUBGRAPH_UNAVAILABLE`,
@@ -26,32 +59,6 @@ pub enum ErrorCode {
 pub const SUBGRAPH_FAILURE_PREFIX: &str = "SUBGRAPH_";
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
-        ErrorCode::Unauthenticated,
-        ErrorCode::Forbidden,
-        ErrorCode::BadUserInput,
-        ErrorCode::NotFound,
-        ErrorCode::Conflict,
-        ErrorCode::InternalServerError,
-        ErrorCode::SubgraphUnavailable,
-        ErrorCode::SubgraphError,
-        ErrorCode::ServiceUnavailable,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
-            ErrorCode::Forbidden => "FORBIDDEN",
-            ErrorCode::BadUserInput => "BAD_USER_INPUT",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::Conflict => "CONFLICT",
-            ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
-            ErrorCode::SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
-            ErrorCode::SubgraphError => "SUBGRAPH_ERROR",
-            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
-        }
-    }
-
     /// Whether `code` (as read from an answer, known here or not) says a part
     /// of the system could not serve, rather than that the request was wrong:
     /// a subgraph's own `SERVICE_UNAVAILABLE` (its store cannot be reached) and
@@ -79,24 +86,13 @@ impl std::fmt::Display for ErrorCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnknownErrorCode;
 
-impl FromStr for ErrorCode {
-    type Err = UnknownErrorCode;
-
-    fn from_str(code: &str) -> Result<Self, Self::Err> {
-        ErrorCode::ALL
-            .into_iter()
-            .find(|known| known.as_str() == code)
-            .ok_or(UnknownErrorCode)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn codes_read_back_as_written() {
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
         }
         assert_eq!(

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderName, Request, StatusCode, header::AUTHORIZATION};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -159,6 +159,16 @@ pub async fn run<S: Service>(config: S::Config) -> anyhow::Result<()> {
 /// The header that carries a request's id from the edge to every subgraph.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+/// Another scheme, or no header, is no bearer token. The one reading of the header,
+/// for the router's edge check and TaskTracker's own tokens alike.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// A readiness probe: resolves to whether the service's store answers.
 pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 
@@ -294,4 +304,23 @@ pub fn announce(service: &str, addr: SocketAddr) {
     let _ = writeln!(stdout, "tasktracker: {service} listening on http://{addr}");
     let _ = stdout.flush();
     tracing::info!(%addr, "{service} listening");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_parsing() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(AUTHORIZATION, "Bearer abc".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(AUTHORIZATION, "BEARER  abc ".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(AUTHORIZATION, "Basic abc".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(AUTHORIZATION, "bearer ".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), None);
+    }
 }

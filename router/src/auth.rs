@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::Context;
-use axum::http::{HeaderMap, header::AUTHORIZATION};
+use axum::http::HeaderMap;
 use clap::Args;
+use common::server::bearer_token;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
@@ -48,15 +49,6 @@ pub enum TokenRefusal {
     WrongParty,
     #[error("the token lacks a claim every token must carry: {0}")]
     MissingClaim(String),
-}
-
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-/// Another scheme, or no header, is no bearer token.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// How tokens are checked at the edge.
@@ -284,6 +276,7 @@ impl TokenVerifier for JwtVerifier {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::header::AUTHORIZATION;
     use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
 

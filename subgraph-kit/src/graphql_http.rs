@@ -6,7 +6,7 @@
 //! [`common::document_scan`]); errors quoting the client's input are cut short
 //! and their number bounded.
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{Executor, ParseRequestError};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
@@ -20,6 +20,7 @@ use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use common::document_scan::{self, GraphqlLimits, Refusal};
+use common::graphql_http::truncate_message;
 
 pub use common::graphql_http::{
     MAX_REQUEST_BYTES, MUTATION_OVER_GET_CODE, MUTATION_OVER_GET_MESSAGE,
@@ -104,14 +105,13 @@ where
     }
     // Parsed once here (the executor reuses it); one that does not parse is
     // left to the executor, which reports it properly.
-    let operation_name = request.operation_name.clone();
-    if let Ok(document) = request.parsed_query() {
-        if let Err(refusal) = document_scan::count_fields(document, limits.max_fields) {
-            return BadRequest::Refused(refusal).into_response();
-        }
-        if method == Method::GET && selects_mutation(document, operation_name.as_deref()) {
-            return BadRequest::MutationOverGet.into_response();
-        }
+    if let Ok(document) = request.parsed_query()
+        && let Err(refusal) = document_scan::count_fields(document, limits.max_fields)
+    {
+        return BadRequest::Refused(refusal).into_response();
+    }
+    if method == Method::GET && is_mutation(&mut request) {
+        return BadRequest::MutationOverGet.into_response();
     }
     let request = (endpoint.prepare)(&headers, request);
     let mut response = endpoint.executor.execute(request).await;
@@ -175,13 +175,32 @@ fn scan_json_input(
     document_scan::scan_json(body, max_nesting).map_err(Refusal::Limit)
 }
 
-/// Whether the operation the request would run is a mutation.
-fn selects_mutation(document: &ExecutableDocument, wanted: Option<&str>) -> bool {
-    document
-        .operations
-        .iter()
-        .filter(|(name, _)| wanted.is_none() || name.map(|name| name.as_str()) == wanted)
-        .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+/// Whether the operation the request runs is a mutation, by async-graphql's
+/// own rule for choosing it: an operation name picks that named operation;
+/// without one, a lone operation runs (several are refused at execution). The
+/// document is parsed once here and kept in the request, so execution does not
+/// parse it again; one that does not parse is left for execution to refuse.
+pub fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
+    let kind = match (&document.operations, operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), None) => Some(operation.node.ty),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(candidate, _)| candidate.as_str() == name)
+            .map(|(_, operation)| operation.node.ty),
+        (DocumentOperations::Multiple(operations), None) => {
+            let mut all = operations.values();
+            match (all.next(), all.next()) {
+                (Some(operation), None) => Some(operation.node.ty),
+                _ => None,
+            }
+        }
+    };
+    kind == Some(OperationType::Mutation)
 }
 
 /// async-graphql's own errors carry no `extensions.code`; ours always do. An
@@ -219,19 +238,6 @@ fn bound_errors(response: &mut async_graphql::Response, limits: &GraphqlLimits) 
         summary.extensions = Some(extensions);
         response.errors.push(summary);
     }
-}
-
-/// Cuts `message` to at most `max_bytes` (on a character boundary), marking the cut.
-pub fn truncate_message(message: &mut String, max_bytes: usize) {
-    if message.len() <= max_bytes {
-        return;
-    }
-    let mut end = max_bytes;
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    message.truncate(end);
-    message.push_str("… (truncated)");
 }
 
 /// An HTTP request that never became a GraphQL operation.

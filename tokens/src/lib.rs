@@ -11,7 +11,8 @@ use std::path::Path;
 
 use chrono::Utc;
 use clap::Args;
-use http::{HeaderMap, header::AUTHORIZATION};
+use common::server::bearer_token;
+use http::HeaderMap;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -143,14 +144,6 @@ impl JwtKeys {
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
 /// Who is asking: the outcome of checking a request's bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
@@ -174,17 +167,5 @@ mod tests {
         let other = JwtKeys::new("other-secret", "HS256", 30).expect("keys");
         assert_eq!(other.verify(&token), Err(TokenError::Invalid));
         assert_eq!(keys.verify("not.a.jwt"), Err(TokenError::Invalid));
-    }
-
-    #[test]
-    fn bearer_header_parsing() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(AUTHORIZATION, "Bearer abc".parse().expect("header"));
-        assert_eq!(bearer_token(&headers), Some("abc"));
-        headers.insert(AUTHORIZATION, "Basic abc".parse().expect("header"));
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(AUTHORIZATION, "bearer ".parse().expect("header"));
-        assert_eq!(bearer_token(&headers), None);
     }
 }

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use common::server::{REQUEST_ID_HEADER, ReadyCheck, health_routes, with_request_tracing};
-use subgraph_kit::graphql_http::graphql_routes;
-use tokens::{JwtKeys, bearer_token};
+use common::server::{
+    REQUEST_ID_HEADER, ReadyCheck, bearer_token, health_routes, with_request_tracing,
+};
+use subgraph_kit::graphql_http::{graphql_routes, is_mutation};
+use tokens::JwtKeys;
 
 use crate::account::AccountChecker;
 use crate::loaders::Loaders;
@@ -61,31 +63,4 @@ fn prepare(
         .data(session)
         .data(Loaders::new(&state.store))
         .data(state.store.clone())
-}
-
-/// Whether the operation to run is a mutation. The document is parsed once here
-/// and kept in the request, so execution does not parse it again; a document that
-/// does not parse is left for execution to refuse.
-fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    let kind = match (&document.operations, operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(candidate, _)| candidate.as_str() == name)
-            .map(|(_, operation)| operation.node.ty),
-        (DocumentOperations::Multiple(operations), None) => {
-            // Without a name only a lone operation runs; then it is the one.
-            let mut all = operations.values();
-            match (all.next(), all.next()) {
-                (Some(operation), None) => Some(operation.node.ty),
-                _ => None,
-            }
-        }
-    };
-    kind == Some(OperationType::Mutation)
 }
