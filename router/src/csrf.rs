@@ -26,6 +26,10 @@ const SIMPLE_CONTENT_TYPES: &[&str] = &[
     "multipart/form-data",
 ];
 
+/// The headers that mark a request as preflighted unless configured otherwise
+/// (Apollo Router's defaults).
+const DEFAULT_REQUIRED_HEADERS: [&str; 2] = ["x-apollo-operation-name", "apollo-require-preflight"];
+
 /// Command line of CSRF prevention.
 #[derive(Debug, Clone, Args)]
 pub struct CsrfArgs {
@@ -36,14 +40,9 @@ pub struct CsrfArgs {
 
     /// Headers any one of which marks a request as preflighted (repeatable; the environment
     /// variable takes a comma-separated list).
-    #[arg(
-        id = "csrf_required_headers",
-        long = "csrf-required-header",
-        env = "ROUTER_CSRF_REQUIRED_HEADERS",
-        value_delimiter = ',',
-        value_name = "NAME",
-        default_values = ["x-apollo-operation-name", "apollo-require-preflight"]
-    )]
+    #[arg(id = "csrf_required_headers", value_name = "NAME")]
+    #[arg(long = "csrf-required-header", default_values = DEFAULT_REQUIRED_HEADERS)]
+    #[arg(env = "ROUTER_CSRF_REQUIRED_HEADERS", value_delimiter = ',')]
     pub required_headers: Vec<RequiredHeader>,
 }
 

@@ -23,12 +23,8 @@ pub const QUERY_PLAN_HEADER: &str = "apollo-query-plan-experimental";
 #[derive(Debug, Clone, Args)]
 pub struct GraphiqlArgs {
     /// A GraphQL document GraphiQL opens with (instead of its generic welcome text), read at start.
-    #[arg(
-        id = "graphiql_document",
-        long = "graphiql-document",
-        env = "ROUTER_GRAPHIQL_DOCUMENT",
-        value_name = "PATH"
-    )]
+    #[arg(id = "graphiql_document", value_name = "PATH")]
+    #[arg(long = "graphiql-document", env = "ROUTER_GRAPHIQL_DOCUMENT")]
     pub document: Option<PathBuf>,
 
     /// Development mode: a request with the `Apollo-Query-Plan-Experimental` header gets its query

@@ -34,12 +34,9 @@ pub struct TrustedDocumentsArgs {
 
     /// The manifest of trusted operations, in Apollo's persisted-query manifest JSON format
     /// (needed by `log` and `reject`).
-    #[arg(
-        id = "trusted_documents_manifest",
-        long = "trusted-documents-manifest",
-        env = "ROUTER_TRUSTED_DOCUMENTS_MANIFEST",
-        value_name = "PATH"
-    )]
+    #[arg(id = "trusted_documents_manifest", value_name = "PATH")]
+    #[arg(long = "trusted-documents-manifest")]
+    #[arg(env = "ROUTER_TRUSTED_DOCUMENTS_MANIFEST")]
     pub manifest: Option<PathBuf>,
 }
 

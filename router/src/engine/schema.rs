@@ -105,8 +105,7 @@ impl ApiSchema {
             };
             let (name, info) = match type_definition {
                 TypeDefinition::Scalar(scalar) => {
-                    let mut info = TypeInfo::empty(TypeKind::Scalar);
-                    info.built_in = match scalar.name.as_str() {
+                    let built_in = match scalar.name.as_str() {
                         "Int" => Some(BuiltInScalar::Int),
                         "Float" => Some(BuiltInScalar::Float),
                         "String" => Some(BuiltInScalar::String),
@@ -114,47 +113,55 @@ impl ApiSchema {
                         "ID" => Some(BuiltInScalar::Id),
                         _ => None,
                     };
+                    let info = TypeInfo {
+                        built_in,
+                        ..TypeInfo::empty(TypeKind::Scalar)
+                    };
                     (&scalar.name, info)
                 }
                 TypeDefinition::Object(object) => {
                     for interface in &object.implements_interfaces {
                         implementations.push((interface.clone(), object.name.clone()));
                     }
-                    let mut info = TypeInfo::empty(TypeKind::Object);
-                    info.possible_types.insert(object.name.clone());
-                    info.fields = field_types(&object.fields);
+                    let info = TypeInfo {
+                        possible_types: std::iter::once(object.name.clone()).collect(),
+                        fields: field_types(&object.fields),
+                        ..TypeInfo::empty(TypeKind::Object)
+                    };
                     (&object.name, info)
                 }
                 TypeDefinition::Interface(interface) => {
-                    let mut info = TypeInfo::empty(TypeKind::Interface);
-                    info.fields = field_types(&interface.fields);
+                    let info = TypeInfo {
+                        fields: field_types(&interface.fields),
+                        ..TypeInfo::empty(TypeKind::Interface)
+                    };
                     (&interface.name, info)
                 }
                 TypeDefinition::Union(union) => {
-                    let mut info = TypeInfo::empty(TypeKind::Union);
-                    info.possible_types = union.types.iter().cloned().collect();
+                    let info = TypeInfo {
+                        possible_types: union.types.iter().cloned().collect(),
+                        ..TypeInfo::empty(TypeKind::Union)
+                    };
                     (&union.name, info)
                 }
                 TypeDefinition::Enum(enumeration) => {
-                    let mut info = TypeInfo::empty(TypeKind::Enum);
-                    info.enum_values = enumeration
-                        .values
-                        .iter()
-                        .map(|value| value.name.clone())
-                        .collect();
+                    let values = enumeration.values.iter();
+                    let info = TypeInfo {
+                        enum_values: values.map(|value| value.name.clone()).collect(),
+                        ..TypeInfo::empty(TypeKind::Enum)
+                    };
                     (&enumeration.name, info)
                 }
                 TypeDefinition::InputObject(input) => {
-                    let mut info = TypeInfo::empty(TypeKind::InputObject);
-                    info.input_fields = input
-                        .fields
-                        .iter()
-                        .map(|field| InputField {
-                            name: field.name.clone(),
-                            value_type: field.value_type.clone(),
-                            has_default: field.default_value.is_some(),
-                        })
-                        .collect();
+                    let input_fields = input.fields.iter().map(|field| InputField {
+                        name: field.name.clone(),
+                        value_type: field.value_type.clone(),
+                        has_default: field.default_value.is_some(),
+                    });
+                    let info = TypeInfo {
+                        input_fields: input_fields.collect(),
+                        ..TypeInfo::empty(TypeKind::InputObject)
+                    };
                     (&input.name, info)
                 }
             };
