@@ -1,11 +1,39 @@
-//! What the three subgraphs share beyond the service skeleton: the
-//! `print-schema` subcommand and the federation SDL it prints (the text
-//! `scripts/schema-check` composes).
+//! What the three subgraphs share beyond the service skeleton: the settings
+//! every subgraph has ([`SubgraphArgs`]), the `print-schema` subcommand and the
+//! federation SDL it prints (the text `scripts/schema-check` composes).
 
 use async_graphql::{ObjectType, SDLExportOptions, Schema, SubscriptionType};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
-use common::server::Service;
+use common::config::{DataDirArgs, LogArgs};
+use common::document_scan::GraphqlLimits;
+use common::server::{ServerLimits, Service};
+use tokens::JwtArgs;
+
+/// The settings every subgraph has after its own (its `--host`/`--port` come
+/// first, from `ListenArgs`): GraphQL and HTTP limits, the data directory, logs
+/// and access tokens.
+#[derive(Debug, Clone, Args)]
+pub struct SubgraphArgs {
+    /// Limits on GraphQL documents, JSON nesting and error output.
+    #[command(flatten)]
+    pub graphql: GraphqlLimits,
+
+    /// Timeouts and caps of the HTTP server (shared by every service).
+    #[command(flatten)]
+    pub http: ServerLimits,
+
+    /// Where the embedded store lives (users, tasks) and the generated secret key
+    /// shared with the other services.
+    #[command(flatten)]
+    pub data_dir: DataDirArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+}
 
 /// A subgraph's subcommands (none: serve).
 #[derive(Debug, Clone, Subcommand)]

@@ -12,7 +12,7 @@ pub mod graphql_http;
 pub mod scalars;
 pub mod storable;
 
-use async_graphql::{ObjectType, SchemaBuilder, SubscriptionType};
+use async_graphql::{EmptySubscription, ObjectType, Schema, SchemaBuilder};
 use common::document_scan::GraphqlLimits;
 use tokens::Viewer;
 
@@ -46,37 +46,31 @@ impl ViewerExt for Viewer {
     }
 }
 
-/// async-graphql's own limits from the service's [`GraphqlLimits`].
-pub trait ApplyLimits {
-    /// Sets them on a subgraph schema.
-    fn apply<Q, M, S>(&self, builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S>
-    where
-        Q: ObjectType + 'static,
-        M: ObjectType + 'static,
-        S: SubscriptionType + 'static;
-}
-
-impl ApplyLimits for GraphqlLimits {
-    /// async-graphql's own limits, set on a subgraph schema: selection depth,
-    /// complexity (one per field, so the field limit), the depth its validation
-    /// recurses to, and directives per field.
-    fn apply<Q, M, S>(&self, builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S>
-    where
-        Q: ObjectType + 'static,
-        M: ObjectType + 'static,
-        S: SubscriptionType + 'static,
-    {
-        let builder = builder
-            .limit_depth(self.selection_depth())
-            .limit_complexity(self.max_fields)
-            .limit_recursive_depth(self.max_nesting)
-            .limit_directives(self.max_directives);
-        // Spans of the operation and of each resolver that is not a scalar or enum field,
-        // only when traces are exported (crate::telemetry): otherwise they would cost.
-        if common::telemetry::enabled() {
-            builder.extension(async_graphql::extensions::Tracing)
-        } else {
-            builder
-        }
+/// A subgraph's schema: `query` and `mutation` as an Apollo Federation v2
+/// subgraph (no subscriptions), with async-graphql's own limits from the
+/// service's [`GraphqlLimits`]: selection depth, complexity (one per field, so
+/// the field limit), the depth its validation recurses to, and directives per
+/// field.
+pub fn subgraph_schema<Q, M>(
+    query: Q,
+    mutation: M,
+    limits: &GraphqlLimits,
+) -> SchemaBuilder<Q, M, EmptySubscription>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+{
+    let builder = Schema::build(query, mutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(limits.selection_depth())
+        .limit_complexity(limits.max_fields)
+        .limit_recursive_depth(limits.max_nesting)
+        .limit_directives(limits.max_directives);
+    // Spans of the operation and of each resolver that is not a scalar or enum field,
+    // only when traces are exported (crate::telemetry): otherwise they would cost.
+    if common::telemetry::enabled() {
+        builder.extension(async_graphql::extensions::Tracing)
+    } else {
+        builder
     }
 }

@@ -1,9 +1,9 @@
 //! Command line and environment of the stats service (flags over env over defaults).
 
 use clap::{Args, Parser};
-use common::config::{DataDirArgs, ListenArgs, LogArgs};
+use common::config::ListenArgs;
 pub use subgraph_kit::cli::Command;
-use tokens::JwtArgs;
+use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Stats;
 
@@ -24,23 +24,10 @@ pub struct Config {
     #[command(flatten)]
     pub listen: ListenArgs<Stats>,
 
-    /// Limits on GraphQL documents, JSON nesting and error output.
+    /// Stats keeps no data: its data directory only holds the generated secret key
+    /// shared with the other services.
     #[command(flatten)]
-    pub graphql: common::document_scan::GraphqlLimits,
-
-    /// Timeouts and caps of the HTTP server (shared by every service).
-    #[command(flatten)]
-    pub http: common::server::ServerLimits,
-
-    /// Stats keeps no data; the directory only holds the generated secret key shared with the other services.
-    #[command(flatten)]
-    pub data_dir: DataDirArgs,
-
-    #[command(flatten)]
-    pub log: LogArgs,
-
-    #[command(flatten)]
-    pub jwt: JwtArgs,
+    pub subgraph: SubgraphArgs,
 }
 
 #[cfg(test)]

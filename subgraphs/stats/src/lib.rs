@@ -6,6 +6,7 @@ pub mod config;
 mod http;
 pub mod schema;
 
+use common::document_scan::GraphqlLimits;
 use common::server::{Assembled, Server, Service};
 
 pub use crate::config::{Cli, Command, Config};
@@ -29,21 +30,18 @@ impl Service for Stats {
     type Resources = ();
 
     fn log_format(config: &Config) -> common::config::LogFormat {
-        config.log.log_format
+        config.subgraph.log.log_format
     }
 
     /// Resolves the signing key and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let keys = config.jwt.keys(&config.data_dir.data_dir)?;
-        let app = http::router(
-            schema::build_schema_with(&config.graphql),
-            keys,
-            config.graphql,
-        );
+        let subgraph = config.subgraph;
+        let keys = subgraph.jwt.keys(&subgraph.data_dir.data_dir)?;
+        let app = http::router(schema::build(&subgraph.graphql), keys, subgraph.graphql);
         Ok(Assembled {
             app,
             listen: config.listen,
-            limits: config.http,
+            limits: subgraph.http,
             resources: (),
         })
     }
@@ -52,7 +50,7 @@ impl Service for Stats {
 /// Runs the command line: the server, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     subgraph_kit::cli::run::<Stats>(cli.command, cli.config, || {
-        subgraph_kit::cli::federation_sdl(&schema::build_schema())
+        subgraph_kit::cli::federation_sdl(&schema::build(&GraphqlLimits::default()))
     })
     .await
 }

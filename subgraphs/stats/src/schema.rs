@@ -6,7 +6,7 @@
 use async_graphql::{
     Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema, SimpleObject,
 };
-use subgraph_kit::ApplyLimits;
+use common::document_scan::GraphqlLimits;
 use subgraph_kit::ViewerExt;
 use subgraph_kit::errors::bad_input;
 use tokens::Viewer;
@@ -15,16 +15,10 @@ use crate::completion::completed_percentage;
 
 pub type StatsSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// The schema, ready to execute; each request carries its [`Viewer`] as request data.
-pub fn build_schema() -> StatsSchema {
-    build_schema_with(&common::document_scan::GraphqlLimits::default())
-}
-
-/// The schema with async-graphql's own limits from `limits`.
-pub fn build_schema_with(limits: &common::document_scan::GraphqlLimits) -> StatsSchema {
-    limits
-        .apply(Schema::build(Query, EmptyMutation, EmptySubscription).enable_federation())
-        .finish()
+/// The schema with async-graphql's own limits from `limits`, ready to execute;
+/// each request carries its [`Viewer`] as request data.
+pub fn build(limits: &GraphqlLimits) -> StatsSchema {
+    subgraph_kit::subgraph_schema(Query, EmptyMutation, limits).finish()
 }
 
 // The tasks subgraph's `TaskCounts`, field for field (the type is shareable),

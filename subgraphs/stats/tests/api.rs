@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use stats::{Application, Config};
+use subgraph_kit::cli::SubgraphArgs;
 
 const SECRET: &str = "stats-test-secret";
 const VIEWER_ID: i64 = 7;
@@ -17,11 +18,13 @@ struct TestApp {
 async fn spawn_app() -> TestApp {
     let config = Config {
         listen: test_support::config::listen(),
-        data_dir: test_support::config::data_dir(&test_support::fresh_data_dir("stats")),
-        log: test_support::config::log(),
-        jwt: test_support::config::jwt(SECRET),
-        http: common::server::ServerLimits::default(),
-        graphql: common::document_scan::GraphqlLimits::default(),
+        subgraph: SubgraphArgs {
+            data_dir: test_support::config::data_dir(&test_support::fresh_data_dir("stats")),
+            log: test_support::config::log(),
+            jwt: test_support::config::jwt(SECRET),
+            http: common::server::ServerLimits::default(),
+            graphql: common::document_scan::GraphqlLimits::default(),
+        },
     };
     let app = Application::build(config)
         .await

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use clap::Parser;
-use common::config::{DataDirArgs, ListenArgs, LogArgs};
+use common::config::ListenArgs;
 pub use subgraph_kit::cli::Command;
-use tokens::JwtArgs;
+use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Tasks;
 
@@ -55,22 +55,8 @@ pub struct Config {
     #[arg(long, env = "ACCOUNT_CACHE_SECONDS", default_value_t = 5)]
     pub account_cache_seconds: u64,
 
-    /// Limits on GraphQL documents, JSON nesting and error output.
     #[command(flatten)]
-    pub graphql: common::document_scan::GraphqlLimits,
-
-    /// Timeouts and caps of the HTTP server (shared by every service).
-    #[command(flatten)]
-    pub http: common::server::ServerLimits,
-
-    #[command(flatten)]
-    pub data_dir: DataDirArgs,
-
-    #[command(flatten)]
-    pub log: LogArgs,
-
-    #[command(flatten)]
-    pub jwt: JwtArgs,
+    pub subgraph: SubgraphArgs,
 }
 
 impl Config {

@@ -13,6 +13,7 @@ pub mod store;
 
 use std::sync::Arc;
 
+use common::document_scan::GraphqlLimits;
 use common::server::{Assembled, Server, Service};
 use db::{Migrations, Pool};
 use sqlx::migrate::Migrator;
@@ -43,13 +44,13 @@ impl Service for Tasks {
     type Resources = Pool;
 
     fn log_format(config: &Config) -> common::config::LogFormat {
-        config.log.log_format
+        config.subgraph.log.log_format
     }
 
     /// Opens (and migrates) the store, prepares the account checks and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let data_dir = &config.data_dir.data_dir;
-        let keys = config.jwt.keys(data_dir)?;
+        let data_dir = &config.subgraph.data_dir.data_dir;
+        let keys = config.subgraph.jwt.keys(data_dir)?;
 
         let store = db::StoreConfig {
             service: http::SERVICE,
@@ -79,16 +80,16 @@ impl Service for Tasks {
         };
 
         let state = http::AppState {
-            schema: schema::build_with(&config.graphql),
+            schema: schema::build(&config.subgraph.graphql),
             store,
             keys,
             accounts,
-            limits: config.graphql,
+            limits: config.subgraph.graphql,
         };
         Ok(Assembled {
             app: http::router(state),
             listen: config.listen,
-            limits: config.http,
+            limits: config.subgraph.http,
             resources: pool,
         })
     }
@@ -105,5 +106,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The federation SDL (no store needed).
 pub fn print_schema() -> String {
-    subgraph_kit::cli::federation_sdl(&schema::build())
+    subgraph_kit::cli::federation_sdl(&schema::build(&GraphqlLimits::default()))
 }

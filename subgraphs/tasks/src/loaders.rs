@@ -19,9 +19,10 @@ pub struct OwnedTaskId {
     pub id: i32,
 }
 
-pub struct TaskLoader(TaskStore);
+/// Answers every kind of key from the store, one statement per batch.
+pub struct StoreLoader(TaskStore);
 
-impl Loader<OwnedTaskId> for TaskLoader {
+impl Loader<OwnedTaskId> for StoreLoader {
     type Value = TaskRow;
     type Error = Error;
 
@@ -44,9 +45,7 @@ impl Loader<OwnedTaskId> for TaskLoader {
 }
 
 /// Task counts keyed by owner id.
-pub struct CountsLoader(TaskStore);
-
-impl Loader<i32> for CountsLoader {
+impl Loader<i32> for StoreLoader {
     type Value = TaskCounts;
     type Error = Error;
 
@@ -69,9 +68,7 @@ pub struct PageKey {
     pub limit: i64,
 }
 
-pub struct PageLoader(TaskStore);
-
-impl Loader<PageKey> for PageLoader {
+impl Loader<PageKey> for StoreLoader {
     type Value = Page;
     type Error = Error;
 
@@ -109,20 +106,25 @@ fn grouped<K, G: Eq + Hash, V>(keys: &[K], split: impl Fn(&K) -> (G, V)) -> Hash
     groups
 }
 
-/// The loaders of one request.
-pub struct Loaders {
-    pub tasks: DataLoader<TaskLoader>,
-    pub pages: DataLoader<PageLoader>,
-    pub counts: DataLoader<CountsLoader>,
-}
+/// The loader of one request: each kind of key (a task, an owner's counts, a
+/// page) is batched on its own.
+pub struct Loaders(DataLoader<StoreLoader>);
 
 impl Loaders {
     pub fn new(store: &TaskStore) -> Self {
-        Self {
-            tasks: DataLoader::new(TaskLoader(store.clone()), spawn_in_request_span),
-            pages: DataLoader::new(PageLoader(store.clone()), spawn_in_request_span),
-            counts: DataLoader::new(CountsLoader(store.clone()), spawn_in_request_span),
-        }
+        Self(DataLoader::new(
+            StoreLoader(store.clone()),
+            spawn_in_request_span,
+        ))
+    }
+
+    /// What `key` names, loaded with the other keys of its kind in this request.
+    pub async fn load<K>(&self, key: K) -> Result<Option<<StoreLoader as Loader<K>>::Value>, Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        StoreLoader: Loader<K, Error = Error>,
+    {
+        self.0.load_one(key).await
     }
 }
 

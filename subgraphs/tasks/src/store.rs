@@ -148,12 +148,6 @@ struct PageRow {
     total: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct OwnerTotal {
-    owner_id: i32,
-    total: i64,
-}
-
 /// One owner's page of tasks and how many match in all.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Page {
@@ -272,18 +266,15 @@ impl TaskStore {
         criteria: TaskCriteria,
     ) -> Result<Vec<(i32, i64)>, Error> {
         let sql = self.dialect(totals_sql!(postgres), totals_sql!(sqlite));
-        let rows = on_pool!(&self.pool, |p| {
-            sqlx::query_as::<_, OwnerTotal>(sql)
+        // Rows of (owner_id, total), in the statement's column order.
+        Ok(on_pool!(&self.pool, |p| {
+            sqlx::query_as::<_, (i32, i64)>(sql)
                 .bind(IdList(owner_ids))
                 .bind(criteria.status)
                 .bind(criteria.priority)
                 .fetch_all(p)
                 .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.owner_id, row.total))
-            .collect())
+        }))
     }
 
     /// The counts of each owner, in one grouped statement; owners without tasks are absent.

@@ -4,9 +4,9 @@
 use std::num::NonZeroUsize;
 
 use clap::{Args, Parser};
-use common::config::{DataDirArgs, ListenArgs, LogArgs};
+use common::config::ListenArgs;
 pub use subgraph_kit::cli::Command;
-use tokens::JwtArgs;
+use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Users;
 
@@ -51,22 +51,8 @@ pub struct Config {
     #[arg(long, env = "MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<NonZeroUsize>,
 
-    /// Limits on GraphQL documents, JSON nesting and error output.
     #[command(flatten)]
-    pub graphql: common::document_scan::GraphqlLimits,
-
-    /// Timeouts and caps of the HTTP server (shared by every service).
-    #[command(flatten)]
-    pub http: common::server::ServerLimits,
-
-    #[command(flatten)]
-    pub data: DataDirArgs,
-
-    #[command(flatten)]
-    pub log: LogArgs,
-
-    #[command(flatten)]
-    pub jwt: JwtArgs,
+    pub subgraph: SubgraphArgs,
 }
 
 impl Config {

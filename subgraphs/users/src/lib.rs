@@ -32,7 +32,7 @@ impl Service for Users {
     type Resources = Pool;
 
     fn log_format(config: &Config) -> common::config::LogFormat {
-        config.log.log_format
+        config.subgraph.log.log_format
     }
 
     /// Opens (and migrates) the store, prepares hashing and assembles the routes.
@@ -40,13 +40,13 @@ impl Service for Users {
         let store = db::StoreConfig {
             service: "users",
             database_url: config.database_url.as_deref(),
-            data_dir: &config.data.data_dir,
+            data_dir: &config.subgraph.data_dir.data_dir,
             max_connections: config.db_max_connections,
             acquire_timeout_ms: config.db_acquire_timeout_ms,
         };
         let pool = Pool::open(store, &store::migrations()).await?;
 
-        let keys = config.jwt.keys(&config.data.data_dir)?;
+        let keys = config.subgraph.jwt.keys(&config.subgraph.data_dir.data_dir)?;
         let passwords = passwords::Passwords::new(config.bcrypt_cost, config.hash_concurrency())
             .await
             .map_err(|err| anyhow::anyhow!("preparing password hashing: {err:?}"))?;
@@ -60,12 +60,12 @@ impl Service for Users {
                 passwords,
                 keys: keys.clone(),
             },
-            &config.graphql,
+            &config.subgraph.graphql,
         );
         Ok(Assembled {
-            app: http::router(schema, keys, pool.clone(), config.graphql),
+            app: http::router(schema, keys, pool.clone(), config.subgraph.graphql),
             listen: config.listen,
-            limits: config.http,
+            limits: config.subgraph.http,
             resources: pool,
         })
     }

@@ -2,9 +2,8 @@
 //! `register` and `login`, with the federation additions (`_entities`, `_service`).
 
 use async_graphql::{
-    Context, EmptySubscription, ID, InputObject, Object, Schema, SchemaBuilder, SimpleObject,
+    Context, EmptySubscription, ID, InputObject, Object, Schema, SimpleObject,
 };
-use subgraph_kit::ApplyLimits;
 use subgraph_kit::ViewerExt;
 use subgraph_kit::errors::CodedError;
 use subgraph_kit::errors::{ErrorCode, bad_input, internal};
@@ -29,19 +28,18 @@ pub struct Services {
     pub users: Users,
 }
 
-/// The schema's shape, without any services (enough to print it).
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query, Mutation, EmptySubscription).enable_federation()
-}
-
 /// The schema served over HTTP, with async-graphql's own limits from `limits`.
 pub fn build(services: Services, limits: &GraphqlLimits) -> UsersSchema {
-    limits.apply(builder()).data(services).finish()
+    subgraph_kit::subgraph_schema(Query, Mutation, limits)
+        .data(services)
+        .finish()
 }
 
-/// The federation SDL, identical to what `_service { sdl }` answers.
+/// The federation SDL, identical to what `_service { sdl }` answers (the schema's
+/// shape, without any services).
 pub fn federation_sdl() -> String {
-    subgraph_kit::cli::federation_sdl(&builder().finish())
+    let schema = subgraph_kit::subgraph_schema(Query, Mutation, &GraphqlLimits::default());
+    subgraph_kit::cli::federation_sdl(&schema.finish())
 }
 
 /// An account. Only its owner ever sees it.

@@ -4,8 +4,9 @@ pub mod inputs;
 pub mod task;
 pub mod user;
 
-use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
-use subgraph_kit::ApplyLimits;
+// `Result` is async-graphql's: a resolver's error is a GraphQL error.
+use async_graphql::{Context, EmptySubscription, ID, Object, Result, Schema};
+use common::document_scan::GraphqlLimits;
 use subgraph_kit::scalars::DateTime;
 
 use crate::error::{Error, task_not_found};
@@ -19,35 +20,24 @@ use user::User;
 
 pub type TasksSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The schema. Each request brings its data: the `TaskStore`, its `Session` and its `Loaders`.
-pub fn build() -> TasksSchema {
-    build_with(&common::document_scan::GraphqlLimits::default())
+/// The schema with async-graphql's own limits from `limits`. Each request brings
+/// its data: the `TaskStore`, its `Session` and its `Loaders`.
+pub fn build(limits: &GraphqlLimits) -> TasksSchema {
+    subgraph_kit::subgraph_schema(Query, Mutation, limits).finish()
 }
 
-/// The schema with async-graphql's own limits from `limits`.
-pub fn build_with(limits: &common::document_scan::GraphqlLimits) -> TasksSchema {
-    limits
-        .apply(Schema::build(Query, Mutation, EmptySubscription).enable_federation())
-        .finish()
-}
-
-fn session<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Session> {
+fn session<'a>(ctx: &Context<'a>) -> Result<&'a Session> {
     ctx.data::<Session>()
 }
 
-fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a TaskStore> {
+fn store<'a>(ctx: &Context<'a>) -> Result<&'a TaskStore> {
     ctx.data::<TaskStore>()
 }
 
 /// The viewer's task with this id, through the request's batch loader.
-async fn load_task(
-    ctx: &Context<'_>,
-    owner_id: i32,
-    id: i32,
-) -> async_graphql::Result<Option<TaskRow>> {
+async fn load_task(ctx: &Context<'_>, owner_id: i32, id: i32) -> Result<Option<TaskRow>> {
     ctx.data::<Loaders>()?
-        .tasks
-        .load_one(OwnedTaskId { owner_id, id })
+        .load(OwnedTaskId { owner_id, id })
         .await
         .map_err(Error::into_graphql)
 }
@@ -57,7 +47,7 @@ pub struct Query;
 #[Object]
 impl Query {
     /// One of the viewer's tasks; null when missing or someone else's.
-    async fn task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Task>> {
+    async fn task(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Task>> {
         let owner_id = session(ctx)?.user_id().await?;
         let Some(id) = task_id(&id)? else {
             return Ok(None);
@@ -67,11 +57,7 @@ impl Query {
 
     /// Resolves `Task` references of the viewer; any other reference is null.
     #[graphql(entity)]
-    async fn find_task_by_id(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<Task>> {
+    async fn find_task_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Task>> {
         let owner_id = session(ctx)?.user_id().await?;
         // A representation is never user input: one that names no possible task is null.
         let Ok(Some(id)) = task_id(&id) else {
@@ -82,11 +68,7 @@ impl Query {
 
     /// Resolves the viewer's own `User` reference; other users' are null.
     #[graphql(entity)]
-    async fn find_user_by_id(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<User>> {
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
         let owner_id = session(ctx)?.user_id().await?;
         let is_viewer = id.parse::<i64>().is_ok_and(|id| id == i64::from(owner_id));
         Ok(is_viewer.then_some(User { id: owner_id }))
@@ -96,25 +78,32 @@ impl Query {
 pub struct Mutation;
 
 /// The viewer's id and the id of the task a mutation targets (NOT_FOUND for ids no row can have).
-async fn target(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<(i32, i32)> {
+async fn target(ctx: &Context<'_>, id: &ID) -> Result<(i32, i32)> {
     let owner_id = session(ctx)?.user_id().await?;
     let id = task_id(id)?.ok_or_else(task_not_found)?;
     Ok((owner_id, id))
 }
 
-fn found(row: Result<Option<TaskRow>, Error>) -> async_graphql::Result<Task> {
+fn found(row: Result<Option<TaskRow>, Error>) -> Result<Task> {
     row.map_err(Error::into_graphql)?
         .map(Task)
         .ok_or_else(task_not_found)
 }
 
+/// Sets (or clears) the completed flag of the viewer's task `id`, its status in step.
+async fn set_completed(ctx: &Context<'_>, id: &ID, completed: bool) -> Result<Task> {
+    let (owner_id, id) = target(ctx, id).await?;
+    let now = DateTime::now().0;
+    found(
+        store(ctx)?
+            .set_completed(owner_id, id, completed, now)
+            .await,
+    )
+}
+
 #[Object]
 impl Mutation {
-    async fn create_task(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateTaskInput,
-    ) -> async_graphql::Result<Task> {
+    async fn create_task(&self, ctx: &Context<'_>, input: CreateTaskInput) -> Result<Task> {
         let owner_id = session(ctx)?.user_id().await?;
         let task = input.validate()?;
         let row = store(ctx)?
@@ -125,12 +114,7 @@ impl Mutation {
     }
 
     /// Changes only the fields given.
-    async fn update_task(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        input: UpdateTaskInput,
-    ) -> async_graphql::Result<Task> {
+    async fn update_task(&self, ctx: &Context<'_>, id: ID, input: UpdateTaskInput) -> Result<Task> {
         let (owner_id, id) = target(ctx, &id).await?;
         let changes = input.validate()?;
         found(
@@ -140,7 +124,7 @@ impl Mutation {
         )
     }
 
-    async fn delete_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+    async fn delete_task(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let (owner_id, id) = target(ctx, &id).await?;
         let deleted = store(ctx)?
             .delete(owner_id, id)
@@ -154,22 +138,12 @@ impl Mutation {
     }
 
     /// Marks the task done.
-    async fn complete_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Task> {
-        let (owner_id, id) = target(ctx, &id).await?;
-        found(
-            store(ctx)?
-                .set_completed(owner_id, id, true, DateTime::now().0)
-                .await,
-        )
+    async fn complete_task(&self, ctx: &Context<'_>, id: ID) -> Result<Task> {
+        set_completed(ctx, &id, true).await
     }
 
     /// Clears the completed flag; a done task goes back to todo.
-    async fn uncomplete_task(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Task> {
-        let (owner_id, id) = target(ctx, &id).await?;
-        found(
-            store(ctx)?
-                .set_completed(owner_id, id, false, DateTime::now().0)
-                .await,
-        )
+    async fn uncomplete_task(&self, ctx: &Context<'_>, id: ID) -> Result<Task> {
+        set_completed(ctx, &id, false).await
     }
 }

@@ -66,8 +66,7 @@ impl User {
         };
         let page = ctx
             .data::<Loaders>()?
-            .pages
-            .load_one(key)
+            .load(key)
             .await
             .map_err(Error::into_graphql)?
             .unwrap_or_default();
@@ -84,8 +83,7 @@ impl User {
         let owner_id = self.owner_id(ctx).await?;
         Ok(ctx
             .data::<Loaders>()?
-            .counts
-            .load_one(owner_id)
+            .load(owner_id)
             .await
             .map_err(Error::into_graphql)?
             .unwrap_or_default())

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
+use subgraph_kit::cli::SubgraphArgs;
 use tasks::{Application, Config};
 pub use test_support::Store;
 use test_support::TestDatabase;
@@ -80,12 +81,15 @@ pub fn config(
         db_max_connections: options.db_max_connections.unwrap_or(5),
         db_acquire_timeout_ms: db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         users_url: options.users_url,
+        users_in_process: None,
         account_cache_seconds: options.account_cache_seconds,
-        data_dir: test_support::config::data_dir(data_dir),
-        log: test_support::config::log(),
-        jwt: jwt_args(),
-        http: common::server::ServerLimits::default(),
-        graphql: common::document_scan::GraphqlLimits::default(),
+        subgraph: SubgraphArgs {
+            data_dir: test_support::config::data_dir(data_dir),
+            log: test_support::config::log(),
+            jwt: jwt_args(),
+            http: common::server::ServerLimits::default(),
+            graphql: common::document_scan::GraphqlLimits::default(),
+        },
     }
 }
 

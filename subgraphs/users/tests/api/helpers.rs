@@ -5,6 +5,7 @@ use db::Pool;
 use serde_json::{Value, json};
 pub use test_support::Store;
 use test_support::TestDatabase;
+use subgraph_kit::cli::SubgraphArgs;
 use users::{Application, Config};
 
 pub const SECRET: &str = "users-test-secret";
@@ -39,11 +40,13 @@ pub async fn test_config(kind: Store) -> TestConfig {
         db_acquire_timeout_ms: db::DEFAULT_ACQUIRE_TIMEOUT_MS,
         bcrypt_cost: 4,
         max_concurrent_hashes: None,
-        data: test_support::config::data_dir(&test_support::fresh_data_dir("users")),
-        log: test_support::config::log(),
-        jwt: test_support::config::jwt(SECRET),
-        http: common::server::ServerLimits::default(),
-        graphql: common::document_scan::GraphqlLimits::default(),
+        subgraph: SubgraphArgs {
+            data_dir: test_support::config::data_dir(&test_support::fresh_data_dir("users")),
+            log: test_support::config::log(),
+            jwt: test_support::config::jwt(SECRET),
+            http: common::server::ServerLimits::default(),
+            graphql: common::document_scan::GraphqlLimits::default(),
+        },
     };
     TestConfig { config, database }
 }

@@ -15,7 +15,7 @@ async fn announces_serves_and_stops_on_sigterm(kind: Store) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_users"));
     command
         .args(["--port", "0", "--bcrypt-cost", "4", "--data-dir"])
-        .arg(&config.data.data_dir)
+        .arg(&config.subgraph.data_dir.data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("SECRET_KEY")
         .env("RUST_LOG", "warn")
@@ -43,7 +43,7 @@ async fn announces_serves_and_stops_on_sigterm(kind: Store) {
         .expect("JSON");
     assert_eq!(health["status"], "healthy");
     // The secret was generated into the data directory, not taken from anywhere else.
-    assert!(config.data.data_dir.join("secret_key").exists());
+    assert!(config.subgraph.data_dir.data_dir.join("secret_key").exists());
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
