@@ -134,6 +134,9 @@ fn nullable(schema: Value) -> Value {
 
 fn components() -> Value {
     let datetime = json!({"type": "string", "format": "date-time"});
+    // Properties that several resources share, written once.
+    let id = json!({"type": "integer", "title": "Id"});
+    let is_completed = json!({"type": "boolean", "title": "Is Completed"});
     json!({
         "schemas": {
             "TaskStatus": {"type": "string", "enum": ["todo", "in_progress", "done"], "title": "TaskStatus",
@@ -178,7 +181,7 @@ fn components() -> Value {
                     "email": {"type": "string", "format": "email", "title": "Email"},
                     "username": {"type": "string", "title": "Username"},
                     "full_name": nullable(json!({"type": "string"})),
-                    "id": {"type": "integer", "title": "Id"},
+                    "id": id,
                     "is_active": {"type": "boolean", "title": "Is Active"},
                     "is_superuser": {"type": "boolean", "title": "Is Superuser"},
                     "created_at": datetime,
@@ -205,7 +208,7 @@ fn components() -> Value {
                     "status": schema_ref("TaskStatus"),
                     "priority": schema_ref("TaskPriority"),
                     "due_date": nullable(datetime.clone()),
-                    "is_completed": {"type": "boolean", "title": "Is Completed"}
+                    "is_completed": is_completed
                 }
             },
             "Task": {
@@ -217,8 +220,8 @@ fn components() -> Value {
                     "status": schema_ref("TaskStatus"),
                     "priority": schema_ref("TaskPriority"),
                     "due_date": nullable(datetime.clone()),
-                    "id": {"type": "integer", "title": "Id"},
-                    "is_completed": {"type": "boolean", "title": "Is Completed"},
+                    "id": id,
+                    "is_completed": is_completed,
                     "owner_id": {"type": "integer", "title": "Owner Id"},
                     "created_at": datetime,
                     "updated_at": datetime

@@ -117,36 +117,85 @@ pub fn model_attributes_type(input: Value) -> Issue {
     )
 }
 
+/// A bound pydantic checks on a string's length or a number.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    MinLength,
+    MaxLength,
+    Min,
+    Max,
+}
+
+impl Bound {
+    /// pydantic's error type.
+    fn kind(self) -> &'static str {
+        match self {
+            Self::MinLength => "string_too_short",
+            Self::MaxLength => "string_too_long",
+            Self::Min => "greater_than_equal",
+            Self::Max => "less_than_equal",
+        }
+    }
+
+    /// The `ctx` key the bound is reported under.
+    fn ctx_key(self) -> &'static str {
+        match self {
+            Self::MinLength => "min_length",
+            Self::MaxLength => "max_length",
+            Self::Min => "ge",
+            Self::Max => "le",
+        }
+    }
+
+    /// The message up to the bound.
+    fn says(self) -> &'static str {
+        match self {
+            Self::MinLength => "String should have at least",
+            Self::MaxLength => "String should have at most",
+            Self::Min => "Input should be greater than or equal to",
+            Self::Max => "Input should be less than or equal to",
+        }
+    }
+
+    /// pydantic's issue for `input` at `loc`, past `bound`.
+    fn refused(self, loc: Vec<Value>, bound: i64, input: Value) -> Issue {
+        let says = self.says();
+        let message = match self {
+            Self::MinLength | Self::MaxLength if bound == 1 => format!("{says} 1 character"),
+            Self::MinLength | Self::MaxLength => format!("{says} {bound} characters"),
+            Self::Min | Self::Max => format!("{says} {bound}"),
+        };
+        let ctx = serde_json::Map::from_iter([(self.ctx_key().to_owned(), Value::from(bound))]);
+        Issue::new(self.kind(), loc, message, input).with_ctx(Value::Object(ctx))
+    }
+}
+
+/// pydantic's `string_type`: a body field that should have been a string.
+fn string_type(name: &str, value: &Value) -> Issue {
+    Issue::new(
+        "string_type",
+        loc("body", name),
+        "Input should be a valid string",
+        value.clone(),
+    )
+}
+
+/// A length as a bound (a string's length always fits).
+fn length_bound(length: usize) -> i64 {
+    i64::try_from(length).unwrap_or(i64::MAX)
+}
+
 /// A JSON string of `min..=max` characters (counted as pydantic counts them: code points).
 pub fn string(value: &Value, name: &str, min: usize, max: Option<usize>) -> Result<String, Issue> {
     let Value::String(text) = value else {
-        return Err(Issue::new(
-            "string_type",
-            loc("body", name),
-            "Input should be a valid string",
-            value.clone(),
-        ));
+        return Err(string_type(name, value));
     };
     let length = text.chars().count();
     if length < min {
-        let plural = if min == 1 { "" } else { "s" };
-        return Err(Issue::new(
-            "string_too_short",
-            loc("body", name),
-            format!("String should have at least {min} character{plural}"),
-            value.clone(),
-        )
-        .with_ctx(json!({"min_length": min})));
+        return Err(Bound::MinLength.refused(loc("body", name), length_bound(min), value.clone()));
     }
     if let Some(max) = max.filter(|max| length > *max) {
-        let plural = if max == 1 { "" } else { "s" };
-        return Err(Issue::new(
-            "string_too_long",
-            loc("body", name),
-            format!("String should have at most {max} character{plural}"),
-            value.clone(),
-        )
-        .with_ctx(json!({"max_length": max})));
+        return Err(Bound::MaxLength.refused(loc("body", name), length_bound(max), value.clone()));
     }
     if text.contains('\0') {
         // PostgreSQL text cannot hold NUL; refuse it here rather than fail deeper.
@@ -198,12 +247,7 @@ impl EnumSpec {
     /// (the contract) and answers the lower-case value; else `enum`.
     pub fn parse_body(&self, value: &Value, name: &str) -> Result<&'static str, Issue> {
         let Value::String(text) = value else {
-            return Err(Issue::new(
-                "string_type",
-                loc("body", name),
-                "Input should be a valid string",
-                value.clone(),
-            ));
+            return Err(string_type(name, value));
         };
         let lower = text.to_lowercase();
         self.find(&lower)
@@ -529,22 +573,10 @@ pub fn query_int(raw: &str, name: &str, range: IntRange) -> Result<i64, Issue> {
         .parse::<i64>()
         .unwrap_or(if negative { i64::MIN } else { i64::MAX });
     if value < min {
-        return Err(Issue::new(
-            "greater_than_equal",
-            loc("query", name),
-            format!("Input should be greater than or equal to {min}"),
-            input,
-        )
-        .with_ctx(json!({"ge": min})));
+        return Err(Bound::Min.refused(loc("query", name), min, input));
     }
     if let Some(max) = max.filter(|max| value > *max) {
-        return Err(Issue::new(
-            "less_than_equal",
-            loc("query", name),
-            format!("Input should be less than or equal to {max}"),
-            input,
-        )
-        .with_ctx(json!({"le": max})));
+        return Err(Bound::Max.refused(loc("query", name), max, input));
     }
     Ok(value)
 }
