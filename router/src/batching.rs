@@ -87,6 +87,8 @@ pub async fn serve(
         };
         match outcome {
             Ok(Answer::Json(_, body)) => body,
+            // Only single operations share an execution; a batch's are run as values.
+            Ok(Answer::Serialised(_, body)) => serde_json::from_slice(&body).unwrap_or(Value::Null),
             Ok(Answer::Stream(_)) => {
                 Error::BadRequest("An operation of a batch cannot be streamed".to_owned())
                     .into_parts(media)

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use common::graphql_http::truncate_message;
+use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::config::ResponseLimits;
@@ -180,43 +180,47 @@ pub fn refusal_status(_kind: RequestErrorKind, media: ResponseMediaType) -> Stat
 
 /// A JSON body with the media type's content type.
 pub fn graphql_body(status: StatusCode, media: ResponseMediaType, body: &Value) -> Response {
-    text_body(status, media, body.to_string())
-}
-
-fn text_body(status: StatusCode, media: ResponseMediaType, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
-    response
+    serialised_body(status, media, Bytes::from(body.to_string()))
 }
 
 /// Like [`graphql_body`], but a body over `--max-response-bytes` is replaced by
-/// one RESPONSE_TOO_LARGE error. Serialising stops as soon as the limit is
-/// passed, so the oversized text is never held whole.
+/// one RESPONSE_TOO_LARGE error (see [`serialise_bounded`]).
 pub fn bounded_body(
     status: StatusCode,
     media: ResponseMediaType,
     body: &Value,
     limits: &ResponseLimits,
 ) -> Response {
+    serialised_body(status, media, serialise_bounded(body, limits))
+}
+
+/// `body` as JSON text, or, when that is over `--max-response-bytes`, one
+/// RESPONSE_TOO_LARGE error. Serialising stops as soon as the limit is passed,
+/// so the oversized text is never held whole.
+pub fn serialise_bounded(body: &Value, limits: &ResponseLimits) -> Bytes {
     let mut writer = CappedWriter {
         bytes: Vec::new(),
         cap: limits.max_response_bytes,
     };
     if serde_json::to_writer(&mut writer, body).is_ok() {
-        // serde_json writes valid UTF-8.
-        if let Ok(text) = String::from_utf8(writer.bytes) {
-            return text_body(status, media, text);
-        }
+        return Bytes::from(writer.bytes);
     }
     let error = GraphQLError::new(format!(
         "The response is larger than the limit (max-response-bytes) of {} bytes",
         limits.max_response_bytes
     ))
     .with_code("RESPONSE_TOO_LARGE");
-    graphql_body(status, media, &json!({ "data": null, "errors": [error] }))
+    Bytes::from(json!({ "data": null, "errors": [error] }).to_string())
+}
+
+/// A GraphQL response from its serialised body (JSON text).
+pub fn serialised_body(status: StatusCode, media: ResponseMediaType, body: Bytes) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    response
 }
 
 /// A `Vec` that refuses to grow past `cap` bytes.
@@ -266,6 +270,19 @@ pub fn bound_errors(mut errors: Vec<GraphQLError>, limits: &ResponseLimits) -> V
         );
     }
     errors
+}
+
+fn truncate_message(message: &mut String, max_bytes: usize) {
+    if message.len() <= max_bytes {
+        return;
+    }
+    let mut end = max_bytes;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = message.len() - end;
+    message.truncate(end);
+    message.push_str(&format!("… ({cut} more bytes)"));
 }
 
 impl Error {

@@ -10,6 +10,8 @@
 //! when the query defers fragments and the client takes multipart (`defer`).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql_parser::types::OperationType;
@@ -17,13 +19,17 @@ use axum::body::Body;
 use axum::extract::Query;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::apq::{DocumentSource, Resolved};
 use crate::config::RequestLimits;
-use crate::engine::{Location, Outcome, RequestContext, RequestErrorKind};
-use crate::error::{Error, bound_errors, bounded_body, refusal_status};
+use crate::engine::{Engine, GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind};
+use crate::error::{
+    Error, bound_errors, bounded_body, refusal_status, serialise_bounded, serialised_body,
+};
 use crate::http::AppState;
+use crate::in_flight::InFlight;
 use crate::negotiation::ResponseMediaType;
 use crate::{defer, demand_control, graphiql, limits};
 
@@ -38,7 +44,7 @@ pub async fn serve(
     let started = Instant::now();
     // Counts the request as abandoned if this future is dropped before it answers
     // (the client went away): everything it was doing is dropped with it.
-    let mut in_flight = InFlight {
+    let mut unanswered = Unanswered {
         metrics: &state.metrics,
         answered: false,
     };
@@ -50,7 +56,7 @@ pub async fn serve(
         .or_else(|| defer::accepts_multipart(accept).then_some(ResponseMediaType::Json));
     // Only headers are read: a refused request costs nothing more.
     if let Err(refusal) = state.csrf.check(&headers) {
-        in_flight.answered = true;
+        unanswered.answered = true;
         return Error::Csrf(refusal)
             .into_response_as(negotiated.unwrap_or(ResponseMediaType::Json));
     }
@@ -64,7 +70,7 @@ pub async fn serve(
             }
         },
     };
-    in_flight.answered = true;
+    unanswered.answered = true;
     tracing::info!(
         status = response.status().as_u16(),
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -73,12 +79,12 @@ pub async fn serve(
     response
 }
 
-struct InFlight<'a> {
+struct Unanswered<'a> {
     metrics: &'a crate::metrics::Metrics,
     answered: bool,
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
         if !self.answered {
             self.metrics.record_abandoned_request();
@@ -112,6 +118,7 @@ async fn execute(
     };
     match run_operation(state, source, headers, method == Method::GET, media, true).await? {
         Answer::Json(status, body) => Ok(bounded_body(status, media, &body, &state.responses)),
+        Answer::Serialised(status, body) => Ok(serialised_body(status, media, body)),
         Answer::Stream(response) => Ok(response),
     }
 }
@@ -252,46 +259,155 @@ pub(crate) async fn run_operation(
                 .ok()
         })
         .flatten();
-    // The deadline drops the whole execution (planning's result, every fetch,
-    // merging); so does a client that goes away, as the server then drops this future.
-    let response = tokio::time::timeout(state.request_timeout, engine.execute(request, context))
+    let execution = Execution {
+        state: state.clone(),
+        engine,
+        measure_cost: cost.is_some(),
+        checked,
+        media,
+        query_plan,
+    };
+    let shareable = state.inbound_dedup.is_some()
+        && may_stream
+        && operation_type == Some(OperationType::Query)
+        && execution.query_plan.is_none();
+    if let (true, Some(in_flight)) = (shareable, &state.inbound_dedup) {
+        let key = OperationKey::new(&execution, &request, &context);
+        let joined = in_flight.join(key, move || execution.serialised(request, context));
+        if joined.shared {
+            state.metrics.record_shared_operation();
+        }
+        let (status, body) = within_deadline(state, joined.work).await?;
+        return Ok(Answer::Serialised(status, body));
+    }
+    let (status, body) = within_deadline(state, execution.run(request, context)).await?;
+    Ok(Answer::Json(status, body))
+}
+
+/// The deadline drops the whole execution (planning's result, every fetch,
+/// merging); so does a client that goes away, as the server then drops this
+/// future. A shared execution ends when the last request waiting for it does.
+async fn within_deadline<T>(state: &AppState, work: impl Future<Output = T>) -> Result<T, Error> {
+    tokio::time::timeout(state.request_timeout, work)
         .await
         .map_err(|_| Error::Timeout {
             after: state.request_timeout,
-        })?;
-
-    if let (Some((model, operation)), Some(data)) = (&cost, &response.data) {
-        let actual = demand_control::actual_cost(model, &checked.document, operation, data);
-        state.metrics.record_actual_cost(actual);
-    }
-    let mut body = Map::new();
-    let status = match response.outcome {
-        Outcome::Executed => {
-            body.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
-            StatusCode::OK
-        }
-        Outcome::Refused(kind) => refusal_status(kind, media),
-    };
-    let errors = bound_errors(response.errors, &state.responses);
-    if !errors.is_empty() {
-        body.insert(
-            "errors".to_owned(),
-            serde_json::to_value(&errors).unwrap_or_default(),
-        );
-    }
-    if let Some(plan) = query_plan {
-        body.insert(
-            "extensions".to_owned(),
-            serde_json::json!({ "queryPlan": { "text": plan } }),
-        );
-    }
-    Ok(Answer::Json(status, Value::Object(body)))
+        })
 }
+
+/// A checked operation, ready to run: everything its execution needs, owned, so
+/// that identical requests in flight can share it (inbound deduplication).
+struct Execution {
+    state: AppState,
+    engine: Arc<Engine>,
+    /// Demand control wants the response's actual cost.
+    measure_cost: bool,
+    checked: Arc<limits::CheckedDocument>,
+    media: ResponseMediaType,
+    /// Development mode: the plan, given back in `extensions`.
+    query_plan: Option<String>,
+}
+
+impl Execution {
+    /// Executes and builds the GraphQL response: its status and body.
+    async fn run(self, request: GraphQLRequest, context: RequestContext) -> (StatusCode, Value) {
+        let operation_name = request.operation_name.clone();
+        let response = self.engine.execute(request, context).await;
+        let state = &self.state;
+        if self.measure_cost
+            && let (Some(operation), Some(data)) = (
+                demand_control::select_operation(&self.checked.document, operation_name.as_deref()),
+                &response.data,
+            )
+        {
+            let model = state.demand_control.model();
+            let actual =
+                demand_control::actual_cost(&model, &self.checked.document, operation, data);
+            state.metrics.record_actual_cost(actual);
+        }
+        let mut body = Map::new();
+        let status = match response.outcome {
+            Outcome::Executed => {
+                body.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
+                StatusCode::OK
+            }
+            Outcome::Refused(kind) => refusal_status(kind, self.media),
+        };
+        let errors = bound_errors(response.errors, &state.responses);
+        if !errors.is_empty() {
+            body.insert(
+                "errors".to_owned(),
+                serde_json::to_value(&errors).unwrap_or_default(),
+            );
+        }
+        if let Some(plan) = self.query_plan {
+            body.insert(
+                "extensions".to_owned(),
+                serde_json::json!({ "queryPlan": { "text": plan } }),
+            );
+        }
+        (status, Value::Object(body))
+    }
+
+    /// [`Execution::run`], serialised once for every request sharing it.
+    async fn serialised(
+        self,
+        request: GraphQLRequest,
+        context: RequestContext,
+    ) -> (StatusCode, Bytes) {
+        let limits = self.state.responses;
+        let (status, body) = self.run(request, context).await;
+        (status, serialise_bounded(&body, &limits))
+    }
+}
+
+/// What makes two client operations identical for inbound deduplication: all
+/// that reaches the plan or a subgraph. The request id and trace context are
+/// not part of it (a shared execution carries the first request's).
+#[derive(PartialEq, Eq, Hash, Clone)]
+pub(crate) struct OperationKey {
+    /// The supergraph it runs on: a request after a reload never joins one before it.
+    engine: usize,
+    media: ResponseMediaType,
+    query: Arc<str>,
+    operation_name: Option<Arc<str>>,
+    /// The variables as JSON text (as sent: the same values in another key order are another key).
+    variables: Arc<str>,
+    /// `Authorization` and every forwarded header, in order.
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+impl OperationKey {
+    fn new(execution: &Execution, request: &GraphQLRequest, context: &RequestContext) -> Self {
+        OperationKey {
+            engine: Arc::as_ptr(&execution.engine) as usize,
+            media: execution.media,
+            query: request.query.as_str().into(),
+            operation_name: request.operation_name.as_deref().map(Arc::from),
+            variables: request
+                .variables
+                .as_ref()
+                .map(|variables| serde_json::to_string(variables).unwrap_or_default())
+                .unwrap_or_default()
+                .into(),
+            headers: context
+                .forwarded_headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Identical operations in flight, sharing one serialised response.
+pub(crate) type SharedOperations = InFlight<OperationKey, (StatusCode, Bytes)>;
 
 /// What one operation is answered with.
 pub(crate) enum Answer {
     /// One GraphQL response.
     Json(StatusCode, Value),
+    /// A GraphQL response already serialised (and bounded by the response limits).
+    Serialised(StatusCode, Bytes),
     /// Incremental delivery of a deferred query (see `defer`).
     Stream(Response),
 }

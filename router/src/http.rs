@@ -44,6 +44,8 @@ pub struct AppState {
     pub batching: crate::batching::BatchingArgs,
     /// GraphiQL's settings; `dev` also allows query plans in responses.
     pub graphiql: Arc<graphiql::Settings>,
+    /// Identical queries in flight (`--inbound-dedup on`).
+    pub(crate) inbound_dedup: Option<Arc<graphql_http::SharedOperations>>,
 }
 
 impl AppState {

@@ -19,6 +19,7 @@ mod error;
 mod graphiql;
 mod graphql_http;
 mod http;
+mod in_flight;
 pub mod limits;
 pub mod metrics;
 pub mod negotiation;
@@ -124,6 +125,8 @@ impl Service for Router {
             persisted: Arc::new(persisted),
             batching: *config.batching,
             graphiql: Arc::new(graphiql),
+            inbound_dedup: (config.inbound_dedup == Switch::On)
+                .then(|| Arc::new(crate::in_flight::InFlight::new())),
         };
         let watcher = config
             .supergraph_poll_interval()

@@ -30,11 +30,6 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
-/// Counts one more `outcome` in a family of outcome counters.
-fn count_outcome(counters: &Family<OutcomeLabels, Counter>, outcome: &'static str) {
-    counters.get_or_create(&OutcomeLabels { outcome }).inc();
-}
-
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Latency buckets from 1 ms to about 16 s.
@@ -54,6 +49,7 @@ struct Inner {
     actual_cost: Histogram,
     cost_refusals: Counter,
     abandoned_requests: Counter,
+    shared_operations: Counter,
     persisted_queries: Family<OutcomeLabels, Counter>,
 }
 
@@ -145,6 +141,12 @@ impl Metrics {
             "GraphQL requests dropped before they were answered because the client went away",
             abandoned_requests.clone(),
         );
+        let shared_operations = Counter::default();
+        registry.register(
+            "graphql_operations_shared",
+            "GraphQL operations answered by joining an identical one in flight (inbound deduplication)",
+            shared_operations.clone(),
+        );
         let persisted_queries = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "persisted_queries",
@@ -155,6 +157,7 @@ impl Metrics {
             inner: Arc::new(Inner {
                 persisted_queries,
                 abandoned_requests,
+                shared_operations,
                 selections_visited,
                 estimated_cost,
                 actual_cost,
@@ -199,7 +202,10 @@ impl Metrics {
 
     pub fn record_supergraph_reload(&self, succeeded: bool) {
         let outcome = if succeeded { "success" } else { "failure" };
-        count_outcome(&self.inner.supergraph_reloads, outcome);
+        self.inner
+            .supergraph_reloads
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// Checking a document against the limits looked at `selections` selections.
@@ -226,9 +232,17 @@ impl Metrics {
         self.inner.abandoned_requests.inc();
     }
 
+    /// An operation joined an identical one in flight instead of executing.
+    pub fn record_shared_operation(&self) {
+        self.inner.shared_operations.inc();
+    }
+
     /// What happened to a persisted document (see `apq`).
     pub fn record_persisted_query(&self, outcome: &'static str) {
-        count_outcome(&self.inner.persisted_queries, outcome);
+        self.inner
+            .persisted_queries
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// The actual cost of a response.

@@ -3,7 +3,7 @@
 //! comes from a browser that wants the GraphiQL page instead.
 
 /// The media type of a GraphQL response body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResponseMediaType {
     /// `application/graphql-response+json`: request errors get 4xx statuses.
     GraphQLResponseJson,

@@ -20,12 +20,11 @@
 //! doing, where throughput on a shared two-core machine moves by 20% from run to run.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::federation::processes::{self, RouterVariant, Running};
-use crate::{Bench, QUERY, Report};
+use crate::{Bench, Totals};
 
 /// What `BENCH_COMPARE` asked for.
 pub enum Comparison {
@@ -42,54 +41,6 @@ impl Comparison {
             path => Some(Comparison::Baseline(PathBuf::from(path))),
         }
     }
-}
-
-/// One variant's measurements over every round.
-struct Totals {
-    label: String,
-    rounds: Vec<Report>,
-}
-
-impl Totals {
-    fn requests(&self) -> usize {
-        self.rounds
-            .iter()
-            .map(|report| report.measured.requests)
-            .sum()
-    }
-
-    fn throughput(&self) -> f64 {
-        let elapsed: Duration = self
-            .rounds
-            .iter()
-            .map(|report| report.measured.elapsed)
-            .sum();
-        self.requests() as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
-    }
-
-    fn cpu_per_request(&self) -> Duration {
-        let cpu: Duration = self
-            .rounds
-            .iter()
-            .map(|report| report.cpu_per_request * report_requests(report))
-            .sum();
-        cpu / u32::try_from(self.requests().max(1)).unwrap_or(u32::MAX)
-    }
-
-    fn wrong(&self) -> Option<String> {
-        self.rounds.iter().find_map(|report| {
-            report.measured.first_wrong.as_ref().map(|problem| {
-                format!(
-                    "{}: {} of {} responses were wrong, first: {problem}",
-                    self.label, report.measured.wrong, report.measured.requests
-                )
-            })
-        })
-    }
-}
-
-fn report_requests(report: &Report) -> u32 {
-    u32::try_from(report.measured.requests.max(1)).unwrap_or(u32::MAX)
 }
 
 /// Measures the two variants of `comparison` on `supergraph` and prints the ratios.
@@ -145,8 +96,8 @@ pub async fn run(
     }
     crate::check_same_answer(&expected[0], &expected[1])?;
     println!(
-        "query: {QUERY}\nload: {} connections, {:?} warm-up, {:?} measured, {rounds} alternating rounds",
-        bench.load.connections, bench.load.warm_up, bench.load.measure
+        "query: {}\nload: {} connections, {:?} warm-up, {:?} measured, {rounds} alternating rounds",
+        bench.query, bench.load.connections, bench.load.warm_up, bench.load.measure
     );
     for variant in variants {
         println!(
@@ -178,7 +129,6 @@ pub async fn run(
             let router = &routers[index];
             let report = bench
                 .measure(
-                    "router (ours)",
                     router.pid(),
                     &router.graphql_url,
                     Bytes::clone(&expected[index]),

@@ -32,12 +32,17 @@ impl Measured {
     }
 
     pub fn percentile(&self, fraction: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let index = ((self.latencies.len() - 1) as f64 * fraction).round() as usize;
-        self.latencies[index]
+        percentile(&self.latencies, fraction)
     }
+}
+
+/// The latency at `fraction` (0 to 1) of `sorted` latencies.
+pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() - 1) as f64 * fraction).round() as usize;
+    sorted[index]
 }
 
 /// A client with enough idle connections kept open for `connections` workers.

@@ -73,13 +73,16 @@ fn graphql_app<E: async_graphql::Executor>(executor: E) -> axum::Router {
     axum::Router::new().route_service("/graphql", async_graphql_axum::GraphQL::new(executor))
 }
 
-/// Starts the four fixture subgraphs, each in its own process.
-pub async fn spawn_subgraphs() -> anyhow::Result<Vec<Running>> {
+/// Starts the four fixture subgraphs, each in its own process, serving `generated`
+/// readers and books beside the fixture's data.
+pub async fn spawn_subgraphs(generated: &str) -> anyhow::Result<Vec<Running>> {
     let exe = std::env::current_exe()?;
     let mut running = Vec::new();
     for name in ["accounts", "products", "inventory", "reviews"] {
         let mut command = Command::new(&exe);
-        command.env(SUBGRAPH_MODE_VARIABLE, name);
+        command
+            .env(SUBGRAPH_MODE_VARIABLE, name)
+            .env(subgraphs::GENERATED_DATA_VARIABLE, generated);
         running.push(spawn_announcing(name, command, SUBGRAPH_ANNOUNCE).await?);
     }
     Ok(running)

@@ -3,17 +3,15 @@
 //! pooled HTTP implementation, and the wrapper that lets identical requests in
 //! flight at the same time share one fetch.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures::FutureExt;
-use futures::future::{BoxFuture, Shared, WeakShared};
+use futures::future::BoxFuture;
 use http::HeaderMap;
-use parking_lot::Mutex;
 
 use super::failure::FetchFailure;
+use crate::in_flight::InFlight;
 
 /// One GraphQL request to a subgraph, body already serialised.
 #[derive(Debug, Clone)]
@@ -126,8 +124,6 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-type SharedFetch = Shared<BoxFuture<'static, Result<SubgraphResponse, TransportError>>>;
-
 /// What makes two subgraph requests identical.
 #[derive(PartialEq, Eq, Hash, Clone)]
 struct FetchKey {
@@ -136,56 +132,16 @@ struct FetchKey {
     headers: Vec<(String, Bytes)>,
 }
 
-/// A fetch in flight. The map holds it weakly: only its waiters keep it alive, so
-/// when the last of them goes (its client disconnected, its deadline passed) the
-/// fetch is dropped and its subgraph connection closed, instead of running on to
-/// the subgraph timeout for nobody.
-struct InFlight {
-    /// Tells this fetch from a later one under the same key.
-    id: u64,
-    fetch: WeakShared<BoxFuture<'static, Result<SubgraphResponse, TransportError>>>,
-}
-
-type InFlightMap = Arc<Mutex<HashMap<FetchKey, InFlight>>>;
-
 /// Shares one fetch between identical requests in flight at the same time.
 pub(crate) struct Deduplicator {
-    in_flight: InFlightMap,
-    next_id: AtomicU64,
-}
-
-/// Removes a fetch's entry when the fetch ends, by completing or by being dropped
-/// with its last waiter (then a later identical request starts a fresh fetch).
-struct LeaveOnDrop {
-    registry: InFlightMap,
-    key: FetchKey,
-    id: u64,
-}
-
-impl Drop for LeaveOnDrop {
-    fn drop(&mut self) {
-        let mut in_flight = self.registry.lock();
-        if in_flight
-            .get(&self.key)
-            .is_some_and(|entry| entry.id == self.id)
-        {
-            in_flight.remove(&self.key);
-        }
-    }
+    in_flight: InFlight<FetchKey, Result<SubgraphResponse, TransportError>>,
 }
 
 impl Deduplicator {
     pub(crate) fn new() -> Deduplicator {
         Deduplicator {
-            in_flight: Arc::new(Mutex::new(HashMap::new())),
-            next_id: AtomicU64::new(0),
+            in_flight: InFlight::new(),
         }
-    }
-
-    /// How many distinct fetches are in flight (a fetch every waiter left is gone).
-    #[cfg(test)]
-    fn in_flight(&self) -> usize {
-        self.in_flight.lock().len()
     }
 
     pub(crate) fn fetch(
@@ -213,34 +169,17 @@ impl Deduplicator {
                 })
                 .collect(),
         };
-        let mut in_flight = self.in_flight.lock();
-        if let Some(shared) = in_flight.get(&key).and_then(|entry| entry.fetch.upgrade()) {
-            return shared.boxed();
-        }
-        // Polled by its waiters, not spawned: it lives exactly as long as one of them waits.
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let leave = LeaveOnDrop {
-            registry: self.in_flight.clone(),
-            key: key.clone(),
-            id,
-        };
         let transport = transport.clone();
-        let shared: SharedFetch = async move {
-            let _leave = leave;
-            transport.fetch(request).await
-        }
-        .boxed()
-        .shared();
-        if let Some(fetch) = shared.downgrade() {
-            in_flight.insert(key, InFlight { id, fetch });
-        }
-        shared.boxed()
+        self.in_flight
+            .join(key, move || transport.fetch(request))
+            .work
+            .boxed()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
 
@@ -296,7 +235,7 @@ mod tests {
         assert_eq!(started.load(Ordering::SeqCst), 1, "one fetch for both");
         drop(first);
         assert_eq!(dropped.load(Ordering::SeqCst), 0, "a waiter remains");
-        assert_eq!(deduplicator.in_flight(), 1);
+        assert_eq!(deduplicator.in_flight.len(), 1);
         // A third identical request joins the same fetch.
         let mut third = deduplicator.fetch(&transport, request());
         assert!(futures::poll!(&mut third).is_pending());
@@ -308,7 +247,7 @@ mod tests {
             1,
             "no waiter: fetch dropped"
         );
-        assert_eq!(deduplicator.in_flight(), 0, "and gone from the table");
+        assert_eq!(deduplicator.in_flight.len(), 0, "and gone from the table");
         // The next identical request starts afresh.
         let mut fourth = deduplicator.fetch(&transport, request());
         assert!(futures::poll!(&mut fourth).is_pending());

@@ -5,10 +5,32 @@
 //! (regenerate with `cargo test -p router --test federation -- --ignored write_subgraph_sdls`)
 //! and composed into `tests/fixtures/supergraph.graphql`.
 
+use std::sync::OnceLock;
+
 use async_graphql::{
     EmptyMutation, EmptySubscription, Error, ErrorExtensions, ID, Interface, Object, Schema,
     SimpleObject, Union,
 };
+
+/// How many generated readers (with three reviews each) and books the subgraphs
+/// serve beside the fixed data: none for the tests; the benchmark sets enough
+/// that one query answers with tens of KB, like the public gateway benchmark's.
+pub const GENERATED_DATA_VARIABLE: &str = "FEDERATION_FIXTURE_GENERATED";
+
+fn generated() -> usize {
+    static GENERATED: OnceLock<usize> = OnceLock::new();
+    *GENERATED.get_or_init(|| {
+        std::env::var(GENERATED_DATA_VARIABLE)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
+/// Generated reader `k`'s name: the one accounts holds and reviews provides.
+fn reader_name(k: usize) -> String {
+    format!("Reader {k}")
+}
 
 pub mod accounts {
     use super::*;
@@ -25,20 +47,25 @@ pub mod accounts {
     }
 
     pub fn users() -> Vec<User> {
-        [
+        let fixed = [
             ("1", "Ada Lovelace", "ada"),
             ("2", "Alan Turing", "alan"),
             ("3", "Grace Hopper", "grace"),
         ]
-        .into_iter()
-        .map(|(id, name, username)| User {
-            id: ID::from(id),
-            name: name.to_owned(),
-            username: username.to_owned(),
-            secret: format!("secret-{id}"),
-            nickname: format!("accounts-nickname-{id}"),
-        })
-        .collect()
+        .map(|(id, name, username)| (id.to_owned(), name.to_owned(), username.to_owned()));
+        let readers =
+            (1..=generated()).map(|k| (format!("g{k}"), reader_name(k), format!("reader{k}")));
+        fixed
+            .into_iter()
+            .chain(readers)
+            .map(|(id, name, username)| User {
+                secret: format!("secret-{id}"),
+                nickname: format!("accounts-nickname-{id}"),
+                id: ID::from(id),
+                name,
+                username,
+            })
+            .collect()
     }
 
     pub struct Query;
@@ -124,7 +151,16 @@ pub mod products {
     }
 
     pub fn catalogue() -> Vec<Product> {
-        vec![
+        let books = (1..=generated()).map(|k| {
+            Product::Book(Book {
+                upc: format!("g{k}"),
+                name: format!("Volume {k}"),
+                price: 5 + (k as i32 * 13) % 90,
+                weight: 1 + k as i32 % 6,
+                pages: 100 + k as i32,
+            })
+        });
+        let fixed = vec![
             Product::Book(Book {
                 upc: "b1".into(),
                 name: "Dune".into(),
@@ -146,7 +182,8 @@ pub mod products {
                 weight: 1,
                 pages: 300,
             }),
-        ]
+        ];
+        fixed.into_iter().chain(books).collect()
     }
 
     fn upc_of(product: &Product) -> &str {
@@ -289,71 +326,77 @@ pub mod reviews {
 
     #[derive(Clone)]
     pub struct Review {
-        id: &'static str,
-        body: &'static str,
-        author_id: &'static str,
-        upc: &'static str,
+        id: String,
+        body: String,
+        author_id: String,
+        upc: String,
     }
 
-    fn all_reviews() -> Vec<Review> {
-        vec![
-            Review {
-                id: "r1",
-                body: "A classic",
-                author_id: "1",
-                upc: "b1",
-            },
-            Review {
-                id: "r2",
-                body: "Sturdy",
-                author_id: "2",
-                upc: "f1",
-            },
-            Review {
-                id: "r3",
-                body: "Witty",
-                author_id: "1",
-                upc: "b2",
-            },
-            Review {
-                id: "r4",
-                body: "Too long",
-                author_id: "3",
-                upc: "b1",
-            },
-        ]
+    fn all_reviews() -> &'static [Review] {
+        static REVIEWS: OnceLock<Vec<Review>> = OnceLock::new();
+        REVIEWS.get_or_init(|| {
+            let fixed = [
+                ("r1", "A classic", "1", "b1"),
+                ("r2", "Sturdy", "2", "f1"),
+                ("r3", "Witty", "1", "b2"),
+                ("r4", "Too long", "3", "b1"),
+            ]
+            .map(|(id, body, author_id, upc)| Review {
+                id: id.to_owned(),
+                body: body.to_owned(),
+                author_id: author_id.to_owned(),
+                upc: upc.to_owned(),
+            });
+            // Generated reader k reviews volumes k, k + 1 and k + 2 (wrapping round).
+            let count = generated();
+            let generated = (1..=count).flat_map(|k| {
+                (0..3).map(move |j| {
+                    let volume = (k - 1 + j) % count + 1;
+                    Review {
+                        id: format!("g{k}-{j}"),
+                        body: format!("{} on volume {volume}", reader_name(k)),
+                        author_id: format!("g{k}"),
+                        upc: format!("g{volume}"),
+                    }
+                })
+            });
+            fixed.into_iter().chain(generated).collect()
+        })
     }
 
     /// The names reviews knows of (what `@provides(fields: "name")` promises).
-    fn author_name(id: &str) -> &'static str {
+    fn author_name(id: &str) -> String {
         match id {
-            "1" => "Ada Lovelace",
-            "2" => "Alan Turing",
-            _ => "Grace Hopper",
+            "1" => "Ada Lovelace".to_owned(),
+            "2" => "Alan Turing".to_owned(),
+            generated => match generated.strip_prefix('g').and_then(|k| k.parse().ok()) {
+                Some(k) => reader_name(k),
+                None => "Grace Hopper".to_owned(),
+            },
         }
     }
 
     #[Object]
     impl Review {
         async fn id(&self) -> ID {
-            ID::from(self.id)
+            ID::from(self.id.as_str())
         }
 
         async fn body(&self) -> &str {
-            self.body
+            &self.body
         }
 
         #[graphql(provides = "name")]
         async fn author(&self) -> User {
             User {
-                id: ID::from(self.author_id),
-                name: Some(author_name(self.author_id).to_owned()),
+                id: ID::from(self.author_id.as_str()),
+                name: Some(author_name(&self.author_id)),
             }
         }
 
         async fn product(&self) -> ProductRef {
             ProductRef {
-                upc: self.upc.to_owned(),
+                upc: self.upc.clone(),
             }
         }
     }
@@ -376,8 +419,9 @@ pub mod reviews {
 
         async fn reviews(&self) -> Vec<Review> {
             all_reviews()
-                .into_iter()
+                .iter()
                 .filter(|review| *review.author_id == *self.id)
+                .cloned()
                 .collect()
         }
 
@@ -417,8 +461,9 @@ pub mod reviews {
 
         async fn reviews(&self) -> Vec<Review> {
             all_reviews()
-                .into_iter()
+                .iter()
                 .filter(|review| review.upc == self.upc)
+                .cloned()
                 .collect()
         }
     }
@@ -428,7 +473,7 @@ pub mod reviews {
     #[Object]
     impl Query {
         async fn latest_reviews(&self) -> Vec<Review> {
-            all_reviews()
+            all_reviews().to_vec()
         }
 
         #[graphql(entity)]
