@@ -37,12 +37,8 @@ pub struct Config {
 
     /// `NAME=URL`: send subgraph NAME's requests to URL instead of the supergraph's routing URL.
     /// Repeatable; the environment variable takes a comma-separated list.
-    #[arg(
-        long = "subgraph-url",
-        env = "SUBGRAPH_URLS",
-        value_delimiter = ',',
-        value_name = "NAME=URL"
-    )]
+    #[arg(long = "subgraph-url", value_name = "NAME=URL")]
+    #[arg(env = "SUBGRAPH_URLS", value_delimiter = ',')]
     pub subgraph_urls: Vec<SubgraphUrl>,
 
     /// Subgraphs answered by their app in this process (set by whoever composes the
@@ -108,12 +104,8 @@ pub struct Config {
 
     /// A request header passed on to every subgraph (repeatable; the environment variable
     /// takes a comma-separated list). `Authorization` is always passed on.
-    #[arg(
-        long = "forward-header",
-        env = "ROUTER_FORWARD_HEADERS",
-        value_delimiter = ',',
-        value_name = "NAME"
-    )]
+    #[arg(long = "forward-header", value_name = "NAME")]
+    #[arg(env = "ROUTER_FORWARD_HEADERS", value_delimiter = ',')]
     pub forward_headers: Vec<ForwardedHeader>,
 
     /// Bearer tokens checked at the edge (see `auth`).
@@ -123,6 +115,9 @@ pub struct Config {
     #[command(flatten)]
     pub log: LogArgs,
 }
+
+/// A mebibyte, the unit of the byte limits below.
+const MIB: usize = 1024 * 1024;
 
 /// What a request may cost the router to read, checked before planning. Each
 /// default is a named constant, used by the command line and by `Default`.
@@ -164,11 +159,7 @@ pub struct RequestLimits {
     pub max_fields: usize,
 
     /// Most directives written in one document (checked before parsing).
-    #[arg(
-        long,
-        env = "ROUTER_MAX_DIRECTIVES",
-        default_value_t = RequestLimits::DEFAULT.max_directives
-    )]
+    #[arg(long, env = "ROUTER_MAX_DIRECTIVES", default_value_t = RequestLimits::DEFAULT.max_directives)]
     pub max_directives: usize,
 }
 
@@ -176,7 +167,7 @@ impl RequestLimits {
     /// The defaults: they hold against the hostile shapes of issue 8 while every
     /// operation of the product (GraphiQL's introspection query included) passes.
     pub const DEFAULT: RequestLimits = RequestLimits {
-        max_body_bytes: 2 * 1024 * 1024,
+        max_body_bytes: 2 * MIB,
         max_depth: 24,
         max_aliases: 30,
         max_root_fields: 30,
@@ -212,7 +203,7 @@ pub struct ResponseLimits {
 
 impl ResponseLimits {
     pub const DEFAULT: ResponseLimits = ResponseLimits {
-        max_response_bytes: 8 * 1024 * 1024,
+        max_response_bytes: 8 * MIB,
         max_errors: 100,
         max_error_message_bytes: 1024,
     };
@@ -233,19 +224,13 @@ pub struct DemandControlArgs {
     pub mode: DemandControlMode,
 
     /// Highest estimated cost an operation may have.
-    #[arg(
-        long = "demand-control-max-cost",
-        env = "ROUTER_DEMAND_CONTROL_MAX_COST",
-        default_value_t = 5_000.0
-    )]
+    #[arg(long = "demand-control-max-cost")]
+    #[arg(env = "ROUTER_DEMAND_CONTROL_MAX_COST", default_value_t = 5_000.0)]
     pub max_cost: f64,
 
     /// Size assumed for a list that no slicing argument, `@listSize(assumedSize:)` or sized parent sizes.
-    #[arg(
-        long = "demand-control-list-size",
-        env = "ROUTER_DEMAND_CONTROL_LIST_SIZE",
-        default_value_t = 50.0
-    )]
+    #[arg(long = "demand-control-list-size")]
+    #[arg(env = "ROUTER_DEMAND_CONTROL_LIST_SIZE", default_value_t = 50.0)]
     pub list_size: f64,
 }
 
@@ -280,12 +265,8 @@ pub struct ResilienceArgs {
 
     /// `NAME:failures=N:cool_down_ms=M:retry=on|off` (any subset of the three): settings of one
     /// subgraph, over the defaults above. Repeatable; the environment variable takes a comma-separated list.
-    #[arg(
-        long = "subgraph-resilience",
-        env = "ROUTER_SUBGRAPH_RESILIENCE",
-        value_delimiter = ',',
-        value_name = "NAME:KEY=VALUE:…"
-    )]
+    #[arg(long = "subgraph-resilience", value_name = "NAME:KEY=VALUE:…")]
+    #[arg(env = "ROUTER_SUBGRAPH_RESILIENCE", value_delimiter = ',')]
     pub per_subgraph: Vec<SubgraphResilience>,
 }
 

@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use common::graphql_http::truncate_message;
 use serde_json::{Map, Value, json};
 
 use crate::config::ResponseLimits;
@@ -270,19 +271,6 @@ pub fn bound_errors(mut errors: Vec<GraphQLError>, limits: &ResponseLimits) -> V
         );
     }
     errors
-}
-
-fn truncate_message(message: &mut String, max_bytes: usize) {
-    if message.len() <= max_bytes {
-        return;
-    }
-    let mut end = max_bytes;
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    let cut = message.len() - end;
-    message.truncate(end);
-    message.push_str(&format!("… ({cut} more bytes)"));
 }
 
 impl Error {

@@ -30,6 +30,11 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
+/// Counts one more `outcome` in a family of outcome counters.
+fn count_outcome(counters: &Family<OutcomeLabels, Counter>, outcome: &'static str) {
+    counters.get_or_create(&OutcomeLabels { outcome }).inc();
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Latency buckets from 1 ms to about 16 s.
@@ -202,10 +207,7 @@ impl Metrics {
 
     pub fn record_supergraph_reload(&self, succeeded: bool) {
         let outcome = if succeeded { "success" } else { "failure" };
-        self.inner
-            .supergraph_reloads
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc();
+        count_outcome(&self.inner.supergraph_reloads, outcome);
     }
 
     /// Checking a document against the limits looked at `selections` selections.
@@ -239,10 +241,7 @@ impl Metrics {
 
     /// What happened to a persisted document (see `apq`).
     pub fn record_persisted_query(&self, outcome: &'static str) {
-        self.inner
-            .persisted_queries
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc();
+        count_outcome(&self.inner.persisted_queries, outcome);
     }
 
     /// The actual cost of a response.
