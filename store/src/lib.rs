@@ -3,11 +3,13 @@
 //! through [`on_pool!`]; only SQL that the two dialects spell differently needs
 //! a `match` of its own.
 
+use std::marker::PhantomData;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::Args;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -36,6 +38,62 @@ macro_rules! on_pool {
 /// counts as unavailable: short, so that an unreachable database answers
 /// `SERVICE_UNAVAILABLE` quickly instead of holding requests (and clients) for seconds.
 pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 750;
+
+/// A service with a store, as its store flags need it: the environment variable
+/// of its `--db-max-connections`, its own so that one environment can size each
+/// service's pool (`DB_MAX_CONNECTIONS` for users, `TASKS_DB_MAX_CONNECTIONS` for tasks).
+pub trait StoreOwner: 'static {
+    const MAX_CONNECTIONS_ENV: &'static str;
+}
+
+/// The store flags of a service with a store (flattened into its configuration),
+/// the same for every such service but the one environment variable its owner names.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs<S: StoreOwner> {
+    /// PostgreSQL (`postgres://…`) or SQLite (`sqlite:…`) URL of the service's store.
+    /// When unset, the embedded SQLite file `<data-dir>/<service>.db` is used.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Largest number of open connections to the store.
+    #[arg(long, env = S::MAX_CONNECTIONS_ENV, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: u32,
+
+    /// How long a request waits for a store connection, in milliseconds; past it the store
+    /// counts as unavailable and the request is answered `SERVICE_UNAVAILABLE`.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_ms: u64,
+
+    #[arg(skip)]
+    owner: PhantomData<fn() -> S>,
+}
+
+impl<S: StoreOwner> StoreArgs<S> {
+    /// These settings, spelled out (tests, where no environment variable may leak in).
+    pub fn new(
+        database_url: Option<String>,
+        max_connections: u32,
+        acquire_timeout_ms: u64,
+    ) -> Self {
+        Self {
+            database_url,
+            db_max_connections: max_connections,
+            db_acquire_timeout_ms: acquire_timeout_ms,
+            owner: PhantomData,
+        }
+    }
+
+    /// The store of `service`, whose embedded file lives in `data_dir`.
+    pub fn config<'a>(&'a self, service: &'a str, data_dir: &'a Path) -> StoreConfig<'a> {
+        StoreConfig {
+            service,
+            database_url: self.database_url.as_deref(),
+            data_dir,
+            max_connections: self.db_max_connections,
+            acquire_timeout_ms: self.db_acquire_timeout_ms,
+        }
+    }
+}
 
 /// A service's store settings, as its configuration gives them.
 #[derive(Debug, Clone, Copy)]

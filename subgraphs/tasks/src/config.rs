@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::config::ListenArgs;
+use db::StoreArgs;
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
@@ -26,19 +27,9 @@ pub struct Config {
     #[command(flatten)]
     pub listen: ListenArgs<Tasks>,
 
-    /// PostgreSQL (`postgres://…`) or SQLite (`sqlite:…`) URL of the tasks store.
-    /// When unset, an embedded SQLite file `<data-dir>/tasks.db` is used.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-
-    /// Maximum number of pooled database connections.
-    #[arg(long, env = "TASKS_DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    pub db_max_connections: u32,
-
-    /// How long a request waits for a store connection, in milliseconds; past it the store
-    /// counts as unavailable and the request is answered `SERVICE_UNAVAILABLE`.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
-    pub db_acquire_timeout_ms: u64,
+    /// The tasks store (`--database-url`, `TASKS_DB_MAX_CONNECTIONS`, …).
+    #[command(flatten)]
+    pub store: StoreArgs<Tasks>,
 
     /// GraphQL endpoint of the users subgraph (e.g. `http://127.0.0.1:8001/graphql`). When set,
     /// every authenticated request's account is checked there (deleted users and inactive
@@ -91,7 +82,7 @@ mod tests {
         let cli = Cli::try_parse_from(["tasks", "--users-url", " ", "--db-max-connections", "3"])
             .expect("parses");
         assert_eq!(cli.config.users_url(), None, "a blank URL counts as unset");
-        assert_eq!(cli.config.db_max_connections, 3);
+        assert_eq!(cli.config.store.db_max_connections, 3);
         assert!(Cli::try_parse_from(["tasks", "--db-max-connections", "0"]).is_err());
         assert!(matches!(
             Cli::try_parse_from(["tasks", "print-schema"])

@@ -36,6 +36,10 @@ pub type Application = Server<Tasks>;
 #[derive(Debug, Clone, Copy)]
 pub struct Tasks;
 
+impl db::StoreOwner for Tasks {
+    const MAX_CONNECTIONS_ENV: &'static str = "TASKS_DB_MAX_CONNECTIONS";
+}
+
 impl Service for Tasks {
     const NAME: &'static str = http::SERVICE;
     const PORT_ENV: &'static str = "TASKS_PORT";
@@ -52,14 +56,7 @@ impl Service for Tasks {
         let data_dir = &config.subgraph.data_dir.data_dir;
         let keys = config.subgraph.jwt.keys(data_dir)?;
 
-        let store = db::StoreConfig {
-            service: http::SERVICE,
-            database_url: config.database_url.as_deref(),
-            data_dir,
-            max_connections: config.db_max_connections,
-            acquire_timeout_ms: config.db_acquire_timeout_ms,
-        };
-        let pool = Pool::open(store, &MIGRATIONS).await?;
+        let pool = Pool::open(config.store.config(http::SERVICE, data_dir), &MIGRATIONS).await?;
         let store = store::TaskStore::new(pool.clone());
 
         let accounts = match (config.users_in_process.clone(), config.users_url()) {

@@ -5,6 +5,7 @@ use std::num::NonZeroUsize;
 
 use clap::{Args, Parser};
 use common::config::ListenArgs;
+use db::StoreArgs;
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
@@ -27,19 +28,9 @@ pub struct Config {
     #[command(flatten)]
     pub listen: ListenArgs<Users>,
 
-    /// PostgreSQL (or `sqlite:`) URL of the users store. When unset, the embedded
-    /// SQLite file `<data-dir>/users.db` is used.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-
-    /// Largest number of open connections to the store.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    pub db_max_connections: u32,
-
-    /// How long a request waits for a store connection, in milliseconds; past it the store
-    /// counts as unavailable and the request is answered `SERVICE_UNAVAILABLE`.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = db::DEFAULT_ACQUIRE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
-    pub db_acquire_timeout_ms: u64,
+    /// The users store (`--database-url`, `DB_MAX_CONNECTIONS`, …).
+    #[command(flatten)]
+    pub store: StoreArgs<Users>,
 
     /// bcrypt work factor for new password hashes (4–31; 12 matches the original system).
     #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]

@@ -23,6 +23,10 @@ pub type Application = Server<Users>;
 #[derive(Debug, Clone, Copy)]
 pub struct Users;
 
+impl db::StoreOwner for Users {
+    const MAX_CONNECTIONS_ENV: &'static str = "DB_MAX_CONNECTIONS";
+}
+
 impl Service for Users {
     const NAME: &'static str = http::SERVICE_NAME;
     const PORT_ENV: &'static str = "USERS_PORT";
@@ -37,16 +41,14 @@ impl Service for Users {
 
     /// Opens (and migrates) the store, prepares hashing and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let store = db::StoreConfig {
-            service: "users",
-            database_url: config.database_url.as_deref(),
-            data_dir: &config.subgraph.data_dir.data_dir,
-            max_connections: config.db_max_connections,
-            acquire_timeout_ms: config.db_acquire_timeout_ms,
-        };
-        let pool = Pool::open(store, &store::migrations()).await?;
+        let data_dir = &config.subgraph.data_dir.data_dir;
+        let pool = Pool::open(
+            config.store.config(http::SERVICE_NAME, data_dir),
+            &store::migrations(),
+        )
+        .await?;
 
-        let keys = config.subgraph.jwt.keys(&config.subgraph.data_dir.data_dir)?;
+        let keys = config.subgraph.jwt.keys(data_dir)?;
         let passwords = passwords::Passwords::new(config.bcrypt_cost, config.hash_concurrency())
             .await
             .map_err(|err| anyhow::anyhow!("preparing password hashing: {err:?}"))?;

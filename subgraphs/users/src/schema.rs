@@ -1,9 +1,7 @@
 //! The GraphQL schema of the users subgraph: the `User` entity, `me`,
 //! `register` and `login`, with the federation additions (`_entities`, `_service`).
 
-use async_graphql::{
-    Context, EmptySubscription, ID, InputObject, Object, Schema, SimpleObject,
-};
+use async_graphql::{Context, EmptySubscription, ID, InputObject, Object, Schema, SimpleObject};
 use subgraph_kit::ViewerExt;
 use subgraph_kit::errors::CodedError;
 use subgraph_kit::errors::{ErrorCode, bad_input, internal};

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use db::StoreArgs;
 use serde_json::{Value, json};
 use subgraph_kit::cli::SubgraphArgs;
 use tasks::{Application, Config};
@@ -77,9 +78,11 @@ pub fn config(
 ) -> Config {
     Config {
         listen: test_support::config::listen(),
-        database_url,
-        db_max_connections: options.db_max_connections.unwrap_or(5),
-        db_acquire_timeout_ms: db::DEFAULT_ACQUIRE_TIMEOUT_MS,
+        store: StoreArgs::new(
+            database_url,
+            options.db_max_connections.unwrap_or(5),
+            db::DEFAULT_ACQUIRE_TIMEOUT_MS,
+        ),
         users_url: options.users_url,
         users_in_process: None,
         account_cache_seconds: options.account_cache_seconds,

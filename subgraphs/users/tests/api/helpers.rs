@@ -2,10 +2,11 @@
 //! over real HTTP.
 
 use db::Pool;
+use db::StoreArgs;
 use serde_json::{Value, json};
+use subgraph_kit::cli::SubgraphArgs;
 pub use test_support::Store;
 use test_support::TestDatabase;
-use subgraph_kit::cli::SubgraphArgs;
 use users::{Application, Config};
 
 pub const SECRET: &str = "users-test-secret";
@@ -35,9 +36,11 @@ pub async fn test_config(kind: Store) -> TestConfig {
     };
     let config = Config {
         listen: test_support::config::listen(),
-        database_url: database.as_ref().map(|db| db.url().to_owned()),
-        db_max_connections: 5,
-        db_acquire_timeout_ms: db::DEFAULT_ACQUIRE_TIMEOUT_MS,
+        store: StoreArgs::new(
+            database.as_ref().map(|db| db.url().to_owned()),
+            5,
+            db::DEFAULT_ACQUIRE_TIMEOUT_MS,
+        ),
         bcrypt_cost: 4,
         max_concurrent_hashes: None,
         subgraph: SubgraphArgs {

@@ -35,6 +35,7 @@ async fn an_original_database_is_adopted_with_every_row() {
     let config = test_config(Store::Postgres).await;
     let url = config
         .config
+        .store
         .database_url
         .clone()
         .expect("a PostgreSQL test database");

@@ -20,7 +20,7 @@ async fn announces_serves_and_stops_on_sigterm(kind: Store) {
         .env_remove("SECRET_KEY")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped());
-    if let Some(url) = &config.database_url {
+    if let Some(url) = &config.store.database_url {
         command.env("DATABASE_URL", url);
     }
     let mut child = command.spawn().expect("start users");
@@ -43,7 +43,8 @@ async fn announces_serves_and_stops_on_sigterm(kind: Store) {
         .expect("JSON");
     assert_eq!(health["status"], "healthy");
     // The secret was generated into the data directory, not taken from anywhere else.
-    assert!(config.subgraph.data_dir.data_dir.join("secret_key").exists());
+    let secret = config.subgraph.data_dir.data_dir.join("secret_key");
+    assert!(secret.exists());
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
