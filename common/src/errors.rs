@@ -9,7 +9,7 @@ use std::str::FromStr;
 /// that the enum, [`ErrorCode::as_str`] and parsing cannot drift apart: a new
 /// code is one more row.
 macro_rules! error_codes {
-    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)+) => {
+    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)+) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum ErrorCode {
             $($(#[doc = $doc])* $variant,)+
@@ -40,18 +40,18 @@ macro_rules! error_codes {
 }
 
 error_codes! {
-    Unauthenticated = "UNAUTHENTICATED",
-    Forbidden = "FORBIDDEN",
-    BadUserInput = "BAD_USER_INPUT",
-    NotFound = "NOT_FOUND",
-    Conflict = "CONFLICT",
-    InternalServerError = "INTERNAL_SERVER_ERROR",
-    SubgraphUnavailable = "SUBGRAPH_UNAVAILABLE",
+    Unauthenticated => "UNAUTHENTICATED",
+    Forbidden => "FORBIDDEN",
+    BadUserInput => "BAD_USER_INPUT",
+    NotFound => "NOT_FOUND",
+    Conflict => "CONFLICT",
+    InternalServerError => "INTERNAL_SERVER_ERROR",
+    SubgraphUnavailable => "SUBGRAPH_UNAVAILABLE",
     /// The router did not fetch a field because another fetch it depends on
     /// answered with errors: those errors, not this one, say what went wrong.
-    SubgraphError = "SUBGRAPH_ERROR",
+    SubgraphError => "SUBGRAPH_ERROR",
     /// A subgraph's own store (or another dependency) cannot be reached right now.
-    ServiceUnavailable = "SERVICE_UNAVAILABLE",
+    ServiceUnavailable => "SERVICE_UNAVAILABLE",
 }
 
 /// The router's subgraph failure codes all start with this (`SUBGRAPH_UNAVAILABLE`,
