@@ -63,6 +63,16 @@ macro_rules! in_both_modes {
 /// How long a stopped process may take to drain before the test gives up on it.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The processes of a stack.
+#[derive(Default)]
+struct Running {
+    /// Five processes: the launcher's system.
+    system: Option<System>,
+    /// One-process mode: the process, and stats' own when it is remote.
+    composed: Option<Child>,
+    remote_stats: Option<Child>,
+}
+
 pub struct Stack {
     pub rest_url: String,
     pub router_url: String,
@@ -73,10 +83,7 @@ pub struct Stack {
     pub users_database_url: String,
     pub tasks_database_url: String,
     pub mode: Mode,
-    system: Option<System>,
-    /// One-process mode: the process, and stats' own when it is remote.
-    composed: Option<Child>,
-    remote_stats: Option<Child>,
+    running: Running,
     /// The PostgreSQL databases, dropped after the system (declared after it).
     _databases: Vec<TestDatabase>,
 }
@@ -153,19 +160,41 @@ impl Stack {
             Some(index) => urls[index].clone(),
             None => remote_stats.as_ref().expect("stats runs alone").1.clone(),
         };
+        let urls = Service::START_ORDER.map(url);
+        let running = Running {
+            system: None,
+            composed: Some(child),
+            remote_stats: remote_stats.map(|(child, _)| child),
+        };
+        Stack::new(
+            mode,
+            urls,
+            data_dir,
+            running,
+            [users_database, tasks_database],
+        )
+    }
+
+    /// The stack of `running`, whose services are at `urls` (in start order).
+    fn new(
+        mode: Mode,
+        urls: [String; 5],
+        data_dir: PathBuf,
+        running: Running,
+        [users_database, tasks_database]: [Option<TestDatabase>; 2],
+    ) -> Stack {
+        let [users_url, tasks_url, stats_url, router_url, rest_url] = urls;
         Stack {
-            rest_url: url(Service::RestCompat),
-            router_url: url(Service::Router),
-            users_url: url(Service::Users),
-            tasks_url: url(Service::Tasks),
-            stats_url: url(Service::Stats),
+            rest_url,
+            router_url,
+            users_url,
+            tasks_url,
+            stats_url,
             users_database_url: database_url(&users_database, &data_dir, "users"),
             tasks_database_url: database_url(&tasks_database, &data_dir, "tasks"),
             data_dir,
             mode,
-            system: None,
-            composed: Some(child),
-            remote_stats: remote_stats.map(|(child, _)| child),
+            running,
             _databases: users_database.into_iter().chain(tasks_database).collect(),
         }
     }
@@ -189,32 +218,46 @@ impl Stack {
         let system = System::start(&launch)
             .await
             .expect("the whole system starts");
-        let url = |name| system.url(name).expect("service url").to_owned();
-        Stack {
-            rest_url: url(Service::RestCompat),
-            router_url: url(Service::Router),
-            users_url: url(Service::Users),
-            tasks_url: url(Service::Tasks),
-            stats_url: url(Service::Stats),
-            users_database_url: database_url(&users_database, &data_dir, "users"),
-            tasks_database_url: database_url(&tasks_database, &data_dir, "tasks"),
-            data_dir,
-            mode: Mode::Processes,
+        let urls =
+            Service::START_ORDER.map(|name| system.url(name).expect("service url").to_owned());
+        let running = Running {
             system: Some(system),
-            composed: None,
-            remote_stats: None,
-            _databases: users_database.into_iter().chain(tasks_database).collect(),
+            ..Running::default()
+        };
+        Stack::new(
+            Mode::Processes,
+            urls,
+            data_dir,
+            running,
+            [users_database, tasks_database],
+        )
+    }
+
+    /// The process ids of the system: the five, or the one (and stats' when remote).
+    pub fn pids(&self) -> Vec<u32> {
+        let running = &self.running;
+        match &running.system {
+            Some(system) => Service::START_ORDER
+                .iter()
+                .filter_map(|service| system.pid(*service))
+                .collect(),
+            None => running
+                .composed
+                .iter()
+                .chain(&running.remote_stats)
+                .filter_map(Child::id)
+                .collect(),
         }
     }
 
     /// Stops one service (SIGTERM), e.g. to see how the others answer without it.
     /// In one process only a remote subgraph can stop alone.
     pub async fn stop(&mut self, service: Service) {
-        if let Some(system) = self.system.as_mut() {
+        if let Some(system) = self.running.system.as_mut() {
             system.stop(service).await;
             return;
         }
-        match (service, self.remote_stats.take()) {
+        match (service, self.running.remote_stats.take()) {
             (Service::Stats, Some(stats)) => terminate(stats).await,
             _ => panic!(
                 "{} runs inside the one process in {:?}: it cannot stop alone",
@@ -226,13 +269,13 @@ impl Stack {
 
     /// Stops everything gracefully.
     pub async fn shutdown(mut self) {
-        if let Some(system) = self.system.take() {
+        if let Some(system) = self.running.system.take() {
             system.shutdown().await;
         }
-        if let Some(composed) = self.composed.take() {
+        if let Some(composed) = self.running.composed.take() {
             terminate(composed).await;
         }
-        if let Some(stats) = self.remote_stats.take() {
+        if let Some(stats) = self.running.remote_stats.take() {
             terminate(stats).await;
         }
     }

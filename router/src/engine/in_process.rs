@@ -113,3 +113,104 @@ impl SubgraphTransport for InProcessTransport {
         .boxed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::post;
+    use bytes::Bytes;
+    use common::server::ServerLimits;
+    use http::HeaderMap;
+    use http::header::{AUTHORIZATION, CONTENT_TYPE};
+
+    use super::*;
+
+    /// Every remote fetch answers "remote".
+    struct Remote;
+
+    impl SubgraphTransport for Remote {
+        fn fetch(
+            &self,
+            _request: SubgraphRequest,
+        ) -> BoxFuture<'static, Result<SubgraphResponse, TransportError>> {
+            futures::future::ready(Ok(SubgraphResponse {
+                status: 200,
+                body: Bytes::from_static(b"remote"),
+            }))
+            .boxed()
+        }
+    }
+
+    fn request(subgraph: &str) -> SubgraphRequest {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, http::HeaderValue::from_static("Bearer t"));
+        SubgraphRequest {
+            subgraph: subgraph.into(),
+            url: "http://127.0.0.1:1/graphql".into(),
+            body: Bytes::from_static(br#"{"query":"{ a }"}"#),
+            headers,
+        }
+    }
+
+    fn transport() -> InProcessTransport {
+        let echo = axum::Router::new().route(
+            "/graphql",
+            post(|headers: HeaderMap, body: Bytes| async move {
+                format!(
+                    "{:?} {:?} {}",
+                    headers.get(AUTHORIZATION),
+                    headers.get(CONTENT_TYPE),
+                    String::from_utf8_lossy(&body)
+                )
+            }),
+        );
+        let broken = axum::Router::new().route(
+            "/graphql",
+            post(|| async {
+                if std::hint::black_box(true) {
+                    panic!("a resolver bug");
+                }
+                "never"
+            }),
+        );
+        let mut local = InProcessSubgraphs::default();
+        local.insert(
+            "echo",
+            LocalService::new("echo", echo, &ServerLimits::DEFAULT),
+        );
+        local.insert(
+            "broken",
+            LocalService::new("broken", broken, &ServerLimits::DEFAULT),
+        );
+        InProcessTransport::new(local, Arc::new(Remote))
+    }
+
+    #[tokio::test]
+    async fn a_local_subgraph_gets_the_request_as_posted_and_the_others_go_remote() {
+        let transport = transport();
+        let echoed = transport.fetch(request("echo")).await.expect("answered");
+        assert_eq!(echoed.status, 200);
+        assert_eq!(
+            String::from_utf8_lossy(&echoed.body),
+            r#"Some("Bearer t") Some("application/json") {"query":"{ a }"}"#
+        );
+        let remote = transport
+            .fetch(request("elsewhere"))
+            .await
+            .expect("answered");
+        assert_eq!(remote.body, Bytes::from_static(b"remote"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_subgraph_is_unavailable_as_over_a_dropped_connection() {
+        let transport = transport();
+        let failed = transport
+            .fetch(request("broken"))
+            .await
+            .expect_err("no answer");
+        assert_eq!(failed.kind, FetchFailure::Unavailable);
+        assert!(
+            transport.fetch(request("echo")).await.is_ok(),
+            "the others still answer"
+        );
+    }
+}
