@@ -1,9 +1,9 @@
 //! The REST resources as the original API wrote them (field names and order),
-//! and how each is read from the GraphQL answer it comes from.
+//! each one type read straight from the GraphQL answer it comes from: serde
+//! reads GraphQL's camelCase names and writes the original's snake_case ones
+//! in declaration order, so a resource and its reading are declared once.
 
-use serde::{Deserialize, Serialize};
-
-use crate::error::Error;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The GraphQL selection a REST `User` is made from (a macro so that
 /// operations can be assembled with `concat!` at compile time).
@@ -22,24 +22,13 @@ macro_rules! task_fields {
 }
 pub(crate) use task_fields;
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphqlUser {
-    id: String,
-    email: String,
-    username: String,
-    full_name: Option<String>,
-    is_active: bool,
-    is_superuser: bool,
-    created_at: String,
-    updated_at: String,
-}
-
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
 pub struct User {
     email: String,
     username: String,
     full_name: Option<String>,
+    #[serde(deserialize_with = "integer_id")]
     id: i64,
     is_active: bool,
     is_superuser: bool,
@@ -47,80 +36,32 @@ pub struct User {
     updated_at: String,
 }
 
-impl TryFrom<GraphqlUser> for User {
-    type Error = Error;
-
-    fn try_from(user: GraphqlUser) -> Result<Self, Error> {
-        Ok(User {
-            id: parse_id(&user.id)?,
-            email: user.email,
-            username: user.username,
-            full_name: user.full_name,
-            is_active: user.is_active,
-            is_superuser: user.is_superuser,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        })
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct GraphqlId {
-    id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphqlTask {
-    id: String,
-    title: String,
-    description: Option<String>,
-    status: String,
-    priority: String,
-    due_date: Option<String>,
-    is_completed: bool,
-    owner: GraphqlId,
-    created_at: String,
-    updated_at: String,
-}
-
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
 pub struct Task {
     title: String,
     description: Option<String>,
+    /// GraphQL's enum values (`IN_PROGRESS`) as the REST API writes them (`in_progress`).
+    #[serde(deserialize_with = "lower_case")]
     status: String,
+    #[serde(deserialize_with = "lower_case")]
     priority: String,
     due_date: Option<String>,
+    #[serde(deserialize_with = "integer_id")]
     id: i64,
     is_completed: bool,
+    /// Read from the task's `owner { id }`.
+    #[serde(rename(deserialize = "owner"), deserialize_with = "owner_id")]
     owner_id: i64,
     created_at: String,
     updated_at: String,
 }
 
-impl TryFrom<GraphqlTask> for Task {
-    type Error = Error;
-
-    fn try_from(task: GraphqlTask) -> Result<Self, Error> {
-        Ok(Task {
-            id: parse_id(&task.id)?,
-            owner_id: parse_id(&task.owner.id)?,
-            title: task.title,
-            description: task.description,
-            status: task.status.to_lowercase(),
-            priority: task.priority.to_lowercase(),
-            due_date: task.due_date,
-            is_completed: task.is_completed,
-            created_at: task.created_at,
-            updated_at: task.updated_at,
-        })
-    }
-}
-
+/// A page of the viewer's tasks as GraphQL answers it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphqlTaskPage {
-    items: Vec<GraphqlTask>,
+    items: Vec<Task>,
     total_count: i64,
 }
 
@@ -134,112 +75,70 @@ pub struct TaskList {
 
 impl TaskList {
     /// The page, echoing the `skip` and `limit` the client asked for.
-    pub fn from_page(page: GraphqlTaskPage, skip: i64, limit: i64) -> Result<Self, Error> {
-        let tasks = page
-            .items
-            .into_iter()
-            .map(Task::try_from)
-            .collect::<Result<_, _>>()?;
-        Ok(TaskList {
-            tasks,
+    pub fn from_page(page: GraphqlTaskPage, skip: i64, limit: i64) -> Self {
+        TaskList {
+            tasks: page.items,
             total: page.total_count,
             skip,
             limit,
-        })
+        }
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphqlTaskCounts {
-    total: i64,
-    todo: i64,
-    in_progress: i64,
-    done: i64,
-    completed: i64,
-    low: i64,
-    medium: i64,
-    high: i64,
-}
-
-#[derive(Debug, Serialize)]
+/// `/tasks/stats`, from the tasks subgraph's `taskCounts` (whose `low`, `medium`
+/// and `high` the original called `…_priority`, and wrote last).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
 pub struct TaskStats {
     total: i64,
     todo: i64,
     in_progress: i64,
     done: i64,
     completed: i64,
+    #[serde(rename(deserialize = "high"))]
     high_priority: i64,
+    #[serde(rename(deserialize = "medium"))]
     medium_priority: i64,
+    #[serde(rename(deserialize = "low"))]
     low_priority: i64,
 }
 
-impl From<GraphqlTaskCounts> for TaskStats {
-    fn from(counts: GraphqlTaskCounts) -> Self {
-        TaskStats {
-            total: counts.total,
-            todo: counts.todo,
-            in_progress: counts.in_progress,
-            done: counts.done,
-            completed: counts.completed,
-            high_priority: counts.high,
-            medium_priority: counts.medium,
-            low_priority: counts.low,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphqlUserStats {
-    total_tasks: i64,
-    completed_tasks: i64,
-    completed_percentage: f64,
-}
-
 /// `/stats/`: `completed_percentage` is always written as a JSON float (`30.0`, not `30`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
 pub struct UserStats {
     total_tasks: i64,
     completed_tasks: i64,
     completed_percentage: f64,
 }
 
-impl From<GraphqlUserStats> for UserStats {
-    fn from(stats: GraphqlUserStats) -> Self {
-        UserStats {
-            total_tasks: stats.total_tasks,
-            completed_tasks: stats.completed_tasks,
-            completed_percentage: stats.completed_percentage,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GraphqlAuthPayload {
-    access_token: String,
-    token_type: String,
-}
-
-#[derive(Debug, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
 pub struct Token {
     access_token: String,
     token_type: String,
 }
 
-impl From<GraphqlAuthPayload> for Token {
-    fn from(payload: GraphqlAuthPayload) -> Self {
-        Token {
-            access_token: payload.access_token,
-            token_type: payload.token_type,
-        }
-    }
+/// An `ID` the router sends as a string of digits, written by REST as the integer
+/// it is. Anything else makes the answer unreadable (an internal error).
+fn integer_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let id = String::deserialize(deserializer)?;
+    id.parse()
+        .map_err(|_| serde::de::Error::custom(format!("the router sent a non-integer id {id:?}")))
 }
 
-fn parse_id(id: &str) -> Result<i64, Error> {
-    id.parse()
-        .map_err(|_| Error::internal(format!("the router sent a non-integer id {id:?}")))
+/// The `id` of an `owner { id }` object.
+fn owner_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    struct Owner {
+        #[serde(deserialize_with = "integer_id")]
+        id: i64,
+    }
+    Ok(Owner::deserialize(deserializer)?.id)
+}
+
+fn lower_case<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(String::deserialize(deserializer)?.to_lowercase())
 }
 
 #[cfg(test)]
@@ -249,13 +148,12 @@ mod tests {
 
     #[test]
     fn tasks_are_written_in_the_original_order_and_case() {
-        let graphql: GraphqlTask = serde_json::from_value(json!({
+        let task: Task = serde_json::from_value(json!({
             "id": "7", "title": "t", "description": null, "status": "IN_PROGRESS", "priority": "HIGH",
             "dueDate": null, "isCompleted": false, "owner": {"id": "3"},
             "createdAt": "2025-11-15T18:20:31.123456Z", "updatedAt": "2025-11-15T18:20:31.123456Z"
         }))
         .expect("task");
-        let task = Task::try_from(graphql).expect("converts");
         assert_eq!(
             serde_json::to_string(&task).expect("serialises"),
             r#"{"title":"t","description":null,"status":"in_progress","priority":"high","due_date":null,"id":7,"is_completed":false,"owner_id":3,"created_at":"2025-11-15T18:20:31.123456Z","updated_at":"2025-11-15T18:20:31.123456Z"}"#
@@ -263,13 +161,37 @@ mod tests {
     }
 
     #[test]
+    fn a_non_integer_id_is_unreadable() {
+        let user = serde_json::from_value::<User>(json!({
+            "id": "u-1", "email": "a@example.com", "username": "a", "fullName": null,
+            "isActive": true, "isSuperuser": false,
+            "createdAt": "2025-11-15T18:20:31Z", "updatedAt": "2025-11-15T18:20:31Z"
+        }));
+        let error = user.expect_err("not an integer id").to_string();
+        assert!(error.contains("non-integer id"), "{error}");
+    }
+
+    #[test]
+    fn counts_are_written_with_the_original_names_and_order() {
+        let stats: TaskStats = serde_json::from_value(json!({
+            "total": 6, "todo": 1, "inProgress": 2, "done": 3, "completed": 3,
+            "low": 1, "medium": 2, "high": 3
+        }))
+        .expect("counts");
+        assert_eq!(
+            serde_json::to_string(&stats).expect("serialises"),
+            r#"{"total":6,"todo":1,"in_progress":2,"done":3,"completed":3,"high_priority":3,"medium_priority":2,"low_priority":1}"#
+        );
+    }
+
+    #[test]
     fn percentages_stay_floats() {
-        let stats: GraphqlUserStats = serde_json::from_value(
+        let stats: UserStats = serde_json::from_value(
             json!({"totalTasks": 10, "completedTasks": 3, "completedPercentage": 30}),
         )
         .expect("stats");
         assert_eq!(
-            serde_json::to_string(&UserStats::from(stats)).expect("serialises"),
+            serde_json::to_string(&stats).expect("serialises"),
             r#"{"total_tasks":10,"completed_tasks":3,"completed_percentage":30.0}"#
         );
     }

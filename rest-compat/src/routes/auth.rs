@@ -11,18 +11,18 @@ use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::Error;
 use crate::graphql::Purpose;
-use crate::models::{GraphqlAuthPayload, GraphqlUser, Token, User};
+use crate::models::{Token, User};
 use crate::operations::{LOGIN, ME, REGISTER};
 use crate::requests;
 
 #[derive(Deserialize)]
 struct RegisterData {
-    register: GraphqlUser,
+    register: User,
 }
 
 #[derive(Deserialize)]
 struct LoginData {
-    login: GraphqlAuthPayload,
+    login: Token,
 }
 
 #[derive(Deserialize)]
@@ -53,7 +53,7 @@ pub async fn register(
             &body,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(User::try_from(data.register)?)))
+    Ok((StatusCode::CREATED, Json(data.register)))
 }
 
 pub async fn login(
@@ -66,12 +66,12 @@ pub async fn login(
     let data: LoginData = app
         .send_anonymous(&caller, LOGIN, variables, Purpose::Login, &body.as_json())
         .await?;
-    Ok(Json(Token::from(data.login)))
+    Ok(Json(data.login))
 }
 
 pub async fn me(State(app): State<AppState>, caller: Caller) -> Result<Json<User>, Error> {
-    let data: MeData<GraphqlUser> = app
+    let data: MeData<User> = app
         .send_as(&caller, ME, json!({}), &serde_json::Value::Null)
         .await?;
-    Ok(Json(User::try_from(data.viewer()?)?))
+    Ok(Json(data.viewer()?))
 }

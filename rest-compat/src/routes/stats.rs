@@ -11,38 +11,32 @@ use super::AppState;
 use super::auth::MeData;
 use crate::auth::Caller;
 use crate::error::Error;
-use crate::models::{GraphqlTaskCounts, GraphqlUserStats, TaskStats, UserStats};
+use crate::models::{TaskStats, UserStats};
 use crate::operations::{TASK_COUNTS, USER_STATS};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WithCounts {
-    task_counts: GraphqlTaskCounts,
+    task_counts: TaskStats,
 }
 
 #[derive(Deserialize)]
 struct WithStats {
-    stats: GraphqlUserStats,
+    stats: UserStats,
 }
 
 pub async fn task_stats(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<TaskStats>, Error> {
-    viewer_answer(&app, &caller, TASK_COUNTS, |me: WithCounts| {
-        TaskStats::from(me.task_counts)
-    })
-    .await
+    viewer_answer(&app, &caller, TASK_COUNTS, |me: WithCounts| me.task_counts).await
 }
 
 pub async fn user_stats(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<UserStats>, Error> {
-    viewer_answer(&app, &caller, USER_STATS, |me: WithStats| {
-        UserStats::from(me.stats)
-    })
-    .await
+    viewer_answer(&app, &caller, USER_STATS, |me: WithStats| me.stats).await
 }
 
 /// Sends a `me` query without variables and turns the viewer's part of the answer into

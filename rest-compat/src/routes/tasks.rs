@@ -1,9 +1,11 @@
 //! `/api/v1/tasks`: the caller's tasks, one GraphQL operation per request.
 
+use std::convert::Infallible;
+
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -14,7 +16,7 @@ use super::auth::MeData;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{Error, Issue};
-use crate::models::{GraphqlTask, GraphqlTaskPage, Task, TaskList};
+use crate::models::{GraphqlTaskPage, Task, TaskList};
 use crate::operations::{
     COMPLETE_TASK, CREATE_TASK, DELETE_TASK, LIST_TASKS, READ_TASK, UNCOMPLETE_TASK, UPDATE_TASK,
 };
@@ -32,19 +34,19 @@ struct UserTasks {
 
 #[derive(Deserialize)]
 struct ReadData {
-    task: Option<GraphqlTask>,
+    task: Option<Task>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreateData {
-    create_task: GraphqlTask,
+    create_task: Task,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UpdateData {
-    update_task: GraphqlTask,
+    update_task: Task,
 }
 
 #[derive(Deserialize)]
@@ -56,31 +58,62 @@ struct DeleteData {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CompleteData {
-    complete_task: GraphqlTask,
+    complete_task: Task,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UncompleteData {
-    uncomplete_task: GraphqlTask,
+    uncomplete_task: Task,
 }
 
-/// The `{task_id}` segment, checked to be an integer.
-fn task_id(path: Result<Path<String>, PathRejection>) -> Result<i64, Issue> {
-    match path {
-        Ok(Path(raw)) => validation::task_id(&raw),
-        // Undecodable percent-escapes are no integer either.
-        Err(_) => validation::task_id(""),
+/// A request on `/tasks/{task_id}…`: the layer's state, the caller, and the
+/// `{task_id}` segment checked to be an integer (not yet reported: a bad id is
+/// answered after the caller's token, as the original does).
+pub struct OnTask {
+    app: AppState,
+    caller: Caller,
+    id: Result<i64, Issue>,
+}
+
+impl FromRequestParts<AppState> for OnTask {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Infallible> {
+        let id = match Path::<String>::from_request_parts(parts, app).await {
+            Ok(Path(raw)) => validation::task_id(&raw),
+            // Undecodable percent-escapes are no integer either.
+            Err(_) => validation::task_id(""),
+        };
+        let Ok(caller) = Caller::from_request_parts(parts, app).await;
+        Ok(OnTask {
+            app: app.clone(),
+            caller,
+            id,
+        })
     }
 }
 
-/// The `{task_id}` of a request without a body, checked after the caller's token.
-async fn path_task_id(
-    app: &AppState,
-    caller: &Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<i64, Error> {
-    checked_task_id(app, caller, task_id(path)).await
+impl OnTask {
+    /// The task id of a request without a body, checked after the caller's token.
+    async fn checked_id(&self) -> Result<i64, Error> {
+        checked_task_id(&self.app, &self.caller, self.id.clone()).await
+    }
+
+    /// Answers a bodiless request with the task that `operation` (taking only
+    /// the id) returns, picked out of its data by `task`.
+    async fn answer<D: DeserializeOwned>(
+        self,
+        operation: &str,
+        task: impl FnOnce(D) -> Result<Task, Error>,
+    ) -> Result<Response, Error> {
+        let id = self.checked_id().await?;
+        let data: D = self
+            .app
+            .send_as(&self.caller, operation, id_variables(id), &Value::Null)
+            .await?;
+        task_response(StatusCode::OK, task(data)?)
+    }
 }
 
 async fn checked_task_id(
@@ -116,24 +149,8 @@ fn id_variables(id: i64) -> Value {
     json!({"id": id.to_string()})
 }
 
-fn task_response(status: StatusCode, task: GraphqlTask) -> Result<Response, Error> {
-    Ok((status, Json(Task::try_from(task)?)).into_response())
-}
-
-/// Answers a bodiless request on `/tasks/{task_id}…` with the task that
-/// `operation` (taking only the id) returns, picked out of its data by `task`.
-async fn answer_with_task<D: DeserializeOwned>(
-    app: &AppState,
-    caller: &Caller,
-    path: Result<Path<String>, PathRejection>,
-    operation: &str,
-    task: impl FnOnce(D) -> Result<GraphqlTask, Error>,
-) -> Result<Response, Error> {
-    let id = path_task_id(app, caller, path).await?;
-    let data: D = app
-        .send_as(caller, operation, id_variables(id), &Value::Null)
-        .await?;
-    task_response(StatusCode::OK, task(data)?)
+fn task_response(status: StatusCode, task: Task) -> Result<Response, Error> {
+    Ok((status, Json(task)).into_response())
 }
 
 pub async fn list(
@@ -153,11 +170,8 @@ pub async fn list(
     let data: MeData<UserTasks> = app
         .send_as(&caller, LIST_TASKS, variables, &Value::Null)
         .await?;
-    Ok(Json(TaskList::from_page(
-        data.viewer()?.tasks,
-        query.skip,
-        query.limit,
-    )?))
+    let page = data.viewer()?.tasks;
+    Ok(Json(TaskList::from_page(page, query.skip, query.limit)))
 }
 
 pub async fn create(
@@ -179,24 +193,15 @@ pub async fn create(
     task_response(StatusCode::CREATED, data.create_task)
 }
 
-pub async fn read(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, Error> {
-    answer_with_task(&app, &caller, path, READ_TASK, |data: ReadData| {
+pub async fn read(on: OnTask) -> Result<Response, Error> {
+    on.answer(READ_TASK, |data: ReadData| {
         data.task.ok_or(Error::TaskNotFound)
     })
     .await
 }
 
-pub async fn update(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    body: Body,
-) -> Result<Response, Error> {
-    update_task(app, caller, task_id(path), body).await
+pub async fn update(on: OnTask, body: Body) -> Result<Response, Error> {
+    update_task(on.app, on.caller, on.id, body).await
 }
 
 async fn update_task(
@@ -218,13 +223,9 @@ async fn update_task(
     task_response(StatusCode::OK, data.update_task)
 }
 
-pub async fn delete(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<StatusCode, Error> {
-    let id = path_task_id(&app, &caller, path).await?;
-    delete_task(app, caller, id).await
+pub async fn delete(on: OnTask) -> Result<StatusCode, Error> {
+    let id = on.checked_id().await?;
+    delete_task(on.app, on.caller, id).await
 }
 
 async fn delete_task(app: AppState, caller: Caller, id: i64) -> Result<StatusCode, Error> {
@@ -238,28 +239,14 @@ async fn delete_task(app: AppState, caller: Caller, id: i64) -> Result<StatusCod
     }
 }
 
-pub async fn complete(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, Error> {
-    answer_with_task(&app, &caller, path, COMPLETE_TASK, |data: CompleteData| {
-        Ok(data.complete_task)
-    })
-    .await
+pub async fn complete(on: OnTask) -> Result<Response, Error> {
+    on.answer(COMPLETE_TASK, |data: CompleteData| Ok(data.complete_task))
+        .await
 }
 
-pub async fn incomplete(
-    State(app): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, Error> {
-    answer_with_task(
-        &app,
-        &caller,
-        path,
-        UNCOMPLETE_TASK,
-        |data: UncompleteData| Ok(data.uncomplete_task),
-    )
+pub async fn incomplete(on: OnTask) -> Result<Response, Error> {
+    on.answer(UNCOMPLETE_TASK, |data: UncompleteData| {
+        Ok(data.uncomplete_task)
+    })
     .await
 }
