@@ -27,14 +27,29 @@ use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::trusted_documents::{Mode, TrustedDocuments};
 
-/// The client should send the query with its hash (the router does not know the hash).
-pub const NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
-/// Automatic persisted queries are off: the client should send queries in full.
-pub const NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
-/// The query sent does not have the SHA-256 sent with it.
-pub const HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
-/// Trusted documents reject the operation: it (or its id) is not in the manifest.
-pub const NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
+/// Why a persisted document is refused, each with Apollo's code for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The client should send the query with its hash (the router does not know the hash).
+    NotFound,
+    /// Automatic persisted queries are off: the client should send queries in full.
+    NotSupported,
+    /// The query sent does not have the SHA-256 sent with it.
+    HashMismatch,
+    /// Trusted documents reject the operation: it (or its id) is not in the manifest.
+    NotInList,
+}
+
+impl Refusal {
+    fn code(self) -> &'static str {
+        match self {
+            Refusal::NotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Refusal::NotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            Refusal::HashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Refusal::NotInList => "PERSISTED_QUERY_NOT_IN_LIST",
+        }
+    }
+}
 
 /// Command line of automatic persisted queries.
 #[derive(Debug, Clone, Copy, Args)]
@@ -166,7 +181,7 @@ impl PersistedQueries {
                 if sha256_hex(&query) != hash {
                     return Err(refused(
                         "The query does not have the SHA-256 hash sent with it",
-                        HASH_MISMATCH,
+                        Refusal::HashMismatch,
                     ));
                 }
                 self.check_listed(&query, source.operation_name.as_deref())?;
@@ -184,7 +199,7 @@ impl PersistedQueries {
                 if self.trusted.body(&id).is_some_and(|body| *body != *query) {
                     return Err(refused(
                         "The query is not the document the documentId names",
-                        HASH_MISMATCH,
+                        Refusal::HashMismatch,
                     ));
                 }
                 self.check_listed(&query, source.operation_name.as_deref())?;
@@ -212,7 +227,7 @@ impl PersistedQueries {
         let Some(cache) = &self.apq else {
             return Err(refused(
                 "Automatic persisted queries are not supported: send the query",
-                NOT_SUPPORTED,
+                Refusal::NotSupported,
             ));
         };
         match cache.get(hash) {
@@ -222,7 +237,7 @@ impl PersistedQueries {
             }
             None => {
                 self.metrics.record_persisted_query("apq_miss");
-                Err(refused("PersistedQueryNotFound", NOT_FOUND))
+                Err(refused("PersistedQueryNotFound", Refusal::NotFound))
             }
         }
     }
@@ -233,7 +248,7 @@ impl PersistedQueries {
             Some(body) => Ok(body),
             None if self.trusted.mode == Mode::Off => Err(refused(
                 "Persisted documents are not supported: send the query",
-                NOT_SUPPORTED,
+                Refusal::NotSupported,
             )),
             None => Err(self.not_in_list(id)),
         }
@@ -280,7 +295,7 @@ impl PersistedQueries {
         );
         refused(
             "The operation is not in the list of trusted documents",
-            NOT_IN_LIST,
+            Refusal::NotInList,
         )
     }
 }
@@ -309,13 +324,13 @@ fn persisted_query_hash(extensions: Option<&Map<String, Value>>) -> Result<Optio
     }
 }
 
-/// A request error with `code`: 200 with `application/json`, 400 with
-/// `application/graphql-response+json`, like other errors before execution.
-fn refused(message: &str, code: &str) -> Error {
+/// A request error with the refusal's code: 200 with `application/json`, 400
+/// with `application/graphql-response+json`, like other errors before execution.
+fn refused(message: &str, refusal: Refusal) -> Error {
     Error::refused(
         RequestErrorKind::Validation,
         message.to_owned(),
-        code,
+        refusal.code(),
         None,
         Map::new(),
     )
