@@ -4,7 +4,8 @@
 //! service never sees a task and needs no store.
 
 use async_graphql::{
-    Any, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object, Schema, SimpleObject,
+    Any, ComplexObject, EmptyMutation, EmptySubscription, ID, InputObject, InputType, Object,
+    Schema, SimpleObject,
 };
 use common::document_scan::GraphqlLimits;
 use subgraph_kit::ViewerExt;
@@ -50,24 +51,19 @@ pub struct UserStats {
     pub breakdown: TaskCounts,
 }
 
-/// The user entity as this subgraph knows it: an id plus the counts the router brought.
+// The user entity as this subgraph knows it: an id plus the counts the router
+// brought. Undocumented here so that the description clients see is the owner's.
+#[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct User {
     id: ID,
+    // Resolved by the tasks subgraph; the router passes it in the representation.
+    #[graphql(external)]
     task_counts: TaskCounts,
 }
 
-#[Object]
+#[ComplexObject]
 impl User {
-    async fn id(&self) -> &ID {
-        &self.id
-    }
-
-    // Resolved by the tasks subgraph; the router passes it in the representation.
-    #[graphql(external)]
-    async fn task_counts(&self) -> TaskCounts {
-        self.task_counts
-    }
-
     #[graphql(requires = "taskCounts { total todo inProgress done completed low medium high }")]
     async fn stats(&self) -> UserStats {
         let counts = self.task_counts;
