@@ -138,12 +138,12 @@ pub async fn spawn_router_variant(
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .envs(variant.env.iter().map(|(name, value)| (name, value)));
     // Apollo Gateway has no demand control, and the benchmark's query is over the
-    // default cost limit (the fixture supergraph has no @listSize): measure only,
-    // unless the run sets it.
+    // default cost limit (the fixture supergraph has no @listSize): off, so that both
+    // do the same work, unless the run sets it.
     let sets_mode =
         |arg: &String| arg == "--demand-control" || arg.starts_with("--demand-control=");
     if !variant.args.iter().any(sets_mode) {
-        command.args(["--demand-control", "measure"]);
+        command.args(["--demand-control", "off"]);
     }
     spawn_announcing("router", command, ROUTER_ANNOUNCE).await
 }

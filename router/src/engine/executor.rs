@@ -5,6 +5,7 @@
 //! the tree still resolves.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::Hasher;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use hive_router_query_planner::planner::plan_nodes::{FetchNode, PlanNode};
 use hive_router_query_planner::state::supergraph_state::OperationKind;
 use http::HeaderMap;
 use parking_lot::{Mutex, MutexGuard};
+use rustc_hash::{FxBuildHasher, FxHasher};
 use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
@@ -364,7 +366,9 @@ impl<'a> Executor<'a> {
         skipped: &mut Vec<(&'p str, Vec<Value>)>,
     ) -> CollectedGroup<'p> {
         let mut collected = CollectedGroup::default();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Representations by a structural hash (no text built per entity): the same
+        // entity reached by many paths is sent once.
+        let mut seen: HashMap<u64, Vec<usize>, FxBuildHasher> = HashMap::default();
         let mut steps = Vec::new();
         for path in &group.paths {
             visit_targets(
@@ -389,13 +393,18 @@ impl<'a> Executor<'a> {
                     for rewrite in group.input_rewrites {
                         apply_rewrite(self.schema, rewrite, &mut representation);
                     }
-                    let key = representation.to_string();
-                    let next = collected.representations.len();
-                    let index = *seen.entry(key).or_insert(next);
-                    if index == next {
+                    let same_hash = seen.entry(hash_value(&representation)).or_default();
+                    let known = same_hash
+                        .iter()
+                        .copied()
+                        .find(|&index| collected.representations[index] == representation);
+                    let index = known.unwrap_or_else(|| {
+                        let next = collected.representations.len();
+                        same_hash.push(next);
                         collected.representations.push(representation);
                         collected.first_target.push(collected.target_count());
-                    }
+                        next
+                    });
                     collected.push_target(steps, index);
                 },
             );
@@ -485,6 +494,48 @@ impl<'a> Executor<'a> {
             )),
         }
     }
+}
+
+/// A hash of a JSON value's structure and contents (keys in order), for
+/// deduplicating representations. Its depth is the plan's `@requires`
+/// selection's, fixed by the supergraph, not by a client.
+fn hash_value(value: &Value) -> u64 {
+    fn feed(value: &Value, hasher: &mut FxHasher) {
+        match value {
+            Value::Null => hasher.write_u8(0),
+            Value::Bool(flag) => hasher.write_u8(1 + u8::from(*flag)),
+            Value::Number(number) => {
+                hasher.write_u8(3);
+                match (number.as_i64(), number.as_f64()) {
+                    (Some(integer), _) => hasher.write_i64(integer),
+                    (None, Some(float)) => hasher.write_u64(float.to_bits()),
+                    (None, None) => hasher.write_u8(0),
+                }
+            }
+            Value::String(text) => {
+                hasher.write_u8(4);
+                hasher.write(text.as_bytes());
+                hasher.write_u8(0xff);
+            }
+            Value::Array(items) => {
+                hasher.write_u8(5);
+                hasher.write_usize(items.len());
+                items.iter().for_each(|item| feed(item, hasher));
+            }
+            Value::Object(object) => {
+                hasher.write_u8(6);
+                hasher.write_usize(object.len());
+                for (key, item) in object {
+                    hasher.write(key.as_bytes());
+                    hasher.write_u8(0xff);
+                    feed(item, hasher);
+                }
+            }
+        }
+    }
+    let mut hasher = FxHasher::default();
+    feed(value, &mut hasher);
+    hasher.finish()
 }
 
 /// The parts of a fetch or batch fetch node the sending code needs.

@@ -77,7 +77,10 @@ impl<'a, 's> Shaper<'a, 's> {
                 out.insert(key.to_owned(), Value::String(type_name.to_owned()));
                 continue;
             }
-            let mut value = data.remove(key).unwrap_or(Value::Null);
+            // The subgraph data's own key is reused: no allocation per field.
+            let (owned_key, mut value) = data
+                .remove_entry(key)
+                .unwrap_or_else(|| (key.to_owned(), Value::Null));
             if type_name.starts_with("__") {
                 self.hide_deprecated(field, &mut value);
             }
@@ -96,7 +99,7 @@ impl<'a, 's> Shaper<'a, 's> {
             let completed =
                 self.complete(&field.field_type, value, children, type_name, &field.name);
             self.path.pop();
-            out.insert(key.to_owned(), completed?);
+            out.insert(owned_key, completed?);
         }
         Ok(out)
     }
