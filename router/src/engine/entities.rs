@@ -165,6 +165,47 @@ pub(super) fn project_requires(
     })
 }
 
+/// An entity's representation without building it, when the plan's `requires`
+/// is flat (leaf fields, possibly inside inline fragments) and every value is
+/// present and not null: the (key sent, value) pairs [`project_requires`] would
+/// build, in its order, into `pairs`. Most entities of a fetch are reached by
+/// several paths; only the first needs building. `false` for anything else,
+/// and [`project_requires`] decides.
+pub(super) fn flat_representation<'p, 'e>(
+    schema: &ApiSchema,
+    items: &'p [SelectionItem],
+    entity: &'e Map<String, Value>,
+    pairs: &mut Vec<(&'p str, &'e Value)>,
+) -> bool {
+    let typename = entity.get("__typename").and_then(Value::as_str);
+    for item in items {
+        match item {
+            SelectionItem::Field(field) if field.selections.items.is_empty() => {
+                let Some(value) = entity.get(&field.name).filter(|value| !value.is_null()) else {
+                    return false;
+                };
+                let key = field.alias.as_deref().unwrap_or(&field.name);
+                // Asked twice (in and out of a fragment): sent once, where first asked.
+                if !pairs.iter().any(|(known, _)| *known == key) {
+                    pairs.push((key, value));
+                }
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                let applies = typename.is_none_or(|typename| {
+                    schema.type_condition_applies(&fragment.type_condition, typename)
+                });
+                if applies
+                    && !flat_representation(schema, &fragment.selections.items, entity, pairs)
+                {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn project_items(
     schema: &ApiSchema,
     items: &[SelectionItem],

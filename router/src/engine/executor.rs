@@ -26,8 +26,8 @@ use serde_json::{Map, Value};
 
 use super::GraphQLError;
 use super::entities::{
-    CollectedGroup, EntityGroup, PathStep, apply_rewrite, deep_merge, merge_entities,
-    project_requires, steps_to_path, visit_targets,
+    CollectedGroup, EntityGroup, PathStep, apply_rewrite, deep_merge, flat_representation,
+    merge_entities, project_requires, steps_to_path, visit_targets,
 };
 use super::failure::{FailedFetch, FailureRecord, FetchFailure};
 use super::schema::ApiSchema;
@@ -377,34 +377,57 @@ impl<'a> Executor<'a> {
                 path.as_slice(),
                 &mut steps,
                 &mut |entity, steps| {
-                    let mut representation =
-                        match project_requires(self.schema, group.requires, entity) {
-                            // A nullable input is null: still sent, unless a failed fetch explains the null.
-                            Ok(projected)
-                                if !(projected.has_null && failed_at(failures, steps)) =>
-                            {
-                                projected.value
+                    // An entity already seen by another path: found without building it.
+                    let mut pairs = Vec::new();
+                    let known = (group.input_rewrites.is_empty()
+                        && flat_representation(
+                            self.schema,
+                            &group.requires.items,
+                            entity,
+                            &mut pairs,
+                        )
+                        && !pairs.is_empty())
+                    .then(|| {
+                        let candidates = seen.get(&hash_object(pairs.iter().copied()))?;
+                        candidates
+                            .iter()
+                            .copied()
+                            .find(|&index| is_object_of(&collected.representations[index], &pairs))
+                    })
+                    .flatten();
+                    let index = match known {
+                        Some(index) => index,
+                        None => {
+                            let mut representation =
+                                match project_requires(self.schema, group.requires, entity) {
+                                    // A nullable input is null: still sent, unless a failed fetch explains the null.
+                                    Ok(projected)
+                                        if !(projected.has_null && failed_at(failures, steps)) =>
+                                    {
+                                        projected.value
+                                    }
+                                    _ => {
+                                        skipped.push((group.response_key, steps_to_path(steps)));
+                                        return;
+                                    }
+                                };
+                            for rewrite in group.input_rewrites {
+                                apply_rewrite(self.schema, rewrite, &mut representation);
                             }
-                            _ => {
-                                skipped.push((group.response_key, steps_to_path(steps)));
-                                return;
-                            }
-                        };
-                    for rewrite in group.input_rewrites {
-                        apply_rewrite(self.schema, rewrite, &mut representation);
-                    }
-                    let same_hash = seen.entry(hash_value(&representation)).or_default();
-                    let known = same_hash
-                        .iter()
-                        .copied()
-                        .find(|&index| collected.representations[index] == representation);
-                    let index = known.unwrap_or_else(|| {
-                        let next = collected.representations.len();
-                        same_hash.push(next);
-                        collected.representations.push(representation);
-                        collected.first_target.push(collected.target_count());
-                        next
-                    });
+                            let same_hash = seen.entry(hash_value(&representation)).or_default();
+                            let known = same_hash
+                                .iter()
+                                .copied()
+                                .find(|&index| collected.representations[index] == representation);
+                            known.unwrap_or_else(|| {
+                                let next = collected.representations.len();
+                                same_hash.push(next);
+                                collected.representations.push(representation);
+                                collected.first_target.push(collected.target_count());
+                                next
+                            })
+                        }
+                    };
                     collected.push_target(steps, index);
                 },
             );
@@ -500,42 +523,68 @@ impl<'a> Executor<'a> {
 /// deduplicating representations. Its depth is the plan's `@requires`
 /// selection's, fixed by the supergraph, not by a client.
 fn hash_value(value: &Value) -> u64 {
-    fn feed(value: &Value, hasher: &mut FxHasher) {
-        match value {
-            Value::Null => hasher.write_u8(0),
-            Value::Bool(flag) => hasher.write_u8(1 + u8::from(*flag)),
-            Value::Number(number) => {
-                hasher.write_u8(3);
-                match (number.as_i64(), number.as_f64()) {
-                    (Some(integer), _) => hasher.write_i64(integer),
-                    (None, Some(float)) => hasher.write_u64(float.to_bits()),
-                    (None, None) => hasher.write_u8(0),
-                }
-            }
-            Value::String(text) => {
-                hasher.write_u8(4);
-                hasher.write(text.as_bytes());
-                hasher.write_u8(0xff);
-            }
-            Value::Array(items) => {
-                hasher.write_u8(5);
-                hasher.write_usize(items.len());
-                items.iter().for_each(|item| feed(item, hasher));
-            }
-            Value::Object(object) => {
-                hasher.write_u8(6);
-                hasher.write_usize(object.len());
-                for (key, item) in object {
-                    hasher.write(key.as_bytes());
-                    hasher.write_u8(0xff);
-                    feed(item, hasher);
-                }
-            }
-        }
-    }
     let mut hasher = FxHasher::default();
     feed(value, &mut hasher);
     hasher.finish()
+}
+
+/// [`hash_value`] of the object these (key, value) pairs make, without making it.
+fn hash_object<'v>(fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>) -> u64 {
+    let mut hasher = FxHasher::default();
+    feed_object(fields, &mut hasher);
+    hasher.finish()
+}
+
+/// `value` is the object these distinct (key, value) pairs make.
+fn is_object_of(value: &Value, fields: &[(&str, &Value)]) -> bool {
+    value.as_object().is_some_and(|object| {
+        object.len() == fields.len()
+            && fields
+                .iter()
+                .all(|(key, field)| object.get(*key) == Some(*field))
+    })
+}
+
+fn feed(value: &Value, hasher: &mut FxHasher) {
+    match value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(flag) => hasher.write_u8(1 + u8::from(*flag)),
+        Value::Number(number) => {
+            hasher.write_u8(3);
+            match (number.as_i64(), number.as_f64()) {
+                (Some(integer), _) => hasher.write_i64(integer),
+                (None, Some(float)) => hasher.write_u64(float.to_bits()),
+                (None, None) => hasher.write_u8(0),
+            }
+        }
+        Value::String(text) => {
+            hasher.write_u8(4);
+            hasher.write(text.as_bytes());
+            hasher.write_u8(0xff);
+        }
+        Value::Array(items) => {
+            hasher.write_u8(5);
+            hasher.write_usize(items.len());
+            items.iter().for_each(|item| feed(item, hasher));
+        }
+        Value::Object(object) => feed_object(
+            object.iter().map(|(key, item)| (key.as_str(), item)),
+            hasher,
+        ),
+    }
+}
+
+fn feed_object<'v>(
+    fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>,
+    hasher: &mut FxHasher,
+) {
+    hasher.write_u8(6);
+    hasher.write_usize(fields.len());
+    for (key, item) in fields {
+        hasher.write(key.as_bytes());
+        hasher.write_u8(0xff);
+        feed(item, hasher);
+    }
 }
 
 /// The parts of a fetch or batch fetch node the sending code needs.
