@@ -51,19 +51,10 @@ fn send(
 
 /// The router's count of operations that joined one in flight.
 async fn shared_operations(router: &TestRouter) -> u64 {
-    let text = router
-        .client
-        .get(format!("{}/metrics", router.base_url))
-        .send()
+    let series = "router_graphql_operations_shared_total";
+    test_support::metrics::read(&router.client, &router.base_url, series)
         .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("metrics text");
-    text.lines()
-        .find_map(|line| line.strip_prefix("router_graphql_operations_shared_total "))
-        .and_then(|value| value.trim().parse().ok())
-        .expect("the shared-operations counter is exported")
+        .expect("the shared-operations counter is exported") as u64
 }
 
 /// Waits until `count` requests are held at the subgraph's gate.

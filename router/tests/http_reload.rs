@@ -26,19 +26,10 @@ async fn goodbye(router: &TestRouter) -> Value {
 
 /// How many reloads ended with `outcome`, from `/metrics`.
 async fn reloads(router: &TestRouter, outcome: &str) -> u64 {
-    let text = router
-        .client
-        .get(format!("{}/metrics", router.base_url))
-        .send()
+    let series = format!("router_supergraph_reloads_total{{outcome=\"{outcome}\"}}");
+    test_support::metrics::read(&router.client, &router.base_url, &series)
         .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
-    let prefix = format!("router_supergraph_reloads_total{{outcome=\"{outcome}\"}} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map_or(0, |count| count.trim().parse().expect("a counter value"))
+        .unwrap_or(0.0) as u64
 }
 
 #[tokio::test]

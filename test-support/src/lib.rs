@@ -9,6 +9,7 @@
 pub mod config;
 pub mod database;
 pub mod graphql;
+pub mod metrics;
 pub mod rest_load;
 pub mod siege;
 pub mod tools;

@@ -271,18 +271,8 @@ impl RouterProcess {
 
     /// A value of the router's `/metrics` (0 when the series is absent).
     pub async fn metric(&self, series: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.base_url))
-            .send()
+        test_support::metrics::read(&self.client, &self.base_url, series)
             .await
-            .expect("metrics answer")
-            .text()
-            .await
-            .expect("metrics text");
-        text.lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-            .and_then(|value| value.trim().parse().ok())
             .unwrap_or(0.0)
     }
 
