@@ -637,6 +637,14 @@ async fn page_bounds_are_enforced(store: Store) {
             Some(field),
         );
     }
+    // A variable declared but not sent (Apollo Client leaves out undefined ones) is no
+    // value at all: the argument's default applies, as the GraphQL spec says.
+    let unsent = app.graphql(Some(&token), query, json!({ "r": user })).await;
+    assert!(unsent.get("errors").is_none(), "{unsent}");
+    assert_eq!(
+        unsent["data"]["_entities"][0]["tasks"],
+        json!({ "totalCount": 1, "skip": 0, "limit": 100 })
+    );
     let largest = ask(json!(5_000_000_000_i64), json!(1000)).await;
     assert!(largest.get("errors").is_none(), "{largest}");
     assert_eq!(
