@@ -12,19 +12,10 @@ use serde_json::{Value, json};
 
 /// How many fetches the router has sent to `subgraph` so far.
 async fn fetches_to(http: &reqwest::Client, router: &str, subgraph: &str) -> u64 {
-    let text = http
-        .get(format!("{router}/metrics"))
-        .send()
+    let series = format!("router_subgraph_fetch_duration_seconds_count{{subgraph=\"{subgraph}\"}}");
+    test_support::metrics::read(http, router, &series)
         .await
-        .expect("the router's metrics answer")
-        .text()
-        .await
-        .expect("metrics text");
-    let prefix =
-        format!("router_subgraph_fetch_duration_seconds_count{{subgraph=\"{subgraph}\"}} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map_or(0, |count| count.trim().parse().expect("a count"))
+        .unwrap_or(0.0) as u64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
