@@ -23,6 +23,19 @@ fn federation_tools() -> PathBuf {
 }
 
 /// The client's next line. The timeout only turns a hang (a part that never comes) into a failure.
+/// Posts `query` from a client that takes multipart or JSON, and expects the
+/// whole answer as one JSON response.
+async fn whole_answer_to_multipart_client(router: &http_support::TestRouter, query: &str) -> Value {
+    let response = router
+        .post_with(
+            &json!({ "query": query }),
+            "multipart/mixed;deferSpec=20220824, application/json",
+        )
+        .await;
+    assert!(content_type(&response).starts_with("application/json"));
+    response.json().await.expect("JSON")
+}
+
 async fn next_part(lines: &mut Lines<BufReader<ChildStdout>>, what: &str) -> Value {
     let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
         .await
@@ -97,25 +110,15 @@ async fn clients_without_multipart_and_mutations_get_one_whole_response() {
 
     // A mutation runs once, whatever it defers.
     let mutation = "mutation { shout(text: \"a\") ... @defer { b: shout(text: \"b\") } }";
-    let response = router
-        .post_with(
-            &json!({ "query": mutation }),
-            "multipart/mixed;deferSpec=20220824, application/json",
-        )
-        .await;
-    assert!(content_type(&response).starts_with("application/json"));
-    let body: Value = response.json().await.expect("JSON");
+    let body = whole_answer_to_multipart_client(&router, mutation).await;
     assert_eq!(body, json!({ "data": { "shout": "A", "b": "B" } }));
 
     // With `if: false` nothing is deferred: one response even for a multipart client.
-    let response = router
-        .post_with(
-            &json!({ "query": "{ hello ... @defer(if: false) { repeat(text: \"now\") } }" }),
-            "multipart/mixed;deferSpec=20220824, application/json",
-        )
-        .await;
-    assert!(content_type(&response).starts_with("application/json"));
-    let body: Value = response.json().await.expect("JSON");
+    let body = whole_answer_to_multipart_client(
+        &router,
+        "{ hello ... @defer(if: false) { repeat(text: \"now\") } }",
+    )
+    .await;
     assert_eq!(
         body,
         json!({ "data": { "hello": "hello from echo", "repeat": "now" } })
@@ -135,14 +138,7 @@ async fn each_deferred_execution_is_charged_to_demand_control() {
                  ... @defer { c: received { tenant } } }";
 
     // Streamed: four executions of cost 4 each.
-    let response = router
-        .post_with(
-            &json!({ "query": query }),
-            "multipart/mixed;deferSpec=20220824, application/json",
-        )
-        .await;
-    assert!(content_type(&response).starts_with("application/json"));
-    let body: Value = response.json().await.expect("JSON");
+    let body = whole_answer_to_multipart_client(&router, query).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "COST_ESTIMATED_TOO_EXPENSIVE",
         "{body}"

@@ -5,6 +5,7 @@
 //! and the `print-schema` subcommand. The router and the REST layer never link
 //! it (nor async-graphql).
 
+pub mod arguments;
 pub mod cli;
 pub mod cost;
 pub mod errors;

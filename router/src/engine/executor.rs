@@ -521,7 +521,8 @@ impl<'a> Executor<'a> {
 
 /// A hash of a JSON value's structure and contents (keys in order), for
 /// deduplicating representations. Its depth is the plan's `@requires`
-/// selection's, fixed by the supergraph, not by a client.
+/// selection's, fixed by the supergraph, plus that of a JSON-scalar value a
+/// subgraph sent, which serde_json's parser caps (128 levels); never a client's.
 fn hash_value(value: &Value) -> u64 {
     let mut hasher = FxHasher::default();
     feed(value, &mut hasher);

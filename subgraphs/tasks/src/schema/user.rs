@@ -1,8 +1,8 @@
 //! The `User` entity as far as tasks extends it: a user's task pages and counts.
 //! Only the viewer's own `User` is ever built (entities of other users are null).
 
-use async_graphql::{Context, ID, MaybeUndefined, Object, SimpleObject};
-use async_graphql_value::Value as InputValue;
+use async_graphql::{Context, ID, Object, SimpleObject};
+use subgraph_kit::arguments::given;
 
 use crate::error::Error;
 use crate::loaders::{Loaders, PageKey};
@@ -88,40 +88,5 @@ impl User {
             .await
             .map_err(Error::into_graphql)?
             .unwrap_or_default())
-    }
-}
-
-/// An argument as the request gave it. A variable the request declared but did not
-/// send (and gave no default) is no value at all — the argument's own default then
-/// applies, as the GraphQL spec's CoerceArgumentValues says, and as clients that
-/// leave out undefined variables (Apollo Client) expect — but async-graphql
-/// resolves it to null (its parser's `default_value()`), which is told apart here
-/// from the operation itself.
-fn given(ctx: &Context<'_>, argument: &str, value: Option<i64>) -> MaybeUndefined<i64> {
-    let unsent = ctx
-        .item
-        .node
-        .get_argument(argument)
-        .and_then(|given| match &given.node {
-            InputValue::Variable(name) => Some(name),
-            _ => None,
-        })
-        .is_some_and(|name| {
-            let request = ctx.query_env;
-            !request.variables.contains_key(name)
-                && request
-                    .operation
-                    .node
-                    .variable_definitions
-                    .iter()
-                    .any(|definition| {
-                        definition.node.name.node == *name
-                            && definition.node.default_value.is_none()
-                    })
-        });
-    match value {
-        _ if unsent => MaybeUndefined::Undefined,
-        Some(value) => MaybeUndefined::Value(value),
-        None => MaybeUndefined::Null,
     }
 }
