@@ -20,11 +20,27 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Level;
 
 use crate::launcher::{
     RunningService, ServiceCommand, ServiceName, System, describe_exit,
     spawn_and_wait_until_listening, stop_child,
 };
+
+/// `tracing::event!` at a level chosen at run time: tracing fixes an event's
+/// level where the event is written, so the one event is written at each level
+/// and the match picks which one fires.
+macro_rules! event_at {
+    ($level:expr, $($event:tt)+) => {
+        match $level {
+            Level::ERROR => tracing::error!($($event)+),
+            Level::WARN => tracing::warn!($($event)+),
+            Level::INFO => tracing::info!($($event)+),
+            Level::DEBUG => tracing::debug!($($event)+),
+            _ => tracing::trace!($($event)+),
+        }
+    };
+}
 
 /// How restarts are paced and where the launcher reports its health.
 #[derive(Debug, Clone)]
@@ -255,33 +271,27 @@ async fn watch(
         // Restart until one start succeeds, or the launcher stops.
         loop {
             failures += 1;
-            let crash_loop = failures >= supervision.crash_loop_after;
             let delay = backoff(&supervision, failures);
-            if crash_loop {
-                tracing::error!(
-                    service = name.as_str(),
-                    failures,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "crash loop: {} keeps failing: {cause}",
-                    name.as_str()
-                );
+            // A crash loop is an error in the log and a state of its own in `/health`.
+            let service_name = name.as_str();
+            let (state, level, message) = if failures >= supervision.crash_loop_after {
+                let message = format!("crash loop: {service_name} keeps failing: {cause}");
+                (State::CrashLoop, Level::ERROR, message)
             } else {
-                tracing::warn!(
-                    service = name.as_str(),
-                    failures,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "{} exited unexpectedly; restarting it: {cause}",
-                    name.as_str()
-                );
-            }
+                let message = format!("{service_name} exited unexpectedly; restarting it: {cause}");
+                (State::Restarting, Level::WARN, message)
+            };
+            event_at!(
+                level,
+                service = service_name,
+                failures,
+                retry_in_ms = delay.as_millis() as u64,
+                "{message}"
+            );
             let first_line = cause.lines().next().unwrap_or_default().to_owned();
             update(&statuses, name, |status| {
                 status.pid = None;
-                status.state = if crash_loop {
-                    State::CrashLoop
-                } else {
-                    State::Restarting
-                };
+                status.state = state;
                 status.failures_in_a_row = failures;
                 status.last_exit = Some(first_line);
             });
