@@ -5,7 +5,7 @@
 //! launcher, however the launcher ends (`PR_SET_PDEATHSIG`), so no orphan keeps
 //! a port. Restarting children that exit is the supervisor's part (`supervisor`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 const STDERR_TAIL_LINES: usize = 20;
 
 /// The services, in start order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServiceName {
     Users,
     Tasks,
@@ -72,26 +72,20 @@ impl ServiceName {
     }
 }
 
-/// Ports to give the services; `None` leaves the service's own default or environment.
+/// Ports to give the services, by service; one not given a port keeps its own
+/// default or environment.
 #[derive(Debug, Clone, Default)]
-pub struct Ports {
-    pub users: Option<u16>,
-    pub tasks: Option<u16>,
-    pub stats: Option<u16>,
-    pub router: Option<u16>,
-    pub rest_compat: Option<u16>,
-}
+pub struct Ports(HashMap<ServiceName, u16>);
 
 impl Ports {
     /// Every service on a free port chosen by the OS (tests).
     pub fn ephemeral() -> Self {
-        Self {
-            users: Some(0),
-            tasks: Some(0),
-            stats: Some(0),
-            router: Some(0),
-            rest_compat: Some(0),
-        }
+        Self(
+            ServiceName::START_ORDER
+                .into_iter()
+                .map(|service| (service, 0))
+                .collect(),
+        )
     }
 
     /// Leave ports to each service's own configuration.
@@ -100,13 +94,7 @@ impl Ports {
     }
 
     pub(crate) fn get(&self, service: ServiceName) -> Option<u16> {
-        match service {
-            ServiceName::Users => self.users,
-            ServiceName::Tasks => self.tasks,
-            ServiceName::Stats => self.stats,
-            ServiceName::Router => self.router,
-            ServiceName::RestCompat => self.rest_compat,
-        }
+        self.0.get(&service).copied()
     }
 }
 
