@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::config::Switch;
 use crate::error::{Error, bounded_body};
-use crate::graphql_http::{Answer, run_operation, source_from_json};
+use crate::graphql_http::{Answer, ResponseBody, run_operation, source_from_json};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
 
@@ -86,22 +86,33 @@ pub async fn serve(
             Err(error) => Err(error),
         };
         match outcome {
-            Ok(Answer::Json(_, body)) => body,
+            Ok(Answer::Json(_, body)) => BatchAnswer::Executed(body),
             // Only single operations share an execution; a batch's are run as values.
-            Ok(Answer::Serialised(_, body)) => serde_json::from_slice(&body).unwrap_or(Value::Null),
-            Ok(Answer::Stream(_)) => {
+            Ok(Answer::Serialised(_, body)) => {
+                BatchAnswer::Refused(serde_json::from_slice(&body).unwrap_or(Value::Null))
+            }
+            Ok(Answer::Stream(_)) => BatchAnswer::Refused(
                 Error::BadRequest("An operation of a batch cannot be streamed".to_owned())
                     .into_parts(media)
-                    .1
-            }
-            Err(error) => error.bounded(&state.responses).into_parts(media).1,
+                    .1,
+            ),
+            Err(error) => BatchAnswer::Refused(error.bounded(&state.responses).into_parts(media).1),
         }
     }))
     .await;
     Ok(bounded_body(
         StatusCode::OK,
         media,
-        &Value::Array(answers),
+        &answers,
         &state.responses,
     ))
+}
+
+/// One operation's place in a batch's answer.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum BatchAnswer {
+    Executed(ResponseBody),
+    /// The error body of an operation that did not run.
+    Refused(Value),
 }

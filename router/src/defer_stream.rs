@@ -16,7 +16,7 @@ use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value, json};
 
 use crate::defer::{self, Deferred, Split};
-use crate::engine::{GraphQLRequest, Outcome, RequestContext};
+use crate::engine::{Data, GraphQLRequest, Outcome, RequestContext};
 use crate::error::{Error, bound_errors, bounded_body, refusal_status};
 use crate::http::AppState;
 use crate::negotiation::ResponseMediaType;
@@ -70,7 +70,8 @@ pub async fn serve(
                 let items = match answer {
                     Ok(response) => {
                         let errors = bound_errors(response.errors, &limits);
-                        defer::incremental_items(&deferred, response.data.as_ref(), &errors)
+                        let data = response.data.map(Data::into_json);
+                        defer::incremental_items(&deferred, data.as_ref(), &errors)
                     }
                     Err(_) => timed_out(&deferred, timeout),
                 };
@@ -91,7 +92,8 @@ pub async fn serve(
     let mut initial = Map::new();
     match response.outcome {
         Outcome::Executed => {
-            initial.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
+            let data = response.data.map_or(Value::Null, Data::into_json);
+            initial.insert("data".to_owned(), data);
         }
         Outcome::Refused(kind) => {
             // Nothing was executed: an ordinary error response, and the deferred operations stop.

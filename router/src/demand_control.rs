@@ -38,6 +38,8 @@ use async_graphql_value::{ConstValue, Value as GraphQLValue};
 use clap::ValueEnum;
 use serde_json::{Map, Value};
 
+use crate::engine::{Data, Object};
+
 /// The cost specification's URL, without its version.
 const COST_SPEC: &str = "https://specs.apollo.dev/cost/";
 /// Added to every mutation (Apollo's default).
@@ -619,11 +621,11 @@ pub fn actual_cost(
     model: &CostModel,
     document: &ExecutableDocument,
     operation: &OperationDefinition,
-    data: &Value,
+    data: &Data,
 ) -> f64 {
     let root = model.root_type(operation.ty);
     let mut cost = match data {
-        Value::Object(object) => object_cost(
+        Data::Object(object) => object_cost(
             model,
             document,
             &[&operation.selection_set.node],
@@ -643,7 +645,7 @@ fn object_cost(
     document: &ExecutableDocument,
     selection_sets: &[&SelectionSet],
     type_name: &str,
-    object: &Map<String, Value>,
+    object: &Object,
 ) -> f64 {
     // Fields by response key, their sub-selections merged, fragments flattened.
     let mut by_key: Vec<(
@@ -707,18 +709,18 @@ fn value_cost(
     selection_sets: &[&SelectionSet],
     type_name: &str,
     own: f64,
-    value: &Value,
+    value: &Data,
 ) -> f64 {
     match value {
-        Value::Null => 0.0,
-        Value::Array(items) => items
+        Data::Null => 0.0,
+        Data::List(items) => items
             .iter()
             .map(|item| value_cost(model, document, selection_sets, type_name, own, item))
             .sum(),
-        Value::Object(object) => {
+        Data::Object(object) => {
             let concrete = object
                 .get("__typename")
-                .and_then(Value::as_str)
+                .and_then(Data::as_str)
                 .unwrap_or(type_name);
             own + object_cost(model, document, selection_sets, concrete, object)
         }
@@ -830,10 +832,10 @@ type Task @weight(weight: 2) { id: ID! owner: User! tags: [String!]! @size(assum
             async_graphql_parser::parse_query("{ me { tasks { items { id owner { id } } } } }")
                 .expect("parses");
         let operation = select_operation(&document, None).expect("one operation");
-        let data = serde_json::json!({ "me": { "tasks": { "items": [
+        let data = Data::from(serde_json::json!({ "me": { "tasks": { "items": [
             { "id": "1", "owner": { "id": "u" } },
             { "id": "2", "owner": { "id": "u" } },
-        ] } } });
+        ] } } }));
         // me 1 + tasks 1 + 2 × (Task 2 + owner 1).
         assert_eq!(actual_cost(&model, &document, operation, &data), 8.0);
     }

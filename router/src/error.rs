@@ -189,7 +189,7 @@ pub fn graphql_body(status: StatusCode, media: ResponseMediaType, body: &Value) 
 pub fn bounded_body(
     status: StatusCode,
     media: ResponseMediaType,
-    body: &Value,
+    body: &impl serde::Serialize,
     limits: &ResponseLimits,
 ) -> Response {
     serialised_body(status, media, serialise_bounded(body, limits))
@@ -198,7 +198,7 @@ pub fn bounded_body(
 /// `body` as JSON text, or, when that is over `--max-response-bytes`, one
 /// RESPONSE_TOO_LARGE error. Serialising stops as soon as the limit is passed,
 /// so the oversized text is never held whole.
-pub fn serialise_bounded(body: &Value, limits: &ResponseLimits) -> Bytes {
+pub fn serialise_bounded(body: &impl serde::Serialize, limits: &ResponseLimits) -> Bytes {
     let mut writer = CappedWriter {
         bytes: Vec::new(),
         cap: limits.max_response_bytes,

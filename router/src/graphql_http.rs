@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 
 use crate::apq::{DocumentSource, Resolved};
 use crate::config::RequestLimits;
-use crate::engine::{Engine, GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind};
+use crate::engine::{
+    Data, Engine, GraphQLError, GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind,
+};
 use crate::error::{
     Error, bound_errors, bounded_body, refusal_status, serialise_bounded, serialised_body,
 };
@@ -310,7 +312,11 @@ struct Execution {
 
 impl Execution {
     /// Executes and builds the GraphQL response: its status and body.
-    async fn run(self, request: GraphQLRequest, context: RequestContext) -> (StatusCode, Value) {
+    async fn run(
+        self,
+        request: GraphQLRequest,
+        context: RequestContext,
+    ) -> (StatusCode, ResponseBody) {
         let operation_name = request.operation_name.clone();
         let response = self.engine.execute(request, context).await;
         let state = &self.state;
@@ -325,28 +331,18 @@ impl Execution {
                 demand_control::actual_cost(&model, &self.checked.document, operation, data);
             state.metrics.record_actual_cost(actual);
         }
-        let mut body = Map::new();
-        let status = match response.outcome {
-            Outcome::Executed => {
-                body.insert("data".to_owned(), response.data.unwrap_or(Value::Null));
-                StatusCode::OK
-            }
-            Outcome::Refused(kind) => refusal_status(kind, self.media),
+        let (status, data) = match response.outcome {
+            Outcome::Executed => (StatusCode::OK, Some(response.data.unwrap_or_default())),
+            Outcome::Refused(kind) => (refusal_status(kind, self.media), None),
         };
-        let errors = bound_errors(response.errors, &state.responses);
-        if !errors.is_empty() {
-            body.insert(
-                "errors".to_owned(),
-                serde_json::to_value(&errors).unwrap_or_default(),
-            );
-        }
-        if let Some(plan) = self.query_plan {
-            body.insert(
-                "extensions".to_owned(),
-                serde_json::json!({ "queryPlan": { "text": plan } }),
-            );
-        }
-        (status, Value::Object(body))
+        let body = ResponseBody {
+            data,
+            errors: bound_errors(response.errors, &state.responses),
+            extensions: self
+                .query_plan
+                .map(|plan| serde_json::json!({ "queryPlan": { "text": plan } })),
+        };
+        (status, body)
     }
 
     /// [`Execution::run`], serialised once for every request sharing it.
@@ -402,10 +398,22 @@ impl OperationKey {
 /// Identical operations in flight, sharing one serialised response.
 pub(crate) type SharedOperations = InFlight<OperationKey, (StatusCode, Bytes)>;
 
+/// A GraphQL response as sent: `data` is left out when the request was refused
+/// before execution, `errors` when there are none.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ResponseBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Data>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<GraphQLError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Value>,
+}
+
 /// What one operation is answered with.
 pub(crate) enum Answer {
     /// One GraphQL response.
-    Json(StatusCode, Value),
+    Json(StatusCode, ResponseBody),
     /// A GraphQL response already serialised (and bounded by the response limits).
     Serialised(StatusCode, Bytes),
     /// Incremental delivery of a deferred query (see `defer`).

@@ -101,7 +101,7 @@ async fn run(engine: &Engine, query: &str) -> (Value, Vec<String>) {
                 .map(str::to_owned)
         })
         .collect();
-    (response.data.unwrap_or(Value::Null), codes)
+    (response.data_json().unwrap_or(Value::Null), codes)
 }
 
 const ME: &str = "{ me { id } }";

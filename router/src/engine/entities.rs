@@ -10,7 +10,9 @@ use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
     FetchNodePathSegment, FetchRewrite, FlattenNodePath, FlattenNodePathSegment,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::data::{Data, Key, Object};
 
 use super::schema::{ApiSchema, TypeKind, TypeRef, named_type};
 
@@ -34,7 +36,7 @@ pub(super) struct EntityGroup<'p> {
 /// The representations of a group and where each answer goes.
 #[derive(Default)]
 pub(super) struct CollectedGroup<'p> {
-    pub(super) representations: Vec<Value>,
+    pub(super) representations: Vec<Data>,
     /// Every entity that asked: where its path ends in `steps`, and the
     /// representation answering it. The paths share one buffer, so a group
     /// of many entities costs a few allocations, not one per entity.
@@ -70,18 +72,18 @@ impl<'p> CollectedGroup<'p> {
     }
 }
 
-pub(super) type TargetVisitor<'v, 'p> = dyn FnMut(&Map<String, Value>, &[PathStep<'p>]) + 'v;
+pub(super) type TargetVisitor<'v, 'p> = dyn FnMut(&Object, &[PathStep<'p>]) + 'v;
 
 /// Calls `visit` on every object the flatten path leads to.
 pub(super) fn visit_targets<'p>(
     schema: &ApiSchema,
-    value: &Value,
+    value: &Data,
     path: &'p [FlattenNodePathSegment],
     steps: &mut Vec<PathStep<'p>>,
     visit: &mut TargetVisitor<'_, 'p>,
 ) {
     match (path.split_first(), value) {
-        (_, Value::Array(items)) => {
+        (_, Data::List(items)) => {
             // Lists are walked whether or not the path marks them with `@`.
             let rest = match path.first() {
                 Some(FlattenNodePathSegment::List) => &path[1..],
@@ -93,15 +95,15 @@ pub(super) fn visit_targets<'p>(
                 steps.pop();
             }
         }
-        (None, Value::Object(object)) => visit(object, steps),
-        (Some((FlattenNodePathSegment::Field(key), rest)), Value::Object(object)) => {
+        (None, Data::Object(object)) => visit(object, steps),
+        (Some((FlattenNodePathSegment::Field(key), rest)), Data::Object(object)) => {
             if let Some(child) = object.get(key) {
                 steps.push(PathStep::Key(key));
                 visit_targets(schema, child, rest, steps, visit);
                 steps.pop();
             }
         }
-        (Some((FlattenNodePathSegment::TypeCondition(types), rest)), Value::Object(object))
+        (Some((FlattenNodePathSegment::TypeCondition(types), rest)), Data::Object(object))
             if typename_matches(schema, object, types) =>
         {
             visit_targets(schema, value, rest, steps, visit);
@@ -112,10 +114,10 @@ pub(super) fn visit_targets<'p>(
 
 pub(super) fn typename_matches(
     schema: &ApiSchema,
-    object: &Map<String, Value>,
+    object: &Object,
     types: &BTreeSet<String>,
 ) -> bool {
-    match object.get("__typename").and_then(Value::as_str) {
+    match object.get("__typename").and_then(Data::as_str) {
         Some(typename) => types
             .iter()
             .any(|condition| schema.type_condition_applies(condition, typename)),
@@ -128,7 +130,7 @@ pub(super) struct Missing;
 
 /// The representation of an entity: the required fields, keyed by field name.
 pub(super) struct Representation {
-    pub(super) value: Value,
+    pub(super) value: Data,
     /// A nullable required value is null: legitimate, unless a failed fetch nulled it.
     pub(super) has_null: bool,
 }
@@ -144,9 +146,9 @@ pub(super) struct Representation {
 pub(super) fn project_requires(
     schema: &ApiSchema,
     requires: &SelectionSet,
-    entity: &Map<String, Value>,
+    entity: &Object,
 ) -> Result<Representation, Missing> {
-    let mut representation = Map::new();
+    let mut representation = Object::new();
     let mut has_null = false;
     project_items(
         schema,
@@ -160,7 +162,7 @@ pub(super) fn project_requires(
         return Err(Missing);
     }
     Ok(Representation {
-        value: Value::Object(representation),
+        value: Data::Object(representation),
         has_null,
     })
 }
@@ -174,10 +176,10 @@ pub(super) fn project_requires(
 pub(super) fn flat_representation<'p, 'e>(
     schema: &ApiSchema,
     items: &'p [SelectionItem],
-    entity: &'e Map<String, Value>,
-    pairs: &mut Vec<(&'p str, &'e Value)>,
+    entity: &'e Object,
+    pairs: &mut Vec<(&'p str, &'e Data)>,
 ) -> bool {
-    let typename = entity.get("__typename").and_then(Value::as_str);
+    let typename = entity.get("__typename").and_then(Data::as_str);
     for item in items {
         match item {
             SelectionItem::Field(field) if field.selections.items.is_empty() => {
@@ -209,12 +211,12 @@ pub(super) fn flat_representation<'p, 'e>(
 fn project_items(
     schema: &ApiSchema,
     items: &[SelectionItem],
-    object: &Map<String, Value>,
+    object: &Object,
     parent_type: Option<&str>,
-    out: &mut Map<String, Value>,
+    out: &mut Object,
     has_null: &mut bool,
 ) -> Result<(), Missing> {
-    let typename = object.get("__typename").and_then(Value::as_str);
+    let typename = object.get("__typename").and_then(Data::as_str);
     let parent_type = typename.or(parent_type);
     for item in items {
         match item {
@@ -225,14 +227,14 @@ fn project_items(
                 let field_type =
                     parent_type.and_then(|parent| schema.field_type(parent, &field.name));
                 let projected = match value {
-                    Value::Null => {
+                    Data::Null => {
                         let is_key = parent_type
                             .is_some_and(|parent| schema.is_key_field(parent, &field.name));
                         if is_key || matches!(field_type, Some(TypeRef::NonNullType(_))) {
                             return Err(Missing);
                         }
                         *has_null = true;
-                        Value::Null
+                        Data::Null
                     }
                     _ if field.selections.items.is_empty() => value.clone(),
                     _ => {
@@ -243,9 +245,7 @@ fn project_items(
                 let key = field.alias.as_deref().unwrap_or(&field.name);
                 match out.get_mut(key) {
                     Some(existing) => deep_merge(existing, projected),
-                    None => {
-                        out.insert(key.to_owned(), projected);
-                    }
+                    None => out.push_new(Key::from(key), projected),
                 }
             }
             SelectionItem::InlineFragment(fragment) => {
@@ -273,35 +273,35 @@ fn project_items(
 fn project_value(
     schema: &ApiSchema,
     items: &[SelectionItem],
-    value: &Value,
+    value: &Data,
     value_type: Option<&str>,
     has_null: &mut bool,
-) -> Result<Value, Missing> {
+) -> Result<Data, Missing> {
     match value {
-        Value::Object(object) => {
-            let mut out = Map::new();
+        Data::Object(object) => {
+            let mut out = Object::new();
             project_items(schema, items, object, value_type, &mut out, has_null)?;
-            Ok(Value::Object(out))
+            Ok(Data::Object(out))
         }
-        Value::Array(values) => values
+        Data::List(values) => values
             .iter()
             .map(|value| match value {
                 // An item's nullability is not tracked here; a null item stays as the data has it.
-                Value::Null => Ok(Value::Null),
+                Data::Null => Ok(Data::Null),
                 value => project_value(schema, items, value, value_type, has_null),
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
+            .map(Data::List),
         other => Ok(other.clone()),
     }
 }
 
 /// Applies an input or output rewrite of the plan to a representation or an entity.
-pub(super) fn apply_rewrite(schema: &ApiSchema, rewrite: &FetchRewrite, value: &mut Value) {
+pub(super) fn apply_rewrite(schema: &ApiSchema, rewrite: &FetchRewrite, value: &mut Data) {
     match rewrite {
         FetchRewrite::ValueSetter(setter) => {
             rewrite_at(schema, &setter.path, value, &mut |target| {
-                *target = Value::String(setter.set_value_to.clone());
+                *target = Data::from(setter.set_value_to.as_str());
             });
         }
         FetchRewrite::KeyRenamer(renamer) => {
@@ -310,10 +310,10 @@ pub(super) fn apply_rewrite(schema: &ApiSchema, rewrite: &FetchRewrite, value: &
                 return;
             };
             rewrite_at(schema, parent_path, value, &mut |parent| {
-                if let Value::Object(object) = parent
+                if let Data::Object(object) = parent
                     && let Some(moved) = object.remove(old_key)
                 {
-                    object.insert(renamer.rename_key_to.clone(), moved);
+                    object.insert(renamer.rename_key_to.as_str(), moved);
                 }
             });
         }
@@ -323,10 +323,10 @@ pub(super) fn apply_rewrite(schema: &ApiSchema, rewrite: &FetchRewrite, value: &
 fn rewrite_at(
     schema: &ApiSchema,
     path: &[FetchNodePathSegment],
-    value: &mut Value,
-    apply: &mut dyn FnMut(&mut Value),
+    value: &mut Data,
+    apply: &mut dyn FnMut(&mut Data),
 ) {
-    if let Value::Array(items) = value {
+    if let Data::List(items) = value {
         for item in items {
             rewrite_at(schema, path, item, apply);
         }
@@ -336,7 +336,7 @@ fn rewrite_at(
         apply(value);
         return;
     };
-    let Value::Object(object) = value else {
+    let Data::Object(object) = value else {
         return;
     };
     match segment {
@@ -356,10 +356,10 @@ fn rewrite_at(
 /// Puts the entities a subgraph returned into every place that asked for them.
 pub(super) fn merge_entities(
     schema: &ApiSchema,
-    data: &mut Value,
+    data: &mut Data,
     group: &EntityGroup,
     collected: &CollectedGroup,
-    mut entities: Vec<Value>,
+    mut entities: Vec<Data>,
 ) {
     for entity in &mut entities {
         for rewrite in group.output_rewrites {
@@ -367,10 +367,10 @@ pub(super) fn merge_entities(
         }
         // An `@interfaceObject` subgraph answers with the interface's name; the
         // concrete type already known must survive the merge.
-        if let Value::Object(object) = entity
+        if let Data::Object(object) = entity
             && object
                 .get("__typename")
-                .and_then(Value::as_str)
+                .and_then(Data::as_str)
                 .is_some_and(|typename| schema.kind_of(typename) != Some(TypeKind::Object))
         {
             object.remove("__typename");
@@ -401,33 +401,24 @@ pub(super) fn merge_entities(
     }
 }
 
-pub(super) fn value_at_mut<'v>(value: &'v mut Value, steps: &[PathStep]) -> Option<&'v mut Value> {
+pub(super) fn value_at_mut<'v>(value: &'v mut Data, steps: &[PathStep]) -> Option<&'v mut Data> {
     steps.iter().try_fold(value, |current, step| match step {
-        PathStep::Key(key) => current.get_mut(*key),
-        PathStep::Index(index) => current.get_mut(*index),
+        PathStep::Key(key) => current.get_mut(key),
+        PathStep::Index(index) => current.index_mut(*index),
     })
 }
 
 /// Merges a subgraph's answer into the response tree.
-pub(super) fn deep_merge(target: &mut Value, source: Value) {
+pub(super) fn deep_merge(target: &mut Data, source: Data) {
     match (target, source) {
-        (Value::Object(target), Value::Object(source)) => {
-            for (key, value) in source {
-                match target.get_mut(&key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        target.insert(key, value);
-                    }
-                }
-            }
-        }
-        (Value::Array(target), Value::Array(source)) if target.len() == source.len() => {
+        (Data::Object(target), Data::Object(source)) => target.merge_with(source, deep_merge),
+        (Data::List(target), Data::List(source)) if target.len() == source.len() => {
             for (existing, value) in target.iter_mut().zip(source) {
                 deep_merge(existing, value);
             }
         }
         // Another subgraph's data is never erased by a null.
-        (target, Value::Null) if !target.is_null() => {}
+        (target, Data::Null) if !target.is_null() => {}
         (target, source) => *target = source,
     }
 }
@@ -446,17 +437,20 @@ pub(super) fn steps_to_path(steps: &[PathStep]) -> Vec<Value> {
 mod tests {
     use serde_json::json;
 
-    use super::deep_merge;
+    use super::{Data, deep_merge};
 
     #[test]
     fn deep_merge_joins_objects_and_lists_and_never_erases_with_null() {
-        let mut target = json!({"a": {"x": 1}, "list": [{"id": 1}, {"id": 2}], "kept": "yes"});
+        let mut target =
+            Data::from(json!({"a": {"x": 1}, "list": [{"id": 1}, {"id": 2}], "kept": "yes"}));
         deep_merge(
             &mut target,
-            json!({"a": {"y": 2}, "list": [{"n": "one"}, {"n": "two"}], "kept": null, "new": true}),
+            Data::from(
+                json!({"a": {"y": 2}, "list": [{"n": "one"}, {"n": "two"}], "kept": null, "new": true}),
+            ),
         );
         assert_eq!(
-            target,
+            target.into_json(),
             json!({"a": {"x": 1, "y": 2}, "list": [{"id": 1, "n": "one"}, {"id": 2, "n": "two"}], "kept": "yes", "new": true})
         );
     }

@@ -25,6 +25,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::GraphQLError;
+use super::data::Data;
 use super::entities::{
     CollectedGroup, EntityGroup, PathStep, apply_rewrite, deep_merge, flat_representation,
     merge_entities, project_requires, steps_to_path, visit_targets,
@@ -43,7 +44,7 @@ pub(crate) struct Subgraph {
 /// What the plan has produced so far.
 #[derive(Default)]
 pub(crate) struct ExecutionState {
-    pub data: Value,
+    pub data: Data,
     pub errors: Vec<GraphQLError>,
     /// Where fetches failed: later fetches needing data from there are not sent.
     pub failures: Vec<FailureRecord>,
@@ -66,7 +67,7 @@ pub(crate) struct Executor<'a> {
 #[derive(Deserialize)]
 struct SubgraphBody {
     #[serde(default)]
-    data: Option<Value>,
+    data: Option<Data>,
     #[serde(default)]
     errors: Vec<SubgraphError>,
 }
@@ -280,7 +281,7 @@ impl<'a> Executor<'a> {
         {
             return;
         }
-        let extra: Vec<(&str, &[Value])> = groups
+        let extra: Vec<(&str, &[Data])> = groups
             .iter()
             .zip(&collected)
             .map(|(group, collected)| (group.variable, &collected.representations[..]))
@@ -296,12 +297,12 @@ impl<'a> Executor<'a> {
         let state = &mut *state;
         match result {
             Ok(response) => {
-                let mut data = response.data.unwrap_or(Value::Null);
-                let mut entities: Vec<Vec<Value>> = groups
+                let mut data = response.data.unwrap_or_default();
+                let mut entities: Vec<Vec<Data>> = groups
                     .iter()
                     .map(
-                        |group| match data.get_mut(group.response_key).map(Value::take) {
-                            Some(Value::Array(entities)) => entities,
+                        |group| match data.get_mut(group.response_key).map(Data::take) {
+                            Some(Data::List(entities)) => entities,
                             _ => Vec::new(),
                         },
                     )
@@ -360,7 +361,7 @@ impl<'a> Executor<'a> {
     /// sent; it goes to `skipped` (group response key, client path) instead.
     fn collect<'p>(
         &self,
-        data: &Value,
+        data: &Data,
         failures: &[FailureRecord],
         group: &EntityGroup<'p>,
         skipped: &mut Vec<(&'p str, Vec<Value>)>,
@@ -523,34 +524,34 @@ impl<'a> Executor<'a> {
 /// deduplicating representations. Its depth is the plan's `@requires`
 /// selection's, fixed by the supergraph, plus that of a JSON-scalar value a
 /// subgraph sent, which serde_json's parser caps (128 levels); never a client's.
-fn hash_value(value: &Value) -> u64 {
+fn hash_value(value: &Data) -> u64 {
     let mut hasher = FxHasher::default();
     feed(value, &mut hasher);
     hasher.finish()
 }
 
 /// [`hash_value`] of the object these (key, value) pairs make, without making it.
-fn hash_object<'v>(fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>) -> u64 {
+fn hash_object<'v>(fields: impl ExactSizeIterator<Item = (&'v str, &'v Data)>) -> u64 {
     let mut hasher = FxHasher::default();
     feed_object(fields, &mut hasher);
     hasher.finish()
 }
 
 /// `value` is the object these distinct (key, value) pairs make.
-fn is_object_of(value: &Value, fields: &[(&str, &Value)]) -> bool {
+fn is_object_of(value: &Data, fields: &[(&str, &Data)]) -> bool {
     value.as_object().is_some_and(|object| {
         object.len() == fields.len()
             && fields
                 .iter()
-                .all(|(key, field)| object.get(*key) == Some(*field))
+                .all(|(key, field)| object.get(key) == Some(*field))
     })
 }
 
-fn feed(value: &Value, hasher: &mut FxHasher) {
+fn feed(value: &Data, hasher: &mut FxHasher) {
     match value {
-        Value::Null => hasher.write_u8(0),
-        Value::Bool(flag) => hasher.write_u8(1 + u8::from(*flag)),
-        Value::Number(number) => {
+        Data::Null => hasher.write_u8(0),
+        Data::Bool(flag) => hasher.write_u8(1 + u8::from(*flag)),
+        Data::Number(number) => {
             hasher.write_u8(3);
             match (number.as_i64(), number.as_f64()) {
                 (Some(integer), _) => hasher.write_i64(integer),
@@ -558,25 +559,22 @@ fn feed(value: &Value, hasher: &mut FxHasher) {
                 (None, None) => hasher.write_u8(0),
             }
         }
-        Value::String(text) => {
+        Data::String(text) => {
             hasher.write_u8(4);
             hasher.write(text.as_bytes());
             hasher.write_u8(0xff);
         }
-        Value::Array(items) => {
+        Data::List(items) => {
             hasher.write_u8(5);
             hasher.write_usize(items.len());
             items.iter().for_each(|item| feed(item, hasher));
         }
-        Value::Object(object) => feed_object(
-            object.iter().map(|(key, item)| (key.as_str(), item)),
-            hasher,
-        ),
+        Data::Object(object) => feed_object(object.iter(), hasher),
     }
 }
 
 fn feed_object<'v>(
-    fields: impl ExactSizeIterator<Item = (&'v str, &'v Value)>,
+    fields: impl ExactSizeIterator<Item = (&'v str, &'v Data)>,
     hasher: &mut FxHasher,
 ) {
     hasher.write_u8(6);
@@ -615,7 +613,7 @@ struct FetchBody<'b> {
     query: &'b str,
     usages: Option<&'b BTreeSet<String>>,
     variables: &'b Map<String, Value>,
-    extra: &'b [(&'b str, &'b [Value])],
+    extra: &'b [(&'b str, &'b [Data])],
 }
 
 impl Serialize for FetchBody<'_> {
@@ -650,7 +648,7 @@ impl Serialize for FetchBody<'_> {
 fn entity_error_path(
     groups: &[EntityGroup],
     collected: &[CollectedGroup],
-    entities: &[Vec<Value>],
+    entities: &[Vec<Data>],
     blamed: &mut Vec<(usize, usize)>,
     path: &[Value],
 ) -> Option<Vec<Value>> {
@@ -661,14 +659,14 @@ fn entity_error_path(
         Some(index) => (usize::try_from(index).ok()?, &path[2..]),
         None => {
             let rest = &path[1..];
-            let is_null_at_rest = |entity: &Value| {
+            let is_null_at_rest = |entity: &Data| {
                 rest.iter()
                     .try_fold(entity, |value, step| match step {
                         Value::String(key) => value.get(key),
-                        Value::Number(index) => value.get(usize::try_from(index.as_u64()?).ok()?),
+                        Value::Number(index) => value.index(usize::try_from(index.as_u64()?).ok()?),
                         _ => None,
                     })
-                    .is_none_or(Value::is_null)
+                    .is_none_or(Data::is_null)
             };
             let index = (0..collected.representations.len())
                 .find(|index| {

@@ -8,12 +8,14 @@ use std::collections::HashMap;
 use graphql_tools::static_graphql::schema::{Definition, Directive, InputValue, TypeDefinition};
 use serde_json::{Map, Value, json};
 
+use super::data::{Data, Object};
 use super::operation::{ClientOperation, Selection, value_to_json};
 use super::schema::{ApiSchema, TypeKind, TypeRef, named_type};
 
+/// Held as executor data, so that a request copies it without converting.
 pub(crate) struct Introspection {
-    schema: Value,
-    types: HashMap<String, Value>,
+    schema: Data,
+    types: HashMap<String, Data>,
 }
 
 impl Introspection {
@@ -59,7 +61,13 @@ impl Introspection {
             "types": type_list,
             "directives": directives,
         });
-        Introspection { schema, types }
+        Introspection {
+            schema: Data::from(schema),
+            types: types
+                .into_iter()
+                .map(|(name, value)| (name, Data::from(value)))
+                .collect(),
+        }
     }
 
     /// Puts the answers of the operation's root introspection fields into `data`.
@@ -67,7 +75,7 @@ impl Introspection {
         &self,
         operation: &ClientOperation,
         variables: &Map<String, Value>,
-        data: &mut Map<String, Value>,
+        data: &mut Object,
     ) {
         self.resolve_in(&operation.selections, variables, data);
     }
@@ -76,12 +84,12 @@ impl Introspection {
         &self,
         selections: &[Selection],
         variables: &Map<String, Value>,
-        data: &mut Map<String, Value>,
+        data: &mut Object,
     ) {
         for selection in selections {
             match selection {
                 Selection::Field(field) if field.name == "__schema" => {
-                    data.insert(field.response_key.clone(), self.schema.clone());
+                    data.insert(field.response_key.as_str(), self.schema.clone());
                 }
                 Selection::Field(field) if field.name == "__type" => {
                     let wanted = field
@@ -94,7 +102,7 @@ impl Introspection {
                         .and_then(Value::as_str)
                         .and_then(|name| self.types.get(name))
                         .cloned();
-                    data.insert(field.response_key.clone(), found.unwrap_or(Value::Null));
+                    data.insert(field.response_key.as_str(), found.unwrap_or_default());
                 }
                 Selection::Field(_) => {}
                 Selection::Fragment(fragment) => {

@@ -8,6 +8,7 @@
 //! calls, deduplication), `shaping` (projection, null propagation),
 //! `introspection` and `schema` (the indexed API schema).
 
+mod data;
 mod entities;
 mod executor;
 mod failure;
@@ -21,6 +22,7 @@ mod shaping;
 mod transport;
 mod variables;
 
+pub use data::{Data, Object};
 pub use failure::FetchFailure;
 pub use in_process::InProcessSubgraphs;
 pub use resilience::{ResilienceOptions, ResilienceSettings};
@@ -144,7 +146,7 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct Response {
     pub outcome: Outcome,
-    pub data: Option<Value>,
+    pub data: Option<Data>,
     pub errors: Vec<GraphQLError>,
 }
 
@@ -283,7 +285,7 @@ impl Engine {
             Err(PrepareError::PlanningFailed(error)) => {
                 return Response {
                     outcome: Outcome::Executed,
-                    data: Some(Value::Null),
+                    data: Some(Data::Null),
                     errors: vec![*error],
                 };
             }
@@ -329,7 +331,7 @@ impl Engine {
             variables: &variables,
             headers: &headers,
             state: Mutex::new(ExecutionState {
-                data: Value::Object(Map::new()),
+                data: Data::Object(Object::new()),
                 errors: Vec::new(),
                 failures: Vec::new(),
             }),
@@ -345,8 +347,8 @@ impl Engine {
             executor::unalias_error_paths(node, &mut errors);
         }
         let mut data = match data {
-            Value::Object(data) => data,
-            _ => Map::new(),
+            Data::Object(data) => data,
+            _ => Object::new(),
         };
         self.introspection
             .resolve_root_fields(operation, &variables, &mut data);
@@ -420,6 +422,11 @@ impl Engine {
 }
 
 impl Response {
+    /// `data` as a `serde_json::Value` (for tests and code off the hot path).
+    pub fn data_json(&self) -> Option<Value> {
+        self.data.clone().map(Data::into_json)
+    }
+
     fn refused(kind: RequestErrorKind, errors: Vec<GraphQLError>) -> Response {
         Response {
             outcome: Outcome::Refused(kind),

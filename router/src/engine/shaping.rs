@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::GraphQLError;
+use super::data::{Data, Key, Object};
 use super::operation::{ClientOperation, FieldSelection, Selection, value_to_json};
 use super::schema::{ApiSchema, BuiltInScalar, TypeInfo, TypeKind, TypeRef};
 
@@ -32,9 +33,9 @@ pub(crate) fn shape(
     schema: &ApiSchema,
     variables: &Map<String, Value>,
     operation: &ClientOperation,
-    data: Map<String, Value>,
+    data: Object,
     errors: &mut Vec<GraphQLError>,
-) -> Value {
+) -> Data {
     let mut data = data;
     let mut shaper = Shaper {
         schema,
@@ -43,8 +44,8 @@ pub(crate) fn shape(
         path: Vec::new(),
     };
     match shaper.object(&mut data, &operation.root_type, &[&operation.selections]) {
-        Ok(object) => Value::Object(object),
-        Err(Bubble) => Value::Null,
+        Ok(object) => Data::Object(object),
+        Err(Bubble) => Data::Null,
     }
 }
 
@@ -58,15 +59,15 @@ struct FieldGroup<'s> {
 impl<'a, 's> Shaper<'a, 's> {
     fn object(
         &mut self,
-        data: &mut Map<String, Value>,
+        data: &mut Object,
         type_name: &str,
         selection_sets: &[&'s [Selection]],
-    ) -> Result<Map<String, Value>, Bubble> {
+    ) -> Result<Object, Bubble> {
         let mut fields: Vec<FieldGroup> = Vec::new();
         for selections in selection_sets {
             self.collect_fields(selections, type_name, &mut fields);
         }
-        let mut out = Map::with_capacity(fields.len());
+        let mut out = Object::with_capacity(fields.len());
         for FieldGroup {
             key,
             first: field,
@@ -74,13 +75,13 @@ impl<'a, 's> Shaper<'a, 's> {
         } in fields
         {
             if field.name == "__typename" {
-                out.insert(key.to_owned(), Value::String(type_name.to_owned()));
+                out.push_new(Key::from(key), Data::from(type_name));
                 continue;
             }
             // The subgraph data's own key is reused: no allocation per field.
             let (owned_key, mut value) = data
-                .remove_entry(key)
-                .unwrap_or_else(|| (key.to_owned(), Value::Null));
+                .take_entry(key)
+                .unwrap_or_else(|| (Key::from(key), Data::Null));
             if type_name.starts_with("__") {
                 self.hide_deprecated(field, &mut value);
             }
@@ -99,7 +100,7 @@ impl<'a, 's> Shaper<'a, 's> {
             let completed =
                 self.complete(&field.field_type, value, children, type_name, &field.name);
             self.path.pop();
-            out.insert(owned_key, completed?);
+            out.push_new(owned_key, completed?);
         }
         Ok(out)
     }
@@ -145,11 +146,11 @@ impl<'a, 's> Shaper<'a, 's> {
     fn complete(
         &mut self,
         type_ref: &TypeRef,
-        value: Value,
+        value: Data,
         selection_sets: &[&'s [Selection]],
         parent_type: &str,
         field_name: &str,
-    ) -> Result<Value, Bubble> {
+    ) -> Result<Data, Bubble> {
         match type_ref {
             TypeRef::NonNullType(inner) => {
                 if value.is_null() {
@@ -158,13 +159,13 @@ impl<'a, 's> Shaper<'a, 's> {
                 }
                 // A null here means a child already bubbled up (and was reported).
                 match self.complete(inner, value, selection_sets, parent_type, field_name)? {
-                    Value::Null => Err(Bubble),
+                    Data::Null => Err(Bubble),
                     completed => Ok(completed),
                 }
             }
             TypeRef::ListType(inner) => match value {
-                Value::Null => Ok(Value::Null),
-                Value::Array(items) => {
+                Data::Null => Ok(Data::Null),
+                Data::List(items) => {
                     let mut completed = Vec::with_capacity(items.len());
                     for (index, item) in items.into_iter().enumerate() {
                         self.path.push(Step::Index(index));
@@ -173,46 +174,46 @@ impl<'a, 's> Shaper<'a, 's> {
                         self.path.pop();
                         match result {
                             Ok(item) => completed.push(item),
-                            Err(Bubble) => return Ok(Value::Null),
+                            Err(Bubble) => return Ok(Data::Null),
                         }
                     }
-                    Ok(Value::Array(completed))
+                    Ok(Data::List(completed))
                 }
                 _ => {
                     self.error(format!(
                         "Expected a list for field \"{parent_type}.{field_name}\"."
                     ));
-                    Ok(Value::Null)
+                    Ok(Data::Null)
                 }
             },
             TypeRef::NamedType(name) => {
                 let info = self.schema.types.get(name.as_str());
                 let kind = info.map_or(TypeKind::Scalar, |info| info.kind);
                 match value {
-                    Value::Null => Ok(Value::Null),
-                    Value::Object(mut object) if kind.is_composite() => {
+                    Data::Null => Ok(Data::Null),
+                    Data::Object(mut object) if kind.is_composite() => {
                         let Some(concrete) = self.concrete_type(name, kind, &object) else {
                             self.error(format!(
                                 "Abstract type \"{name}\" must resolve to an object type at runtime for field \"{parent_type}.{field_name}\"."
                             ));
-                            return Ok(Value::Null);
+                            return Ok(Data::Null);
                         };
                         Ok(self
                             .object(&mut object, &concrete, selection_sets)
-                            .map_or(Value::Null, Value::Object))
+                            .map_or(Data::Null, Data::Object))
                     }
                     _ if kind.is_composite() => {
                         self.error(format!(
                             "Expected an object for field \"{parent_type}.{field_name}\"."
                         ));
-                        Ok(Value::Null)
+                        Ok(Data::Null)
                     }
                     leaf => match info {
                         // Introspection values are the router's own.
                         Some(info) if !name.starts_with("__") => {
                             coerce_leaf(info, leaf).or_else(|error| {
                                 self.error(error.message(name));
-                                Ok(Value::Null)
+                                Ok(Data::Null)
                             })
                         }
                         _ => Ok(leaf),
@@ -222,16 +223,11 @@ impl<'a, 's> Shaper<'a, 's> {
         }
     }
 
-    fn concrete_type(
-        &self,
-        name: &str,
-        kind: TypeKind,
-        object: &Map<String, Value>,
-    ) -> Option<String> {
+    fn concrete_type(&self, name: &str, kind: TypeKind, object: &Object) -> Option<String> {
         if kind == TypeKind::Object {
             return Some(name.to_owned());
         }
-        let Some(typename) = object.get("__typename").and_then(Value::as_str) else {
+        let Some(typename) = object.get("__typename").and_then(Data::as_str) else {
             // The plan only asks for `__typename` when the selection depends on it.
             return Some(name.to_owned());
         };
@@ -278,7 +274,7 @@ impl<'a, 's> Shaper<'a, 's> {
     }
 
     /// Introspection lists hide deprecated entries unless `includeDeprecated: true`.
-    fn hide_deprecated(&self, field: &FieldSelection, value: &mut Value) {
+    fn hide_deprecated(&self, field: &FieldSelection, value: &mut Data) {
         if !matches!(
             field.name.as_str(),
             "fields" | "enumValues" | "args" | "inputFields"
@@ -292,8 +288,8 @@ impl<'a, 's> Shaper<'a, 's> {
             .is_some_and(|(_, argument)| {
                 value_to_json(argument, self.variables) == Value::Bool(true)
             });
-        if let (false, Value::Array(items)) = (include, value) {
-            items.retain(|item| item.get("isDeprecated") != Some(&Value::Bool(true)));
+        if let (false, Data::List(items)) = (include, value) {
+            items.retain(|item| item.get("isDeprecated") != Some(&Data::Bool(true)));
         }
     }
 }
@@ -303,25 +299,25 @@ impl<'a, 's> Shaper<'a, 's> {
 /// known to one subgraph only) and a built-in scalar that cannot represent the
 /// value are field errors; custom scalars pass as they are. Values already right
 /// (nearly all of them) come back untouched, without allocating.
-fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, LeafError> {
+fn coerce_leaf(info: &TypeInfo, value: Data) -> Result<Data, LeafError> {
     if info.kind == TypeKind::Enum {
         return match &value {
-            Value::String(name) if info.enum_values.contains(name.as_str()) => Ok(value),
+            Data::String(name) if info.enum_values.contains(name.as_str()) => Ok(value),
             _ => Err(LeafError::Enum(value)),
         };
     }
     let Some(scalar) = info.built_in else {
         return Ok(value);
     };
-    let number = |value: &Value| match value {
-        Value::Number(number) => number.as_f64(),
-        Value::Bool(flag) => Some(f64::from(u8::from(*flag))),
-        Value::String(text) if !text.trim().is_empty() => text.trim().parse::<f64>().ok(),
+    let number = |value: &Data| match value {
+        Data::Number(number) => number.as_f64(),
+        Data::Bool(flag) => Some(f64::from(u8::from(*flag))),
+        Data::String(text) if !text.trim().is_empty() => text.trim().parse::<f64>().ok(),
         _ => None,
     };
     match scalar {
         BuiltInScalar::Int => match &value {
-            Value::Number(number) if number.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => {
+            Data::Number(number) if number.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => {
                 Ok(value)
             }
             _ => match number(&value) {
@@ -331,35 +327,35 @@ fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, LeafError> {
                 {
                     // Exact: an integral f64 within the i32 range.
                     #[allow(clippy::cast_possible_truncation)]
-                    Ok(Value::from(float as i32))
+                    Ok(Data::Number((float as i32).into()))
                 }
                 _ => Err(LeafError::Int(value)),
             },
         },
         BuiltInScalar::Float => match &value {
-            Value::Number(_) => Ok(value),
+            Data::Number(_) => Ok(value),
             _ => match number(&value).and_then(serde_json::Number::from_f64) {
-                Some(number) if !matches!(value, Value::Array(_) | Value::Object(_)) => {
-                    Ok(Value::Number(number))
+                Some(number) if !matches!(value, Data::List(_) | Data::Object(_)) => {
+                    Ok(Data::Number(number))
                 }
                 _ => Err(LeafError::Float(value)),
             },
         },
         BuiltInScalar::String => match value {
-            Value::String(_) => Ok(value),
-            Value::Bool(flag) => Ok(Value::String(flag.to_string())),
-            Value::Number(number) => Ok(Value::String(js_number(&number))),
+            Data::String(_) => Ok(value),
+            Data::Bool(flag) => Ok(Data::String(flag.to_string().into())),
+            Data::Number(number) => Ok(Data::String(js_number(&number).into())),
             other => Err(LeafError::String(other)),
         },
         BuiltInScalar::Boolean => match value {
-            Value::Bool(_) => Ok(value),
-            Value::Number(number) => Ok(Value::Bool(number.as_f64() != Some(0.0))),
+            Data::Bool(_) => Ok(value),
+            Data::Number(number) => Ok(Data::Bool(number.as_f64() != Some(0.0))),
             other => Err(LeafError::Boolean(other)),
         },
         BuiltInScalar::Id => match value {
-            Value::String(_) => Ok(value),
-            Value::Number(number) if number.is_i64() || number.is_u64() => {
-                Ok(Value::String(number.to_string()))
+            Data::String(_) => Ok(value),
+            Data::Number(number) if number.is_i64() || number.is_u64() => {
+                Ok(Data::String(number.to_string().into()))
             }
             other => Err(LeafError::Id(other)),
         },
@@ -369,12 +365,12 @@ fn coerce_leaf(info: &TypeInfo, value: Value) -> Result<Value, LeafError> {
 /// A subgraph's leaf value the API schema's type cannot represent (a field error, worded as graphql-js words it).
 #[derive(Debug)]
 enum LeafError {
-    Enum(Value),
-    Int(Value),
-    Float(Value),
-    String(Value),
-    Boolean(Value),
-    Id(Value),
+    Enum(Data),
+    Int(Data),
+    Float(Data),
+    String(Data),
+    Boolean(Data),
+    Id(Data),
 }
 
 impl LeafError {
@@ -469,11 +465,11 @@ mod tests {
         let operation = select_operation(&document, None).expect("one operation");
         let operation = build_client_operation(&schema, &document, operation).expect("builds");
         let mut errors = Vec::new();
-        let Value::Object(data) = data else {
+        let Data::Object(data) = Data::from(data) else {
             panic!("object data")
         };
         let shaped = shape(&schema, &Map::new(), &operation, data, &mut errors);
-        (shaped, errors)
+        (shaped.into_json(), errors)
     }
 
     #[test]

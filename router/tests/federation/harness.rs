@@ -200,8 +200,8 @@ pub fn context() -> RequestContext {
 /// The response as JSON, the way the HTTP layer would serialise it.
 pub fn to_json(response: &Response) -> Value {
     let mut body = Map::new();
-    if let Some(data) = &response.data {
-        body.insert("data".to_owned(), data.clone());
+    if let Some(data) = response.data_json() {
+        body.insert("data".to_owned(), data);
     }
     if !response.errors.is_empty() {
         body.insert(

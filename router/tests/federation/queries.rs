@@ -212,7 +212,7 @@ async fn response_keys_follow_the_request_order() {
     let response = stack
         .query(r#"{ me { username reviews { body } id name } users { id } }"#)
         .await;
-    let data = response.data.expect("data");
+    let data = response.data_json().expect("data");
     let root: Vec<&String> = data.as_object().expect("object").keys().collect();
     assert_eq!(root, ["me", "users"]);
     let me: Vec<&String> = data["me"].as_object().expect("me object").keys().collect();
@@ -275,7 +275,7 @@ async fn variables_with_defaults_reach_the_subgraph() {
     );
     let response = stack.query("{ topProducts { upc } }").await;
     assert_eq!(
-        response.data.expect("data")["topProducts"]
+        response.data_json().expect("data")["topProducts"]
             .as_array()
             .map(Vec::len),
         Some(3)

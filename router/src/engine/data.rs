@@ -1,0 +1,479 @@
+//! The executor's own JSON tree, for subgraph answers, representations and the
+//! client's `data`.
+//!
+//! Why not `serde_json::Value`: with the `preserve_order` feature the workspace
+//! needs, every object is an `IndexMap` — two allocations and a SipHash per key —
+//! and every key and string its own heap allocation. A large answer is tens of
+//! thousands of small objects built, merged and rebuilt per request, so that was
+//! most of the router's CPU. Here an object is one `Vec` of entries in order
+//! (GraphQL objects are small: a linear scan beats hashing), and strings of up to
+//! 24 bytes — nearly every key, id and enum value — live inline.
+//!
+//! Subgraph answers are outside data: an object with many entries is looked up
+//! and merged through a hash index, never in quadratic time, and duplicate keys
+//! are resolved as `serde_json` does (the last value, at the first position).
+
+use std::fmt;
+
+use compact_str::CompactString;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Number, Value};
+
+/// A key of an object (a response key, nearly always inline).
+pub type Key = CompactString;
+
+/// A JSON value as the executor holds it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Data {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(CompactString),
+    List(Vec<Data>),
+    Object(Object),
+}
+
+/// A JSON object: its entries in order, keys distinct.
+#[derive(Debug, Clone, Default)]
+pub struct Object {
+    entries: Vec<(Key, Data)>,
+}
+
+/// Objects up to this size are searched entry by entry; larger ones (only ever
+/// seen in outside data) are indexed by a hash map for bulk work.
+const LINEAR_SEARCH_MAX: usize = 32;
+
+impl Data {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Data::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Data::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Data::Bool(flag) => Some(*flag),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Data::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    /// The value at `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Data> {
+        self.as_object()?.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Data> {
+        match self {
+            Data::Object(object) => object.get_mut(key),
+            _ => None,
+        }
+    }
+
+    /// The item at `index` of a list.
+    pub fn index(&self, index: usize) -> Option<&Data> {
+        match self {
+            Data::List(items) => items.get(index),
+            _ => None,
+        }
+    }
+
+    pub fn index_mut(&mut self, index: usize) -> Option<&mut Data> {
+        match self {
+            Data::List(items) => items.get_mut(index),
+            _ => None,
+        }
+    }
+
+    /// Takes the value, leaving null.
+    pub fn take(&mut self) -> Data {
+        std::mem::take(self)
+    }
+
+    /// As a `serde_json::Value`, for code outside the executor's hot path.
+    pub fn into_json(self) -> Value {
+        match self {
+            Data::Null => Value::Null,
+            Data::Bool(flag) => Value::Bool(flag),
+            Data::Number(number) => Value::Number(number),
+            Data::String(text) => Value::String(text.into_string()),
+            Data::List(items) => Value::Array(items.into_iter().map(Data::into_json).collect()),
+            Data::Object(object) => Value::Object(
+                object
+                    .entries
+                    .into_iter()
+                    .map(|(key, value)| (key.into_string(), value.into_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<Value> for Data {
+    fn from(value: Value) -> Data {
+        match value {
+            Value::Null => Data::Null,
+            Value::Bool(flag) => Data::Bool(flag),
+            Value::Number(number) => Data::Number(number),
+            Value::String(text) => Data::String(text.into()),
+            Value::Array(items) => Data::List(items.into_iter().map(Data::from).collect()),
+            // A `serde_json` map's keys are already distinct.
+            Value::Object(map) => Data::Object(Object {
+                entries: map
+                    .into_iter()
+                    .map(|(key, value)| (Key::from(key), Data::from(value)))
+                    .collect(),
+            }),
+        }
+    }
+}
+
+impl From<&str> for Data {
+    fn from(text: &str) -> Data {
+        Data::String(text.into())
+    }
+}
+
+/// JSON text, as `serde_json::Value` prints (used in error messages).
+impl fmt::Display for Data {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        formatter.write_str(&text)
+    }
+}
+
+impl Object {
+    pub fn new() -> Object {
+        Object::default()
+    }
+
+    pub fn with_capacity(capacity: usize) -> Object {
+        Object {
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|(known, _)| known.as_str() == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Data> {
+        self.entries
+            .iter()
+            .find(|(known, _)| known.as_str() == key)
+            .map(|(_, value)| value)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Data> {
+        self.entries
+            .iter_mut()
+            .find(|(known, _)| known.as_str() == key)
+            .map(|(_, value)| value)
+    }
+
+    /// Sets `key` to `value`: in place when present, else at the end.
+    pub fn insert(&mut self, key: impl Into<Key> + AsRef<str>, value: Data) {
+        match self.position(key.as_ref()) {
+            Some(index) => self.entries[index].1 = value,
+            None => self.entries.push((key.into(), value)),
+        }
+    }
+
+    /// Appends an entry whose key the caller knows is not there yet.
+    pub fn push_new(&mut self, key: Key, value: Data) {
+        debug_assert!(self.position(&key).is_none(), "duplicate key {key}");
+        self.entries.push((key, value));
+    }
+
+    /// Takes the entry at `key` (its key and value), leaving an empty key and a
+    /// null in its place: no entries move. Only for an object about to be dropped.
+    pub fn take_entry(&mut self, key: &str) -> Option<(Key, Data)> {
+        let (known, value) = self
+            .entries
+            .iter_mut()
+            .find(|(known, _)| known.as_str() == key)?;
+        Some((std::mem::take(known), value.take()))
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Data> {
+        let index = self.position(key)?;
+        Some(self.entries.remove(index).1)
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Data)> {
+        self.entries
+            .iter()
+            .map(|(key, value)| (key.as_str(), value))
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Data> {
+        self.entries.iter_mut().map(|(_, value)| value)
+    }
+
+    /// Merges `source` into this object entry by entry (`merge` decides what a
+    /// key present on both sides becomes), hashing keys when the objects are large.
+    pub fn merge_with(&mut self, source: Object, mut merge: impl FnMut(&mut Data, Data)) {
+        if self.entries.len() <= LINEAR_SEARCH_MAX || source.entries.len() <= 1 {
+            for (key, value) in source.entries {
+                match self.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => self.entries.push((key, value)),
+                }
+            }
+            return;
+        }
+        let mut index: FxHashMap<Key, usize> =
+            FxHashMap::with_capacity_and_hasher(self.entries.len(), FxBuildHasher);
+        for (position, (key, _)) in self.entries.iter().enumerate() {
+            index.entry(key.clone()).or_insert(position);
+        }
+        for (key, value) in source.entries {
+            match index.get(&key) {
+                Some(&position) => merge(&mut self.entries[position].1, value),
+                None => {
+                    index.insert(key.clone(), self.entries.len());
+                    self.entries.push((key, value));
+                }
+            }
+        }
+    }
+
+    /// Makes keys distinct as `serde_json` would: the last value, at the first position.
+    fn deduplicate(&mut self) {
+        let has_duplicates = if self.entries.len() <= LINEAR_SEARCH_MAX {
+            self.entries
+                .iter()
+                .enumerate()
+                .any(|(at, (key, _))| self.entries[..at].iter().any(|(seen, _)| seen == key))
+        } else {
+            let mut seen =
+                rustc_hash::FxHashSet::with_capacity_and_hasher(self.entries.len(), FxBuildHasher);
+            !self
+                .entries
+                .iter()
+                .all(|(key, _)| seen.insert(key.as_str()))
+        };
+        if has_duplicates {
+            let entries = std::mem::take(&mut self.entries);
+            let mut distinct = Object::with_capacity(entries.len());
+            distinct.merge_with(Object { entries }, |existing, value| *existing = value);
+            *self = distinct;
+        }
+    }
+}
+
+/// Equal as JSON objects are: the same keys with equal values, in any order.
+impl PartialEq for Object {
+    fn eq(&self, other: &Object) -> bool {
+        self.len() == other.len()
+            && (self.entries.iter().zip(&other.entries).all(|(a, b)| a == b)
+                || self
+                    .iter()
+                    .all(|(key, value)| other.get(key) == Some(value)))
+    }
+}
+
+impl FromIterator<(Key, Data)> for Object {
+    fn from_iter<I: IntoIterator<Item = (Key, Data)>>(entries: I) -> Object {
+        let mut object = Object {
+            entries: entries.into_iter().collect(),
+        };
+        object.deduplicate();
+        object
+    }
+}
+
+impl IntoIterator for Object {
+    type Item = (Key, Data);
+    type IntoIter = std::vec::IntoIter<(Key, Data)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl Serialize for Data {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Data::Null => serializer.serialize_unit(),
+            Data::Bool(flag) => serializer.serialize_bool(*flag),
+            Data::Number(number) => number.serialize(serializer),
+            Data::String(text) => serializer.serialize_str(text),
+            Data::List(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Data::Object(object) => object.serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (key, value) in &self.entries {
+            map.serialize_entry(key.as_str(), value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Data, D::Error> {
+        deserializer.deserialize_any(DataVisitor)
+    }
+}
+
+struct DataVisitor;
+
+impl<'de> Visitor<'de> for DataVisitor {
+    type Value = Data;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Data, E> {
+        Ok(Data::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Data, E> {
+        Ok(Data::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Data, D::Error> {
+        Data::deserialize(deserializer)
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<Data, E> {
+        Ok(Data::Bool(flag))
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<Data, E> {
+        Ok(Data::Number(number.into()))
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<Data, E> {
+        Ok(Data::Number(number.into()))
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<Data, E> {
+        // JSON has no NaN or infinity; a parser never hands one over.
+        Ok(Number::from_f64(number).map_or(Data::Null, Data::Number))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Data, E> {
+        Ok(Data::String(CompactString::new(text)))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Data, E> {
+        Ok(Data::String(text.into()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Data::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key::<Key>()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        let mut object = Object { entries };
+        object.deduplicate();
+        Ok(Data::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn round_trips_json_and_keeps_key_order() {
+        let text = r#"{"z":1,"a":[true,null,"x",1.5,-3],"m":{"long key beyond twenty-four bytes":"and a long value beyond the inline size"}}"#;
+        let data: Data = serde_json::from_str(text).expect("parses");
+        assert_eq!(serde_json::to_string(&data).expect("prints"), text);
+        assert_eq!(
+            data.clone().into_json(),
+            serde_json::from_str::<Value>(text).expect("parses")
+        );
+        assert_eq!(Data::from(data.clone().into_json()), data);
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_at_the_first_place_as_serde_json_does() {
+        let text = r#"{"a":1,"b":2,"a":3}"#;
+        let data: Data = serde_json::from_str(text).expect("parses");
+        let expected: Value = serde_json::from_str(text).expect("parses");
+        assert_eq!(serde_json::to_value(&data).expect("converts"), expected);
+        assert_eq!(expected, json!({"a": 3, "b": 2}));
+
+        // The same through the hash index of a large object.
+        let mut large: String = (0..100).map(|n| format!("\"k{n}\":{n},")).collect();
+        large.push_str("\"k7\":\"last\"");
+        let data: Data = serde_json::from_str(&format!("{{{large}}}")).expect("parses");
+        let object = data.as_object().expect("an object");
+        assert_eq!(object.len(), 100);
+        assert_eq!(object.get("k7"), Some(&Data::from("last")));
+        assert_eq!(object.iter().nth(7).map(|(key, _)| key), Some("k7"));
+    }
+
+    #[test]
+    fn objects_are_equal_whatever_their_key_order() {
+        let one: Data = serde_json::from_str(r#"{"a":1,"b":2}"#).expect("parses");
+        let other: Data = serde_json::from_str(r#"{"b":2,"a":1}"#).expect("parses");
+        assert_eq!(one, other);
+        let different: Data = serde_json::from_str(r#"{"b":2,"a":2}"#).expect("parses");
+        assert_ne!(one, different);
+    }
+
+    #[test]
+    fn merging_large_objects_goes_through_the_index() {
+        let mut target: Object = (0..1000)
+            .map(|n| (Key::from(format!("k{n}")), Data::Number(n.into())))
+            .collect();
+        let source: Object = (500..1500)
+            .map(|n| (Key::from(format!("k{n}")), Data::Bool(true)))
+            .collect();
+        target.merge_with(source, |existing, value| *existing = value);
+        assert_eq!(target.len(), 1500);
+        assert_eq!(target.get("k499"), Some(&Data::Number(499.into())));
+        assert_eq!(target.get("k500"), Some(&Data::Bool(true)));
+        assert_eq!(target.iter().last().map(|(key, _)| key), Some("k1499"));
+    }
+}
