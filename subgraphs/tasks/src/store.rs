@@ -293,8 +293,7 @@ impl TaskStore {
     }
 
     /// Applies `changes` to the owner's task; `None` when there is no such task of theirs.
-    /// `updated_at` moves only when a value really changes: the original's ORM
-    /// wrote nothing for a no-op update (`PUT {}`, the same title), so neither do we.
+    /// A change that changes nothing leaves `updated_at` as it was.
     pub async fn update(
         &self,
         owner_id: i32,
@@ -302,18 +301,55 @@ impl TaskStore {
         changes: TaskChanges,
         now: DateTime<Utc>,
     ) -> Result<Option<TaskRow>, Error> {
+        self.write(owner_id, id, &changes, false, now).await
+    }
+
+    /// Sets the completed flag of the owner's task, keeping its status in step:
+    /// completing makes it done, uncompleting sends a done task back to todo
+    /// (other statuses stay). Repeating it changes nothing, `updated_at` included.
+    pub async fn set_completed(
+        &self,
+        owner_id: i32,
+        id: i32,
+        completed: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TaskRow>, Error> {
+        // Completing is setting the status done (a given status decides the flag);
+        // uncompleting clears the flag, and only it reopens a done task.
+        let changes = TaskChanges {
+            status: completed.then_some(TaskStatus::Done),
+            is_completed: Some(completed),
+            ..TaskChanges::default()
+        };
+        self.write(owner_id, id, &changes, !completed, now).await
+    }
+
+    /// The one statement that changes a task: `changes` applied to the owner's
+    /// task and, with `reopen_done`, a done task not given a status sent back to
+    /// todo. `updated_at` moves only when a value really changes: the original's
+    /// ORM wrote nothing for a no-op update (`PUT {}`, the same title), so
+    /// neither do we.
+    async fn write(
+        &self,
+        owner_id: i32,
+        id: i32,
+        changes: &TaskChanges,
+        reopen_done: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TaskRow>, Error> {
         let sql = concat!(
             "UPDATE tasks SET \
              title = COALESCE($3, title), \
              description = CASE WHEN $4 THEN $5 ELSE description END, \
-             status = COALESCE($6, status), \
+             status = COALESCE($6, CASE WHEN $12 AND status = $13 THEN $14 ELSE status END), \
              priority = COALESCE($7, priority), \
              is_completed = COALESCE($8, is_completed), \
              due_date = CASE WHEN $9 THEN $10 ELSE due_date END, \
              updated_at = CASE WHEN \
                  COALESCE($3, title) IS DISTINCT FROM title \
                  OR (CASE WHEN $4 THEN $5 ELSE description END) IS DISTINCT FROM description \
-                 OR COALESCE($6, status) IS DISTINCT FROM status \
+                 OR COALESCE($6, CASE WHEN $12 AND status = $13 THEN $14 ELSE status END) \
+                    IS DISTINCT FROM status \
                  OR COALESCE($7, priority) IS DISTINCT FROM priority \
                  OR COALESCE($8, is_completed) IS DISTINCT FROM is_completed \
                  OR (CASE WHEN $9 THEN $10 ELSE due_date END) IS DISTINCT FROM due_date \
@@ -339,38 +375,9 @@ impl TaskStore {
                 .bind(changes.due_date.is_some())
                 .bind(changes.due_date.flatten())
                 .bind(now)
-                .fetch_optional(p)
-                .await?
-        }))
-    }
-
-    /// Sets the completed flag of the owner's task, keeping its status in step:
-    /// completing makes it done, uncompleting sends a done task back to todo
-    /// (other statuses stay). Repeating it changes nothing, `updated_at` included.
-    pub async fn set_completed(
-        &self,
-        owner_id: i32,
-        id: i32,
-        completed: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TaskRow>, Error> {
-        let sql = concat!(
-            "UPDATE tasks SET is_completed = $3, \
-             status = CASE WHEN $3 THEN $4 WHEN status = $4 THEN $5 ELSE status END, \
-             updated_at = CASE WHEN is_completed IS DISTINCT FROM $3 \
-                 OR (CASE WHEN $3 THEN $4 WHEN status = $4 THEN $5 ELSE status END) IS DISTINCT FROM status \
-                 THEN $6 ELSE updated_at END \
-             WHERE id = $1 AND owner_id = $2 RETURNING ",
-            task_columns!()
-        );
-        Ok(on_pool!(&self.pool, |p| {
-            sqlx::query_as::<_, TaskRow>(sql)
-                .bind(id)
-                .bind(owner_id)
-                .bind(completed)
+                .bind(reopen_done)
                 .bind(TaskStatus::Done)
                 .bind(TaskStatus::Todo)
-                .bind(now)
                 .fetch_optional(p)
                 .await?
         }))
