@@ -1,16 +1,52 @@
 //! Configuration shared by all services, layered as flags over environment over
-//! defaults (clap). Secrets are never defaulted in code: without `SECRET_KEY`
-//! a random key is generated once and kept in the data directory (the access
-//! tokens' own settings are `tokens::JwtArgs`).
+//! defaults (clap), and the one command line of every service's binary ([`Cli`]).
+//! Secrets are never defaulted in code: without `SECRET_KEY` a random key is
+//! generated once and kept in the data directory (the access tokens' own
+//! settings are `tokens::JwtArgs`).
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::Rng;
 
 use crate::server::Service;
+
+/// The command line of a service's binary, the same for all five: `<service>
+/// [OPTIONS]` serves with the settings its flags give, and a service with
+/// commands of its own (the subgraphs' `print-schema`) also takes `<service>
+/// <COMMAND>`. It is named after the service ([`Service::NAME`]); the first
+/// line of its `--help` is the doc comment of its settings (`about_of`).
+///
+/// It has no field with a default of its own: clap keeps a rendered
+/// `default_value_t` in a `static` that every instance of a generic command
+/// line shares (see [`Service::DEFAULT_PORT`]).
+#[derive(Debug, Clone, Parser)]
+#[command(name = S::NAME, about = about_of::<S::Config>(), long_about = None, version)]
+pub struct Cli<S: Service, C: Subcommand = NoCommand>
+where
+    S::Config: Args,
+{
+    #[command(subcommand)]
+    pub command: Option<C>,
+
+    #[command(flatten)]
+    pub config: S::Config,
+}
+
+/// The commands of a service that has none besides serving.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum NoCommand {}
+
+/// The first line of a service's `--help`: the first paragraph of the doc
+/// comment of its settings, which clap makes the `about` of the command they
+/// are flattened into. Taken explicitly, as the doc comment of the generic
+/// [`Cli`] (the same for every service) would otherwise cover it.
+fn about_of<C: Args>() -> clap::builder::StyledStr {
+    let settings = C::augment_args(clap::Command::new(""));
+    settings.get_about().cloned().unwrap_or_default()
+}
 
 /// Where a service listens: the same two flags for all five, with the port's
 /// environment variable and default taken from the service ([`Service::PORT_ENV`],
@@ -122,17 +158,26 @@ mod tests {
                 const NAME: &'static str = stringify!($name);
                 const PORT_ENV: &'static str = $env;
                 const DEFAULT_PORT: &'static str = $port;
-                type Config = ();
+                type Config = Settings<Self>;
                 type Resources = ();
-                fn log_format(_: &()) -> LogFormat {
+                fn log_format(_: &Settings<Self>) -> LogFormat {
                     LogFormat::Pretty
                 }
-                async fn assemble(_: ()) -> anyhow::Result<crate::server::Assembled<Self>> {
+                async fn assemble(
+                    _: Settings<Self>,
+                ) -> anyhow::Result<crate::server::Assembled<Self>> {
                     anyhow::bail!("not served")
                 }
             }
         };
     }
+    /// What a test service needs to run.
+    #[derive(Debug, Clone, Args)]
+    struct Settings<S: Service> {
+        #[command(flatten)]
+        listen: ListenArgs<S>,
+    }
+
     test_service!(First, "TEST_FIRST_PORT", "8101");
     test_service!(Second, "TEST_SECOND_PORT", "8102");
 
@@ -163,6 +208,27 @@ mod tests {
         };
         assert_eq!(listen.port, 8102);
         assert_eq!(listen.host, "127.0.0.1");
+    }
+
+    /// One generic command line, and each service's binary is still its own.
+    #[test]
+    fn each_command_line_is_its_services_own() {
+        use clap::{CommandFactory, Parser};
+        let first = Cli::<First>::parse_from(["First"]);
+        let second = Cli::<Second>::parse_from(["Second"]);
+        assert_eq!(
+            (first.config.listen.port, second.config.listen.port),
+            (8101, 8102)
+        );
+        assert!(first.command.is_none());
+        let second = Cli::<Second>::command();
+        assert_eq!(second.get_name(), "Second");
+        // Described by its settings, not by the generic command line's own doc comment.
+        assert_eq!(
+            second.get_about().map(ToString::to_string).as_deref(),
+            Some("What a test service needs to run")
+        );
+        Cli::<First>::command().debug_assert();
     }
 
     #[test]

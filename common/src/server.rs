@@ -30,7 +30,7 @@ use tower_http::trace::TraceLayer;
 /// What tells one service from another; everything else about starting,
 /// serving and stopping is [`Server`]'s.
 pub trait Service: Sized + Send + 'static {
-    /// The name in the announce line, the logs and `/health`.
+    /// The name in the announce line, the logs and `/health`; also its binary's.
     const NAME: &'static str;
     /// The environment variable of its `--port`.
     const PORT_ENV: &'static str;
@@ -40,7 +40,8 @@ pub trait Service: Sized + Send + 'static {
     /// services the first one's port), so the default is given as a `&'static str`.
     const DEFAULT_PORT: &'static str;
 
-    /// Its settings (a clap `Args` struct flattening [`ListenArgs<Self>`]).
+    /// Its settings (a clap `Args` struct flattening [`ListenArgs<Self>`]; its
+    /// command line is [`crate::config::Cli<Self>`]).
     type Config: Send + 'static;
     /// What it holds beside its routes until drained (its store, a background
     /// task); `()` for none.

@@ -10,16 +10,12 @@ use crate::RestCompat;
 /// The origins allowed when `BACKEND_CORS_ORIGINS` is not set (the original's defaults).
 pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:3000", "http://localhost:8000"];
 
-/// Serves the original `/api/v1` REST API by translating each request into one
-/// GraphQL operation sent to the federation router.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "rest-compat", version, about)]
-pub struct Cli {
-    #[command(flatten)]
-    pub config: Config,
-}
+/// `rest-compat [OPTIONS]`: serves the original `/api/v1` REST API by translating
+/// each request into one GraphQL operation sent to the federation router.
+pub type Cli = common::config::Cli<RestCompat>;
 
-/// Everything the layer needs to run.
+// What the service needs to run; its doc comment opens `rest-compat --help` (common::config::Cli).
+/// The original /api/v1 REST API, served by sending GraphQL operations to the router.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     #[command(flatten)]

@@ -5,22 +5,19 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, ValueEnum};
 use common::config::{ListenArgs, LogArgs};
 
 use crate::engine::{ResilienceOptions, ResilienceSettings};
 use http::HeaderName;
 
-/// A general Apollo Federation v2 router: serves one composed supergraph over
-/// GraphQL-over-HTTP, with GraphiQL at `/`, `/health`, `/ready` and Prometheus `/metrics`.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "router", version, about)]
-pub struct Cli {
-    #[command(flatten)]
-    pub config: Config,
-}
+/// `router [OPTIONS]`: a general Apollo Federation v2 router, serving one composed
+/// supergraph over GraphQL-over-HTTP, with GraphiQL at `/`, `/health`, `/ready`
+/// and Prometheus `/metrics`.
+pub type Cli = common::config::Cli<crate::Router>;
 
-/// Everything the server needs to run.
+// What the service needs to run; its doc comment opens `router --help` (common::config::Cli).
+/// A general Apollo Federation v2 router.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     #[command(flatten)]
@@ -456,6 +453,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     #[test]
     fn command_line_is_consistent() {

@@ -1,6 +1,7 @@
 //! What the three subgraphs share beyond the service skeleton: the settings
-//! every subgraph has ([`SubgraphArgs`]), the `print-schema` subcommand and the
-//! federation SDL it prints (the text `scripts/schema-check` composes).
+//! every subgraph has ([`SubgraphArgs`]), the command line with the
+//! `print-schema` subcommand ([`Cli`]) and the federation SDL it prints (the
+//! text `scripts/schema-check` composes).
 
 use async_graphql::{ObjectType, SDLExportOptions, Schema, SubscriptionType};
 use clap::{Args, Subcommand};
@@ -42,6 +43,9 @@ pub enum Command {
     PrintSchema,
 }
 
+/// A subgraph's command line: `<subgraph> [OPTIONS]` or `<subgraph> print-schema`.
+pub type Cli<S> = common::config::Cli<S, Command>;
+
 /// The federation SDL of `schema`, byte for byte what its `_service { sdl }` answers.
 pub fn federation_sdl<Q, M, S>(schema: &Schema<Q, M, S>) -> String
 where
@@ -53,16 +57,15 @@ where
 }
 
 /// Runs a subgraph's command line: `print-schema` prints `sdl()`, no subcommand serves.
-pub async fn run<S: Service>(
-    command: Option<Command>,
-    config: S::Config,
-    sdl: impl FnOnce() -> String,
-) -> anyhow::Result<()> {
-    match command {
+pub async fn run<S: Service>(cli: Cli<S>, sdl: impl FnOnce() -> String) -> anyhow::Result<()>
+where
+    S::Config: Args,
+{
+    match cli.command {
         Some(Command::PrintSchema) => {
             print!("{}", sdl());
             Ok(())
         }
-        None => common::server::run::<S>(config).await,
+        None => common::server::run::<S>(cli.config).await,
     }
 }

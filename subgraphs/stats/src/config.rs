@@ -1,24 +1,16 @@
 //! Command line and environment of the stats service (flags over env over defaults).
 
-use clap::{Args, Parser};
+use clap::Args;
 use common::config::ListenArgs;
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
+// The `stats` binary reads its command line from here.
+pub use crate::Cli;
 use crate::Stats;
 
-/// The stats subgraph: per-user statistics computed from the task counts the router brings.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "stats", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-
-    #[command(flatten)]
-    pub config: Config,
-}
-
-/// Everything the server needs to run.
+// What the service needs to run; its doc comment opens `stats --help` (common::config::Cli).
+/// The stats subgraph: per-user statistics computed from the counts tasks provides.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     #[command(flatten)]
@@ -33,6 +25,7 @@ pub struct Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     #[test]
     fn command_line_is_consistent() {

@@ -9,7 +9,7 @@ pub mod schema;
 use common::document_scan::GraphqlLimits;
 use common::server::{Assembled, Server, Service};
 
-pub use crate::config::{Cli, Command, Config};
+pub use crate::config::{Command, Config};
 
 /// The service name used in logs, `/health` and the announce line.
 pub const SERVICE: &str = "stats";
@@ -17,6 +17,9 @@ pub const SERVICE: &str = "stats";
 /// The stats service on the skeleton every service shares: `build` binds,
 /// `run_until_stopped` announces and serves.
 pub type Application = Server<Stats>;
+
+/// Its command line: `stats [OPTIONS]` serves, `stats print-schema` prints the schema.
+pub type Cli = subgraph_kit::cli::Cli<Stats>;
 
 /// What makes the stats service itself (no store: nothing to drain).
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +52,7 @@ impl Service for Stats {
 
 /// Runs the command line: the server, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    subgraph_kit::cli::run::<Stats>(cli.command, cli.config, || {
+    subgraph_kit::cli::run(cli, || {
         subgraph_kit::cli::federation_sdl(&schema::build(&GraphqlLimits::default()))
     })
     .await

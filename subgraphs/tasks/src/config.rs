@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use clap::Parser;
 use common::config::ListenArgs;
 use db::StoreArgs;
 pub use subgraph_kit::cli::Command;
@@ -10,18 +9,8 @@ use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Tasks;
 
+// What the service needs to run; its doc comment opens `tasks --help` (common::config::Cli).
 /// The tasks subgraph: tasks, their filters, pages and counts.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "tasks", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-
-    #[command(flatten)]
-    pub config: Config,
-}
-
-/// How the service runs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     #[command(flatten)]
@@ -67,7 +56,8 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use crate::Cli;
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -18,7 +18,7 @@ use common::server::{Assembled, Server, Service};
 use db::{Migrations, Pool};
 use sqlx::migrate::Migrator;
 
-pub use config::{Cli, Command, Config};
+pub use config::{Command, Config};
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/tasks/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/tasks/sqlite");
@@ -31,6 +31,9 @@ pub const MIGRATIONS: Migrations = Migrations {
 /// The tasks service on the skeleton every service shares: `build` binds,
 /// `run_until_stopped` (or `run_until`) announces, serves and closes the store.
 pub type Application = Server<Tasks>;
+
+/// Its command line: `tasks [OPTIONS]` serves, `tasks print-schema` prints the schema.
+pub type Cli = subgraph_kit::cli::Cli<Tasks>;
 
 /// What makes the tasks service itself.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +101,7 @@ impl Service for Tasks {
 
 /// Runs the command line: serve, or print the schema.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    subgraph_kit::cli::run::<Tasks>(cli.command, cli.config, print_schema).await
+    subgraph_kit::cli::run(cli, print_schema).await
 }
 
 /// The federation SDL (no store needed).

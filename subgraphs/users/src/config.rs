@@ -3,7 +3,7 @@
 
 use std::num::NonZeroUsize;
 
-use clap::{Args, Parser};
+use clap::Args;
 use common::config::ListenArgs;
 use db::StoreArgs;
 pub use subgraph_kit::cli::Command;
@@ -11,18 +11,8 @@ use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Users;
 
+// What the service needs to run; its doc comment opens `users --help` (common::config::Cli).
 /// The users subgraph: accounts, login and access tokens.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "users", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-
-    #[command(flatten)]
-    pub config: Config,
-}
-
-/// Everything the service needs to run.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     #[command(flatten)]
@@ -57,8 +47,8 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use clap::CommandFactory;
+    use crate::Cli;
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -13,11 +13,14 @@ pub mod validation;
 use common::server::{Assembled, Server, Service};
 use db::Pool;
 
-pub use config::{Cli, Command, Config};
+pub use config::{Command, Config};
 
 /// The users service on the skeleton every service shares: `build` binds,
 /// `run_until_stopped` announces, serves and closes the store.
 pub type Application = Server<Users>;
+
+/// Its command line: `users [OPTIONS]` serves, `users print-schema` prints the schema.
+pub type Cli = subgraph_kit::cli::Cli<Users>;
 
 /// What makes the users service itself.
 #[derive(Debug, Clone, Copy)]
@@ -79,5 +82,5 @@ impl Service for Users {
 
 /// Runs what the command line asks for: the service, or `print-schema`.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    subgraph_kit::cli::run::<Users>(cli.command, cli.config, schema::federation_sdl).await
+    subgraph_kit::cli::run(cli, schema::federation_sdl).await
 }
