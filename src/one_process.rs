@@ -24,7 +24,7 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use common::in_process::LocalService;
-use common::server::{Assembled, Server, Service};
+use common::server::{Assembled, Drain, Server, Service};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -246,7 +246,7 @@ impl<S: Service> Running<S> {
         match self {
             Running::Serving(task) => task.await.context("a subgraph's server")?,
             Running::Holding(resources) => {
-                S::drain(resources).await;
+                resources.drain().await;
                 Ok(())
             }
             Running::Remote => Ok(()),

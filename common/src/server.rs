@@ -2,11 +2,12 @@
 //! request ids and tracing on every request, `/health` and `/ready`.
 //!
 //! A service says what it is ([`Service`]: its name, port, how it assembles
-//! its routes from its configuration, what it drains), and [`Server`] does the
-//! rest the same way for all five: `build` binds (port 0 picks a free port) →
-//! `port` → `run_until_stopped` announces the one stdout line tests and the
-//! launcher read, serves until SIGTERM/Ctrl-C (or `run_until` any future),
-//! lets requests in flight finish and drains what the service holds.
+//! its routes from its configuration, what it holds and [`Drain`]s), and
+//! [`Server`] does the rest the same way for all five: `build` binds (port 0
+//! picks a free port) → `port` → `run_until_stopped` announces the one stdout
+//! line tests and the launcher read, serves until SIGTERM/Ctrl-C (or
+//! `run_until` any future), lets requests in flight finish and drains what the
+//! service holds.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -44,8 +45,8 @@ pub trait Service: Sized + Send + 'static {
     /// command line is [`crate::config::Cli<Self>`]).
     type Config: Send + 'static;
     /// What it holds beside its routes until drained (its store, a background
-    /// task); `()` for none.
-    type Resources: Send + 'static;
+    /// task); `()` for none. How it is given back is its own ([`Drain`]).
+    type Resources: Drain;
 
     /// How its logs are written (read before anything else starts).
     fn log_format(config: &Self::Config) -> LogFormat;
@@ -57,11 +58,19 @@ pub trait Service: Sized + Send + 'static {
 
     /// Starts what runs beside the server (called once, just before serving).
     fn on_serve(_resources: &mut Self::Resources) {}
+}
 
-    /// Gives back what it holds once the last request has finished.
-    fn drain(_resources: Self::Resources) -> impl Future<Output = ()> + Send {
-        async {}
-    }
+/// What a service holds until it stops (a store, a background task), given
+/// back once the last request has finished: the thing itself knows how, so
+/// every service holding one (a store's pool) drains it the same way.
+pub trait Drain: Send + 'static {
+    /// Gives it back (closes the store, stops the task).
+    fn drain(self) -> impl Future<Output = ()> + Send;
+}
+
+/// Nothing held: nothing to give back.
+impl Drain for () {
+    async fn drain(self) {}
 }
 
 /// A service ready to bind: its routes, where and under which limits to serve
@@ -143,7 +152,7 @@ impl<S: Service> Server<S> {
         announce(S::NAME, self.addr);
         let served =
             crate::http_server::serve(self.listener, self.app, self.limits, shutdown).await;
-        S::drain(self.resources).await;
+        self.resources.drain().await;
         // The spans of the last requests are still buffered: send them before exiting.
         crate::telemetry::flush();
         served.context("serving HTTP")

@@ -29,7 +29,7 @@ pub mod trusted_documents;
 
 use std::sync::Arc;
 
-use common::server::{Assembled, Server, Service};
+use common::server::{Assembled, Drain, Server, Service};
 use tokio::task::JoinHandle;
 
 use crate::config::Switch;
@@ -53,6 +53,15 @@ pub struct Router;
 pub struct HotReload {
     watcher: Option<SupergraphWatcher>,
     running: Option<JoinHandle<()>>,
+}
+
+/// Stopping the router stops watching the supergraph.
+impl Drain for HotReload {
+    async fn drain(self) {
+        if let Some(running) = self.running {
+            running.abort();
+        }
+    }
 }
 
 impl Service for Router {
@@ -152,12 +161,6 @@ impl Service for Router {
 
     fn on_serve(reload: &mut HotReload) {
         reload.running = reload.watcher.take().map(SupergraphWatcher::spawn);
-    }
-
-    async fn drain(reload: HotReload) {
-        if let Some(running) = reload.running {
-            running.abort();
-        }
     }
 }
 

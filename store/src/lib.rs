@@ -285,3 +285,10 @@ impl Pool {
         on_pool!(self, |p| p.close().await)
     }
 }
+
+/// A service holding its store closes it once its last request has finished.
+impl common::server::Drain for Pool {
+    async fn drain(self) {
+        self.close().await;
+    }
+}

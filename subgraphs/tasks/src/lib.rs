@@ -93,10 +93,6 @@ impl Service for Tasks {
             resources: pool,
         })
     }
-
-    async fn drain(pool: Pool) {
-        pool.close().await;
-    }
 }
 
 /// Runs the command line: serve, or print the schema.

@@ -74,10 +74,6 @@ impl Service for Users {
             resources: pool,
         })
     }
-
-    async fn drain(pool: Pool) {
-        pool.close().await;
-    }
 }
 
 /// Runs what the command line asks for: the service, or `print-schema`.
