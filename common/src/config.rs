@@ -160,9 +160,6 @@ mod tests {
                 const DEFAULT_PORT: &'static str = $port;
                 type Config = Settings<Self>;
                 type Resources = ();
-                fn log_format(_: &Settings<Self>) -> LogFormat {
-                    LogFormat::Pretty
-                }
                 async fn assemble(
                     _: Settings<Self>,
                 ) -> anyhow::Result<crate::server::Assembled<Self>> {
@@ -176,6 +173,14 @@ mod tests {
     struct Settings<S: Service> {
         #[command(flatten)]
         listen: ListenArgs<S>,
+        #[command(flatten)]
+        log: LogArgs,
+    }
+
+    impl<S: Service> AsRef<LogArgs> for Settings<S> {
+        fn as_ref(&self) -> &LogArgs {
+            &self.log
+        }
     }
 
     test_service!(First, "TEST_FIRST_PORT", "8101");

@@ -23,7 +23,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::config::{ListenArgs, LogFormat};
+use crate::config::{ListenArgs, LogArgs};
 pub use crate::http_server::ServerLimits;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -42,14 +42,12 @@ pub trait Service: Sized + Send + 'static {
     const DEFAULT_PORT: &'static str;
 
     /// Its settings (a clap `Args` struct flattening [`ListenArgs<Self>`]; its
-    /// command line is [`crate::config::Cli<Self>`]).
-    type Config: Send + 'static;
+    /// command line is [`crate::config::Cli<Self>`]), among them how its logs
+    /// are written (read before anything else starts).
+    type Config: AsRef<LogArgs> + Send + 'static;
     /// What it holds beside its routes until drained (its store, a background
     /// task); `()` for none. How it is given back is its own ([`Drain`]).
     type Resources: Drain;
-
-    /// How its logs are written (read before anything else starts).
-    fn log_format(config: &Self::Config) -> LogFormat;
 
     /// Everything up to binding: open and migrate stores, load, assemble the routes.
     fn assemble(
@@ -162,7 +160,7 @@ impl<S: Service> Server<S> {
 /// What `<service>` with no subcommand does, for the crate's own binary and
 /// the launcher alike: logs set up, then build and run until stopped.
 pub async fn run<S: Service>(config: S::Config) -> anyhow::Result<()> {
-    crate::telemetry::init(S::log_format(&config));
+    crate::telemetry::init(AsRef::<LogArgs>::as_ref(&config).log_format);
     Server::<S>::build(config).await?.run_until_stopped().await
 }
 

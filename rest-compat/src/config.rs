@@ -55,6 +55,13 @@ pub struct Config {
     pub router_in_process: Option<common::in_process::LocalService>,
 }
 
+/// How its logs are written (read before it starts).
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.log
+    }
+}
+
 impl Config {
     /// Settings for a test: port 0 on loopback, talking to `router_url`.
     pub fn for_tests(router_url: &str) -> Self {

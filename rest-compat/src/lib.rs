@@ -39,10 +39,6 @@ impl Service for RestCompat {
     type Config = Config;
     type Resources = ();
 
-    fn log_format(config: &Config) -> common::config::LogFormat {
-        config.log.log_format
-    }
-
     /// Prepares the router client and CORS, and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let router = match config.router_in_process.clone() {

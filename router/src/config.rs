@@ -113,6 +113,13 @@ pub struct Config {
     pub log: LogArgs,
 }
 
+/// How its logs are written (read before it starts).
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.log
+    }
+}
+
 /// A mebibyte, the unit of the byte limits below.
 const MIB: usize = 1024 * 1024;
 

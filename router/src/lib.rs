@@ -71,10 +71,6 @@ impl Service for Router {
     type Config = Config;
     type Resources = HotReload;
 
-    fn log_format(config: &Config) -> common::config::LogFormat {
-        config.log.log_format
-    }
-
     /// Loads the supergraph (a router without one refuses to start) and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let metrics = Metrics::new();

@@ -1,7 +1,7 @@
 //! Command line and environment of the stats service (flags over env over defaults).
 
 use clap::Args;
-use common::config::ListenArgs;
+use common::config::{ListenArgs, LogArgs};
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
@@ -20,6 +20,13 @@ pub struct Config {
     /// shared with the other services.
     #[command(flatten)]
     pub subgraph: SubgraphArgs,
+}
+
+/// Its logs are written as the settings every subgraph has say.
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.subgraph.log
+    }
 }
 
 #[cfg(test)]

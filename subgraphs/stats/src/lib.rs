@@ -32,10 +32,6 @@ impl Service for Stats {
     type Config = Config;
     type Resources = ();
 
-    fn log_format(config: &Config) -> common::config::LogFormat {
-        config.subgraph.log.log_format
-    }
-
     /// Resolves the signing key and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let subgraph = config.subgraph;

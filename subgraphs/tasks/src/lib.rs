@@ -50,10 +50,6 @@ impl Service for Tasks {
     type Config = Config;
     type Resources = Pool;
 
-    fn log_format(config: &Config) -> common::config::LogFormat {
-        config.subgraph.log.log_format
-    }
-
     /// Opens (and migrates) the store, prepares the account checks and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let data_dir = &config.subgraph.data_dir.data_dir;

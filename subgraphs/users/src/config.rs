@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 
 use clap::Args;
-use common::config::ListenArgs;
+use common::config::{ListenArgs, LogArgs};
 use db::StoreArgs;
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
@@ -34,6 +34,13 @@ pub struct Config {
 
     #[command(flatten)]
     pub subgraph: SubgraphArgs,
+}
+
+/// Its logs are written as the settings every subgraph has say.
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.subgraph.log
+    }
 }
 
 impl Config {

@@ -38,10 +38,6 @@ impl Service for Users {
     /// The store (tests inspect and arrange rows through it).
     type Resources = Pool;
 
-    fn log_format(config: &Config) -> common::config::LogFormat {
-        config.subgraph.log.log_format
-    }
-
     /// Opens (and migrates) the store, prepares hashing and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let data_dir = &config.subgraph.data_dir.data_dir;
