@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use common::config::DataDirArgs;
+use common::server::{Drain, Service};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -39,10 +41,11 @@ macro_rules! on_pool {
 /// `SERVICE_UNAVAILABLE` quickly instead of holding requests (and clients) for seconds.
 pub const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 750;
 
-/// A service with a store, as its store flags need it: the environment variable
-/// of its `--db-max-connections`, its own so that one environment can size each
+/// A service with a store, as its store flags need it: its name (the embedded
+/// file is `<data-dir>/<name>.db`) and the environment variable of its
+/// `--db-max-connections`, its own so that one environment can size each
 /// service's pool (`DB_MAX_CONNECTIONS` for users, `TASKS_DB_MAX_CONNECTIONS` for tasks).
-pub trait StoreOwner: 'static {
+pub trait StoreOwner: Service {
     const MAX_CONNECTIONS_ENV: &'static str;
 }
 
@@ -83,29 +86,23 @@ impl<S: StoreOwner> StoreArgs<S> {
         }
     }
 
-    /// The store of `service`, whose embedded file lives in `data_dir`.
-    pub fn config<'a>(&'a self, service: &'a str, data_dir: &'a Path) -> StoreConfig<'a> {
-        StoreConfig {
-            service,
-            database_url: self.database_url.as_deref(),
-            data_dir,
+    /// Opens the owner's store as these flags say (the URL when set, else the
+    /// embedded SQLite file `<data-dir>/<service>.db`) and applies `migrations`:
+    /// the one way a service opens its store.
+    pub async fn open(
+        &self,
+        data_dir: &DataDirArgs,
+        migrations: &Migrations,
+    ) -> anyhow::Result<Pool> {
+        let location =
+            StoreLocation::resolve(self.database_url.as_deref(), &data_dir.data_dir, S::NAME);
+        tracing::info!(service = S::NAME, store = %location.describe(), "opening the store");
+        let settings = PoolSettings {
             max_connections: self.db_max_connections,
-            acquire_timeout_ms: self.db_acquire_timeout_ms,
-        }
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+        };
+        Pool::connect_with(&location, settings, migrations).await
     }
-}
-
-/// A service's store settings, as its configuration gives them.
-#[derive(Debug, Clone, Copy)]
-pub struct StoreConfig<'a> {
-    /// The service's name: the embedded file is `<data_dir>/<service>.db`.
-    pub service: &'a str,
-    /// PostgreSQL (`postgres://…`) or SQLite (`sqlite:…`) URL; `None` or blank for the embedded file.
-    pub database_url: Option<&'a str>,
-    pub data_dir: &'a Path,
-    pub max_connections: u32,
-    /// How long one acquisition may take, in milliseconds.
-    pub acquire_timeout_ms: u64,
 }
 
 /// Sizing and patience of a connection pool.
@@ -193,18 +190,6 @@ impl StoreLocation {
 }
 
 impl Pool {
-    /// Opens a service's store as its configuration says (the URL when set, else the embedded
-    /// SQLite file `<data-dir>/<service>.db`) and applies the migrations.
-    pub async fn open(store: StoreConfig<'_>, migrations: &Migrations) -> anyhow::Result<Self> {
-        let location = StoreLocation::resolve(store.database_url, store.data_dir, store.service);
-        tracing::info!(service = store.service, store = %location.describe(), "opening the store");
-        let settings = PoolSettings {
-            max_connections: store.max_connections,
-            acquire_timeout: Duration::from_millis(store.acquire_timeout_ms),
-        };
-        Self::connect_with(&location, settings, migrations).await
-    }
-
     /// Connects (creating a SQLite file and its directory if needed) and applies the migrations.
     pub async fn connect(
         location: &StoreLocation,
@@ -287,7 +272,7 @@ impl Pool {
 }
 
 /// A service holding its store closes it once its last request has finished.
-impl common::server::Drain for Pool {
+impl Drain for Pool {
     async fn drain(self) {
         self.close().await;
     }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use common::config::{DataDirArgs, LogArgs};
 use common::document_scan::GraphqlLimits;
 use common::server::{ServerLimits, Service};
-use tokens::JwtArgs;
+use tokens::{JwtArgs, JwtKeys};
 
 /// The settings every subgraph has after its own (its `--host`/`--port` come
 /// first, from `ListenArgs`): GraphQL and HTTP limits, the data directory, logs
@@ -34,6 +34,13 @@ pub struct SubgraphArgs {
 
     #[command(flatten)]
     pub jwt: JwtArgs,
+}
+
+impl SubgraphArgs {
+    /// The keys its access tokens are checked (and, by users, signed) with.
+    pub fn keys(&self) -> anyhow::Result<JwtKeys> {
+        self.jwt.keys(&self.data_dir.data_dir)
+    }
 }
 
 /// A subgraph's subcommands (none: serve).

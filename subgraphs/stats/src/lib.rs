@@ -35,7 +35,7 @@ impl Service for Stats {
     /// Resolves the signing key and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
         let subgraph = config.subgraph;
-        let keys = subgraph.jwt.keys(&subgraph.data_dir.data_dir)?;
+        let keys = subgraph.keys()?;
         let app = http::router(schema::build(&subgraph.graphql), keys, subgraph.graphql);
         Ok(Assembled {
             app,

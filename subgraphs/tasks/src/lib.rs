@@ -52,10 +52,11 @@ impl Service for Tasks {
 
     /// Opens (and migrates) the store, prepares the account checks and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let data_dir = &config.subgraph.data_dir.data_dir;
-        let keys = config.subgraph.jwt.keys(data_dir)?;
-
-        let pool = Pool::open(config.store.config(http::SERVICE, data_dir), &MIGRATIONS).await?;
+        let keys = config.subgraph.keys()?;
+        let pool = config
+            .store
+            .open(&config.subgraph.data_dir, &MIGRATIONS)
+            .await?;
         let store = store::TaskStore::new(pool.clone());
 
         let accounts = match (config.users_in_process.clone(), config.users_url()) {

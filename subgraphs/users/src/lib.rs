@@ -40,14 +40,11 @@ impl Service for Users {
 
     /// Opens (and migrates) the store, prepares hashing and assembles the routes.
     async fn assemble(config: Config) -> anyhow::Result<Assembled<Self>> {
-        let data_dir = &config.subgraph.data_dir.data_dir;
-        let pool = Pool::open(
-            config.store.config(http::SERVICE_NAME, data_dir),
-            &store::migrations(),
-        )
-        .await?;
-
-        let keys = config.subgraph.jwt.keys(data_dir)?;
+        let pool = config
+            .store
+            .open(&config.subgraph.data_dir, &store::migrations())
+            .await?;
+        let keys = config.subgraph.keys()?;
         let passwords = passwords::Passwords::new(config.bcrypt_cost, config.hash_concurrency())
             .await
             .map_err(|err| anyhow::anyhow!("preparing password hashing: {err:?}"))?;
