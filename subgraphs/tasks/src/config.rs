@@ -3,11 +3,17 @@
 use std::time::Duration;
 
 use common::config::{ListenArgs, LogArgs};
-use db::StoreArgs;
+use db::{StoreArgs, StoreOwner};
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Tasks;
+
+/// Its `--db-max-connections` reads `TASKS_DB_MAX_CONNECTIONS`, so that one environment sizes
+/// the tasks pool apart from the users one (`DB_MAX_CONNECTIONS`).
+impl StoreOwner for Tasks {
+    const MAX_CONNECTIONS_ENV: &'static str = "TASKS_DB_MAX_CONNECTIONS";
+}
 
 // What the service needs to run; its doc comment opens `tasks --help` (common::config::Cli).
 /// The tasks subgraph: tasks, their filters, pages and counts.

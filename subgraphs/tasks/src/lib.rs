@@ -39,10 +39,6 @@ pub type Cli = subgraph_kit::cli::Cli<Tasks>;
 #[derive(Debug, Clone, Copy)]
 pub struct Tasks;
 
-impl db::StoreOwner for Tasks {
-    const MAX_CONNECTIONS_ENV: &'static str = "TASKS_DB_MAX_CONNECTIONS";
-}
-
 impl Service for Tasks {
     const NAME: &'static str = http::SERVICE;
     const PORT_ENV: &'static str = "TASKS_PORT";

@@ -5,11 +5,16 @@ use std::num::NonZeroUsize;
 
 use clap::Args;
 use common::config::{ListenArgs, LogArgs};
-use db::StoreArgs;
+use db::{StoreArgs, StoreOwner};
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Users;
+
+/// Its `--db-max-connections` reads `DB_MAX_CONNECTIONS` (tasks has a variable of its own).
+impl StoreOwner for Users {
+    const MAX_CONNECTIONS_ENV: &'static str = "DB_MAX_CONNECTIONS";
+}
 
 // What the service needs to run; its doc comment opens `users --help` (common::config::Cli).
 /// The users subgraph: accounts, login and access tokens.

@@ -26,10 +26,6 @@ pub type Cli = subgraph_kit::cli::Cli<Users>;
 #[derive(Debug, Clone, Copy)]
 pub struct Users;
 
-impl db::StoreOwner for Users {
-    const MAX_CONNECTIONS_ENV: &'static str = "DB_MAX_CONNECTIONS";
-}
-
 impl Service for Users {
     const NAME: &'static str = http::SERVICE_NAME;
     const PORT_ENV: &'static str = "USERS_PORT";
