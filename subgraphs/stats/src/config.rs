@@ -9,6 +9,13 @@ use subgraph_kit::cli::SubgraphArgs;
 pub use crate::Cli;
 use crate::Stats;
 
+/// Its logs are written as the settings every subgraph has say.
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.subgraph.log
+    }
+}
+
 // What the service needs to run; its doc comment opens `stats --help` (common::config::Cli).
 /// The stats subgraph: per-user statistics computed from the counts tasks provides.
 #[derive(Debug, Clone, Args)]
@@ -20,13 +27,6 @@ pub struct Config {
     /// shared with the other services.
     #[command(flatten)]
     pub subgraph: SubgraphArgs,
-}
-
-/// Its logs are written as the settings every subgraph has say.
-impl AsRef<LogArgs> for Config {
-    fn as_ref(&self) -> &LogArgs {
-        &self.subgraph.log
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,13 @@ use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Tasks;
 
+/// Its logs are written as the settings every subgraph has say.
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.subgraph.log
+    }
+}
+
 /// Its `--db-max-connections` reads `TASKS_DB_MAX_CONNECTIONS`, so that one environment sizes
 /// the tasks pool apart from the users one (`DB_MAX_CONNECTIONS`).
 impl StoreOwner for Tasks {
@@ -43,13 +50,6 @@ pub struct Config {
 
     #[command(flatten)]
     pub subgraph: SubgraphArgs,
-}
-
-/// Its logs are written as the settings every subgraph has say.
-impl AsRef<LogArgs> for Config {
-    fn as_ref(&self) -> &LogArgs {
-        &self.subgraph.log
-    }
 }
 
 impl Config {

@@ -11,6 +11,13 @@ use subgraph_kit::cli::SubgraphArgs;
 
 use crate::Users;
 
+/// Its logs are written as the settings every subgraph has say.
+impl AsRef<LogArgs> for Config {
+    fn as_ref(&self) -> &LogArgs {
+        &self.subgraph.log
+    }
+}
+
 /// Its `--db-max-connections` reads `DB_MAX_CONNECTIONS` (tasks has a variable of its own).
 impl StoreOwner for Users {
     const MAX_CONNECTIONS_ENV: &'static str = "DB_MAX_CONNECTIONS";
@@ -39,13 +46,6 @@ pub struct Config {
 
     #[command(flatten)]
     pub subgraph: SubgraphArgs,
-}
-
-/// Its logs are written as the settings every subgraph has say.
-impl AsRef<LogArgs> for Config {
-    fn as_ref(&self) -> &LogArgs {
-        &self.subgraph.log
-    }
 }
 
 impl Config {
