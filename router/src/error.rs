@@ -230,13 +230,21 @@ struct CappedWriter {
     cap: usize,
 }
 
+/// The serialiser writes one token at a time: each write is inlined into it.
 impl std::io::Write for CappedWriter {
+    #[inline]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         if self.bytes.len().saturating_add(buf.len()) > self.cap {
             return Err(std::io::Error::other("over max-response-bytes"));
         }
         self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -209,14 +209,26 @@ impl Object {
         self.entries.push((key, value));
     }
 
-    /// Takes the entry at `key` (its key and value), leaving an empty key and a
-    /// null in its place: no entries move. Only for an object about to be dropped.
-    pub fn take_entry(&mut self, key: &str) -> Option<(Key, Data)> {
-        let (known, value) = self
-            .entries
-            .iter_mut()
-            .find(|(known, _)| known.as_str() == key)?;
-        Some((std::mem::take(known), value.take()))
+    /// Moves the entry at `key` to position `at` (making a null one when there is
+    /// none) and gives its value: an object is put in a selection's order in
+    /// place, without building another. The keys before `at` must be other ones
+    /// (those already placed).
+    pub fn place(&mut self, at: usize, key: &str) -> &mut Data {
+        let at = at.min(self.entries.len());
+        debug_assert!(self.entries[..at].iter().all(|(known, _)| known != key));
+        match self.entries[at..]
+            .iter()
+            .position(|(known, _)| known.as_str() == key)
+        {
+            Some(offset) => self.entries.swap(at, at + offset),
+            None => self.entries.insert(at, (Key::from(key), Data::Null)),
+        }
+        &mut self.entries[at].1
+    }
+
+    /// Keeps the first `len` entries.
+    pub fn truncate(&mut self, len: usize) {
+        self.entries.truncate(len);
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Data> {

@@ -382,30 +382,67 @@ pub(super) fn merge_entities(
             *uses += 1;
         }
     }
-    for (steps, index) in collected.targets() {
-        let Some(entity) = entities.get_mut(index) else {
-            continue;
-        };
+    // The last place an entity goes to takes it; the others get a copy.
+    let mut entity_for = |index: usize| {
+        let entity = entities.get_mut(index)?;
         remaining_uses[index] -= 1;
         let entity = if remaining_uses[index] == 0 {
             entity.take()
         } else {
             entity.clone()
         };
-        if entity.is_null() {
+        (!entity.is_null()).then_some(entity)
+    };
+    let targets: Vec<(&[PathStep], usize)> = collected.targets().collect();
+    merge_at(data, &targets, 0, &mut entity_for);
+}
+
+/// Merges into `node` the entities of `targets`, whose paths agree up to `depth`
+/// and lead through `node`. Targets were collected depth first, so those sharing
+/// a longer prefix are adjacent: each step of a shared prefix is looked up once,
+/// not once per entity below it. Recursion goes as deep as the plan's flatten
+/// path, as `visit_targets` does.
+fn merge_at(
+    node: &mut Data,
+    targets: &[(&[PathStep], usize)],
+    depth: usize,
+    entity_for: &mut dyn FnMut(usize) -> Option<Data>,
+) {
+    let mut rest = targets;
+    while let Some(((steps, index), _)) = rest.split_first() {
+        let Some(step) = steps.get(depth) else {
+            if let Some(entity) = entity_for(*index) {
+                deep_merge(node, entity);
+            }
+            rest = &rest[1..];
             continue;
+        };
+        let same_step = rest
+            .iter()
+            .position(|(other, _)| other.get(depth).is_none_or(|other| !other.same_as(step)))
+            .unwrap_or(rest.len());
+        let (below, after) = rest.split_at(same_step);
+        let child = match step {
+            PathStep::Key(key) => node.get_mut(key),
+            PathStep::Index(index) => node.index_mut(*index),
+        };
+        match child {
+            Some(child) => merge_at(child, below, depth + 1, entity_for),
+            // Nowhere to put them: their copies are still counted off.
+            None => below.iter().for_each(|(_, index)| drop(entity_for(*index))),
         }
-        if let Some(target) = value_at_mut(data, steps) {
-            deep_merge(target, entity);
-        }
+        rest = after;
     }
 }
 
-pub(super) fn value_at_mut<'v>(value: &'v mut Data, steps: &[PathStep]) -> Option<&'v mut Data> {
-    steps.iter().try_fold(value, |current, step| match step {
-        PathStep::Key(key) => current.get_mut(key),
-        PathStep::Index(index) => current.index_mut(*index),
-    })
+impl PathStep<'_> {
+    fn same_as(&self, other: &PathStep) -> bool {
+        match (self, other) {
+            (PathStep::Key(one), PathStep::Key(other)) => one == other,
+            (PathStep::Index(one), PathStep::Index(other)) => one == other,
+            _ => false,
+        }
+    }
 }
 
 /// Merges a subgraph's answer into the response tree.

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::GraphQLError;
-use super::data::{Data, Key, Object};
+use super::data::{Data, Object};
 use super::operation::{ClientOperation, FieldSelection, Selection, value_to_json};
 use super::schema::{ApiSchema, BuiltInScalar, TypeInfo, TypeKind, TypeRef};
 
@@ -26,6 +26,8 @@ struct Shaper<'a, 's> {
     variables: &'a Map<String, Value>,
     errors: &'a mut Vec<GraphQLError>,
     path: Vec<Step<'s>>,
+    /// Emptied field lists, one per level in use: an object costs no allocation for its list.
+    field_buffers: Vec<Vec<FieldGroup<'s>>>,
 }
 
 /// The client's `data` built from the merged subgraph data.
@@ -36,14 +38,14 @@ pub(crate) fn shape(
     data: Object,
     errors: &mut Vec<GraphQLError>,
 ) -> Data {
-    let mut data = data;
     let mut shaper = Shaper {
         schema,
         variables,
         errors,
         path: Vec::new(),
+        field_buffers: Vec::new(),
     };
-    match shaper.object(&mut data, &operation.root_type, &[&operation.selections]) {
+    match shaper.object(data, &operation.root_type, &[&operation.selections]) {
         Ok(object) => Data::Object(object),
         Err(Bubble) => Data::Null,
     }
@@ -57,31 +59,45 @@ struct FieldGroup<'s> {
 }
 
 impl<'a, 's> Shaper<'a, 's> {
+    /// The object `data` shaped for `selection_sets`: its entries put in the
+    /// selection's order in place, completed, the rest dropped.
     fn object(
         &mut self,
-        data: &mut Object,
+        mut data: Object,
         type_name: &str,
         selection_sets: &[&'s [Selection]],
     ) -> Result<Object, Bubble> {
-        let mut fields: Vec<FieldGroup> = Vec::new();
+        let mut fields = self.field_buffers.pop().unwrap_or_default();
         for selections in selection_sets {
             self.collect_fields(selections, type_name, &mut fields);
         }
-        let mut out = Object::with_capacity(fields.len());
-        for FieldGroup {
-            key,
-            first: field,
-            others,
-        } in fields
-        {
+        let completed = self.complete_fields(&mut data, type_name, &fields);
+        let count = fields.len();
+        fields.clear();
+        self.field_buffers.push(fields);
+        completed?;
+        data.truncate(count);
+        Ok(data)
+    }
+
+    fn complete_fields(
+        &mut self,
+        data: &mut Object,
+        type_name: &str,
+        fields: &[FieldGroup<'s>],
+    ) -> Result<(), Bubble> {
+        for (at, group) in fields.iter().enumerate() {
+            let FieldGroup {
+                key,
+                first: field,
+                others,
+            } = group;
+            let slot = data.place(at, key);
             if field.name == "__typename" {
-                out.push_new(Key::from(key), Data::from(type_name));
+                *slot = Data::from(type_name);
                 continue;
             }
-            // The subgraph data's own key is reused: no allocation per field.
-            let (owned_key, mut value) = data
-                .take_entry(key)
-                .unwrap_or_else(|| (Key::from(key), Data::Null));
+            let mut value = slot.take();
             if type_name.starts_with("__") {
                 self.hide_deprecated(field, &mut value);
             }
@@ -90,8 +106,8 @@ impl<'a, 's> Shaper<'a, 's> {
             let children: &[&'s [Selection]] = if others.is_empty() {
                 std::slice::from_ref(&own)
             } else {
-                merged = std::iter::once(field)
-                    .chain(others)
+                merged = std::iter::once(*field)
+                    .chain(others.iter().copied())
                     .map(|field| &field.selections[..])
                     .collect();
                 &merged
@@ -100,9 +116,9 @@ impl<'a, 's> Shaper<'a, 's> {
             let completed =
                 self.complete(&field.field_type, value, children, type_name, &field.name);
             self.path.pop();
-            out.push_new(owned_key, completed?);
+            *data.place(at, key) = completed?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Fields of `selections` that apply to `type_name`, merged by response key, in request order.
@@ -191,7 +207,7 @@ impl<'a, 's> Shaper<'a, 's> {
                 let kind = info.map_or(TypeKind::Scalar, |info| info.kind);
                 match value {
                     Data::Null => Ok(Data::Null),
-                    Data::Object(mut object) if kind.is_composite() => {
+                    Data::Object(object) if kind.is_composite() => {
                         let Some(concrete) = self.concrete_type(name, kind, &object) else {
                             self.error(format!(
                                 "Abstract type \"{name}\" must resolve to an object type at runtime for field \"{parent_type}.{field_name}\"."
@@ -199,7 +215,7 @@ impl<'a, 's> Shaper<'a, 's> {
                             return Ok(Data::Null);
                         };
                         Ok(self
-                            .object(&mut object, &concrete, selection_sets)
+                            .object(object, concrete, selection_sets)
                             .map_or(Data::Null, Data::Object))
                     }
                     _ if kind.is_composite() => {
@@ -223,20 +239,25 @@ impl<'a, 's> Shaper<'a, 's> {
         }
     }
 
-    fn concrete_type(&self, name: &str, kind: TypeKind, object: &Object) -> Option<String> {
+    /// The object type to shape `object` as (the schema's own name: nothing is allocated).
+    fn concrete_type<'n>(&self, name: &'n str, kind: TypeKind, object: &Object) -> Option<&'n str>
+    where
+        'a: 'n,
+    {
         if kind == TypeKind::Object {
-            return Some(name.to_owned());
+            return Some(name);
         }
         let Some(typename) = object.get("__typename").and_then(Data::as_str) else {
             // The plan only asks for `__typename` when the selection depends on it.
-            return Some(name.to_owned());
+            return Some(name);
         };
-        match self.schema.kind_of(typename)? {
+        let (typename, info) = self.schema.types.get_key_value(typename)?;
+        match info.kind {
             TypeKind::Object if self.schema.type_condition_applies(name, typename) => {
-                Some(typename.to_owned())
+                Some(typename)
             }
             // An `@interfaceObject` entity nobody asked the concrete type of: shape it as the interface.
-            TypeKind::Interface if typename == name => Some(typename.to_owned()),
+            TypeKind::Interface if typename == name => Some(typename),
             _ => None,
         }
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use router::engine::Outcome;
 use serde_json::json;
 
-use crate::harness::{silent_url, spawn_stack, spawn_stack_with, to_json, unreachable_url};
+use crate::harness::{
+    answering_url, silent_url, spawn_stack, spawn_stack_with, to_json, unreachable_url,
+};
 
 #[tokio::test]
 async fn subgraph_errors_come_back_at_the_client_path() {
@@ -115,6 +117,42 @@ async fn an_unreachable_root_subgraph_leaves_the_other_root_fields() {
         response.errors[0].extensions.as_ref().expect("extensions")["serviceName"],
         "accounts"
     );
+}
+
+/// A subgraph's answer is outside data. Nested past what the parser allows, it is
+/// refused; nested just under that, it goes through merging, shaping and
+/// serialisation (walks that follow its depth) without exhausting the stack.
+#[tokio::test]
+async fn deeply_nested_subgraph_answers_are_refused_or_carried_never_a_crash() {
+    for (depth, code) in [(100_000, "SUBGRAPH_INVALID_RESPONSE"), (120, "")] {
+        let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let body = format!(r#"{{"data":{{"me":{{"name":{nested}}}}}}}"#);
+        let url = answering_url(200, Box::leak(body.into_boxed_str())).await;
+        let stack = spawn_stack_with(|options| {
+            options
+                .subgraph_url_overrides
+                .insert("accounts".to_owned(), url);
+        })
+        .await;
+        let response = stack.query("{ me { name } }").await;
+        assert!(matches!(response.outcome, Outcome::Executed));
+        // `name` is non-null: either way `me` is null, with one error saying why.
+        assert_eq!(response.data_json(), Some(json!({"me": null})));
+        assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
+        let error = &response.errors[0];
+        if code.is_empty() {
+            // Carried whole to the shaper, which finds a list where a String belongs.
+            assert!(
+                error
+                    .message
+                    .starts_with("String cannot represent value: [[[["),
+                "{error:?}"
+            );
+        } else {
+            let extensions = error.extensions.as_ref().expect("extensions");
+            assert_eq!(extensions["code"], code, "{error:?}");
+        }
+    }
 }
 
 #[tokio::test]
