@@ -30,47 +30,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How many of a child's last stderr lines are kept to explain its exit.
 const STDERR_TAIL_LINES: usize = 20;
 
-/// The services, in start order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServiceName {
-    Users,
-    Tasks,
-    Stats,
-    Router,
-    RestCompat,
-}
-
-impl ServiceName {
-    pub const START_ORDER: [ServiceName; 5] = [
-        ServiceName::Users,
-        ServiceName::Tasks,
-        ServiceName::Stats,
-        ServiceName::Router,
-        ServiceName::RestCompat,
-    ];
-
-    /// The subcommand that runs it, also its name in logs and the supergraph.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceName::Users => "users",
-            ServiceName::Tasks => "tasks",
-            ServiceName::Stats => "stats",
-            ServiceName::Router => "router",
-            ServiceName::RestCompat => "rest-compat",
-        }
-    }
-
-    /// The environment variable of its port.
-    pub fn port_variable(self) -> &'static str {
-        match self {
-            ServiceName::Users => "USERS_PORT",
-            ServiceName::Tasks => "TASKS_PORT",
-            ServiceName::Stats => "STATS_PORT",
-            ServiceName::Router => "ROUTER_PORT",
-            ServiceName::RestCompat => "REST_PORT",
-        }
-    }
-}
+/// The services, in start order, with the name, port variable and default
+/// port each one's own binary reads.
+pub use common::server::ServiceName;
 
 /// Ports to give the services, by service; one not given a port keeps its own
 /// default or environment.

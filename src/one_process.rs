@@ -75,7 +75,7 @@ impl<S: Service> Part<S> {
     fn local(&self) -> Option<LocalService> {
         match self {
             Part::Here(assembled) => Some(LocalService::new(
-                S::NAME,
+                S::NAME.as_str(),
                 assembled.app.clone(),
                 &assembled.limits,
             )),
@@ -232,7 +232,7 @@ impl<S: Service> Running<S> {
             Part::Here(assembled) if expose => {
                 let server = Server::<S>::bind(assembled)
                     .await
-                    .with_context(|| format!("binding {}", S::NAME))?;
+                    .with_context(|| format!("binding {}", S::NAME.as_str()))?;
                 Running::Serving(tokio::spawn(server.run_until(stopped(stop.clone()))))
             }
             Part::Here(mut assembled) => {

@@ -21,9 +21,9 @@ use crate::server::Service;
 ///
 /// It has no field with a default of its own: clap keeps a rendered
 /// `default_value_t` in a `static` that every instance of a generic command
-/// line shares (see [`Service::DEFAULT_PORT`]).
+/// line shares (see [`crate::server::ServiceName::default_port`]).
 #[derive(Debug, Clone, Parser)]
-#[command(name = S::NAME, about = about_of::<S::Config>(), long_about = None, version)]
+#[command(name = S::NAME.as_str(), about = about_of::<S::Config>(), long_about = None, version)]
 pub struct Cli<S: Service, C: Subcommand = NoCommand>
 where
     S::Config: Args,
@@ -49,8 +49,8 @@ fn about_of<C: Args>() -> clap::builder::StyledStr {
 }
 
 /// Where a service listens: the same two flags for all five, with the port's
-/// environment variable and default taken from the service ([`Service::PORT_ENV`],
-/// [`Service::DEFAULT_PORT`]).
+/// environment variable and default taken from the service ([`Service::NAME`]:
+/// its `port_variable` and `default_port`).
 #[derive(Debug, Clone, Args)]
 pub struct ListenArgs<S: Service> {
     /// Address to listen on (`0.0.0.0` to accept connections from other hosts).
@@ -58,7 +58,7 @@ pub struct ListenArgs<S: Service> {
     pub host: String,
 
     /// TCP port to listen on (0 picks a free one; the address is announced on stdout).
-    #[arg(long, env = S::PORT_ENV, default_value = S::DEFAULT_PORT)]
+    #[arg(long, env = S::NAME.port_variable(), default_value = S::NAME.default_port())]
     pub port: u16,
 
     #[arg(skip)]
@@ -149,15 +149,14 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::ServiceName;
 
     macro_rules! test_service {
-        ($name:ident, $env:literal, $port:literal) => {
+        ($name:ident, $who:expr) => {
             #[derive(Debug, Clone)]
             struct $name;
             impl Service for $name {
-                const NAME: &'static str = stringify!($name);
-                const PORT_ENV: &'static str = $env;
-                const DEFAULT_PORT: &'static str = $port;
+                const NAME: ServiceName = $who;
                 type Config = Settings<Self>;
                 type Resources = ();
                 async fn assemble(
@@ -183,8 +182,8 @@ mod tests {
         }
     }
 
-    test_service!(First, "TEST_FIRST_PORT", "8101");
-    test_service!(Second, "TEST_SECOND_PORT", "8102");
+    test_service!(First, ServiceName::Users);
+    test_service!(Second, ServiceName::Tasks);
 
     #[derive(Debug, clap::Parser)]
     struct Both {
@@ -207,11 +206,11 @@ mod tests {
     fn each_service_keeps_its_own_default_port() {
         use clap::Parser;
         let both = Both::parse_from(["both", "second"]);
-        assert_eq!(both.first.port, 8101);
+        assert_eq!(both.first.port, 8001);
         let Some(Sub::Second { listen }) = both.second else {
             panic!("the subcommand");
         };
-        assert_eq!(listen.port, 8102);
+        assert_eq!(listen.port, 8002);
         assert_eq!(listen.host, "127.0.0.1");
     }
 
@@ -219,15 +218,15 @@ mod tests {
     #[test]
     fn each_command_line_is_its_services_own() {
         use clap::{CommandFactory, Parser};
-        let first = Cli::<First>::parse_from(["First"]);
-        let second = Cli::<Second>::parse_from(["Second"]);
+        let first = Cli::<First>::parse_from(["users"]);
+        let second = Cli::<Second>::parse_from(["tasks"]);
         assert_eq!(
             (first.config.listen.port, second.config.listen.port),
-            (8101, 8102)
+            (8001, 8002)
         );
         assert!(first.command.is_none());
         let second = Cli::<Second>::command();
-        assert_eq!(second.get_name(), "Second");
+        assert_eq!(second.get_name(), "tasks");
         // Described by its settings, not by the generic command line's own doc comment.
         assert_eq!(
             second.get_about().map(ToString::to_string).as_deref(),

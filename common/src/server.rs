@@ -1,8 +1,9 @@
 //! The one skeleton every service runs on, and the HTTP scaffolding they share:
 //! request ids and tracing on every request, `/health` and `/ready`.
 //!
-//! A service says what it is ([`Service`]: its name, port, how it assembles
-//! its routes from its configuration, what it holds and [`Drain`]s), and
+//! A service says what it is ([`Service`]: which of the five it is
+//! ([`ServiceName`]), how it assembles its routes from its configuration, what
+//! it holds and [`Drain`]s), and
 //! [`Server`] does the rest the same way for all five: `build` binds (port 0
 //! picks a free port) → `port` → `run_until_stopped` announces the one stdout
 //! line tests and the launcher read, serves until SIGTERM/Ctrl-C (or
@@ -28,18 +29,72 @@ pub use crate::http_server::ServerLimits;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+/// The five services, in start order: the one place each one's name, port
+/// variable and default port are written, read by its [`Service`] (its binary's
+/// command line, announce line and logs) and by the launcher (the subcommand
+/// and port variable it gives each child) alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceName {
+    Users,
+    Tasks,
+    Stats,
+    Router,
+    RestCompat,
+}
+
+impl ServiceName {
+    pub const START_ORDER: [ServiceName; 5] = [
+        ServiceName::Users,
+        ServiceName::Tasks,
+        ServiceName::Stats,
+        ServiceName::Router,
+        ServiceName::RestCompat,
+    ];
+
+    /// Its name in the announce line, the logs and `/health`; also its binary's,
+    /// the launcher's subcommand that runs it and its name in the supergraph.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Users => "users",
+            ServiceName::Tasks => "tasks",
+            ServiceName::Stats => "stats",
+            ServiceName::Router => "router",
+            ServiceName::RestCompat => "rest-compat",
+        }
+    }
+
+    /// The environment variable of its `--port`.
+    pub const fn port_variable(self) -> &'static str {
+        match self {
+            ServiceName::Users => "USERS_PORT",
+            ServiceName::Tasks => "TASKS_PORT",
+            ServiceName::Stats => "STATS_PORT",
+            ServiceName::Router => "ROUTER_PORT",
+            ServiceName::RestCompat => "REST_PORT",
+        }
+    }
+
+    /// Its port when neither `--port` nor its [`ServiceName::port_variable`] is
+    /// set, as text: clap's `default_value_t` keeps the rendered default in a
+    /// `static` shared by every instance of a generic `Args` (the launcher would
+    /// give all five services the first one's port), so the default is given as
+    /// a `&'static str`.
+    pub const fn default_port(self) -> &'static str {
+        match self {
+            ServiceName::Users => "8001",
+            ServiceName::Tasks => "8002",
+            ServiceName::Stats => "8003",
+            ServiceName::Router => "4000",
+            ServiceName::RestCompat => "8000",
+        }
+    }
+}
+
 /// What tells one service from another; everything else about starting,
 /// serving and stopping is [`Server`]'s.
 pub trait Service: Sized + Send + 'static {
-    /// The name in the announce line, the logs and `/health`; also its binary's.
-    const NAME: &'static str;
-    /// The environment variable of its `--port`.
-    const PORT_ENV: &'static str;
-    /// Its port when neither `--port` nor [`Service::PORT_ENV`] is set, as text:
-    /// clap's `default_value_t` keeps the rendered default in a `static` shared
-    /// by every instance of a generic `Args` (the launcher would give all five
-    /// services the first one's port), so the default is given as a `&'static str`.
-    const DEFAULT_PORT: &'static str;
+    /// Which of the five it is: its name, port variable and default port.
+    const NAME: ServiceName;
 
     /// Its settings (a clap `Args` struct flattening [`ListenArgs<Self>`]; its
     /// command line is [`crate::config::Cli<Self>`]), among them how its logs
@@ -147,7 +202,7 @@ impl<S: Service> Server<S> {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         S::on_serve(&mut self.resources);
-        announce(S::NAME, self.addr);
+        announce(S::NAME.as_str(), self.addr);
         let served =
             crate::http_server::serve(self.listener, self.app, self.limits, shutdown).await;
         self.resources.drain().await;

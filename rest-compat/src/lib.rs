@@ -16,7 +16,7 @@ pub mod requests;
 pub mod routes;
 pub mod validation;
 
-use common::server::{Assembled, Server, Service};
+use common::server::{Assembled, Server, Service, ServiceName};
 
 pub use config::{Cli, Config};
 pub use error::Error;
@@ -33,9 +33,7 @@ pub type Application = Server<RestCompat>;
 pub struct RestCompat;
 
 impl Service for RestCompat {
-    const NAME: &'static str = routes::SERVICE_NAME;
-    const PORT_ENV: &'static str = "REST_PORT";
-    const DEFAULT_PORT: &'static str = "8000";
+    const NAME: ServiceName = ServiceName::RestCompat;
     type Config = Config;
     type Resources = ();
 

@@ -29,7 +29,7 @@ pub mod trusted_documents;
 
 use std::sync::Arc;
 
-use common::server::{Assembled, Drain, Server, Service};
+use common::server::{Assembled, Drain, Server, Service, ServiceName};
 use tokio::task::JoinHandle;
 
 use crate::config::Switch;
@@ -65,9 +65,7 @@ impl Drain for HotReload {
 }
 
 impl Service for Router {
-    const NAME: &'static str = SERVICE;
-    const PORT_ENV: &'static str = "ROUTER_PORT";
-    const DEFAULT_PORT: &'static str = "4000";
+    const NAME: ServiceName = ServiceName::Router;
     type Config = Config;
     type Resources = HotReload;
 

@@ -94,9 +94,10 @@ impl<S: StoreOwner> StoreArgs<S> {
         data_dir: &DataDirArgs,
         migrations: &Migrations,
     ) -> anyhow::Result<Pool> {
+        let service = S::NAME.as_str();
         let location =
-            StoreLocation::resolve(self.database_url.as_deref(), &data_dir.data_dir, S::NAME);
-        tracing::info!(service = S::NAME, store = %location.describe(), "opening the store");
+            StoreLocation::resolve(self.database_url.as_deref(), &data_dir.data_dir, service);
+        tracing::info!(service, store = %location.describe(), "opening the store");
         let settings = PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),

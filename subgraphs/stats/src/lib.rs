@@ -7,12 +7,12 @@ mod http;
 pub mod schema;
 
 use common::document_scan::GraphqlLimits;
-use common::server::{Assembled, Server, Service};
+use common::server::{Assembled, Server, Service, ServiceName};
 
 pub use crate::config::{Command, Config};
 
 /// The service name used in logs, `/health` and the announce line.
-pub const SERVICE: &str = "stats";
+pub const SERVICE: &str = ServiceName::Stats.as_str();
 
 /// The stats service on the skeleton every service shares: `build` binds,
 /// `run_until_stopped` announces and serves.
@@ -26,9 +26,7 @@ pub type Cli = subgraph_kit::cli::Cli<Stats>;
 pub struct Stats;
 
 impl Service for Stats {
-    const NAME: &'static str = SERVICE;
-    const PORT_ENV: &'static str = "STATS_PORT";
-    const DEFAULT_PORT: &'static str = "8003";
+    const NAME: ServiceName = ServiceName::Stats;
     type Config = Config;
     type Resources = ();
 

@@ -14,7 +14,7 @@ pub mod store;
 use std::sync::Arc;
 
 use common::document_scan::GraphqlLimits;
-use common::server::{Assembled, Server, Service};
+use common::server::{Assembled, Server, Service, ServiceName};
 use db::{Migrations, Pool};
 use sqlx::migrate::Migrator;
 
@@ -40,9 +40,7 @@ pub type Cli = subgraph_kit::cli::Cli<Tasks>;
 pub struct Tasks;
 
 impl Service for Tasks {
-    const NAME: &'static str = http::SERVICE;
-    const PORT_ENV: &'static str = "TASKS_PORT";
-    const DEFAULT_PORT: &'static str = "8002";
+    const NAME: ServiceName = ServiceName::Tasks;
     type Config = Config;
     type Resources = Pool;
 

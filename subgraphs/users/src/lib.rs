@@ -10,7 +10,7 @@ pub mod schema;
 pub mod store;
 pub mod validation;
 
-use common::server::{Assembled, Server, Service};
+use common::server::{Assembled, Server, Service, ServiceName};
 use db::Pool;
 
 pub use config::{Command, Config};
@@ -27,9 +27,7 @@ pub type Cli = subgraph_kit::cli::Cli<Users>;
 pub struct Users;
 
 impl Service for Users {
-    const NAME: &'static str = http::SERVICE_NAME;
-    const PORT_ENV: &'static str = "USERS_PORT";
-    const DEFAULT_PORT: &'static str = "8001";
+    const NAME: ServiceName = ServiceName::Users;
     type Config = Config;
     /// The store (tests inspect and arrange rows through it).
     type Resources = Pool;
