@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use common::graphql_http::truncate_message;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::config::ResponseLimits;
@@ -189,7 +190,7 @@ pub fn graphql_body(status: StatusCode, media: ResponseMediaType, body: &Value) 
 pub fn bounded_body(
     status: StatusCode,
     media: ResponseMediaType,
-    body: &impl serde::Serialize,
+    body: &impl Serialize,
     limits: &ResponseLimits,
 ) -> Response {
     serialised_body(status, media, serialise_bounded(body, limits))
@@ -198,13 +199,14 @@ pub fn bounded_body(
 /// `body` as JSON text, or, when that is over `--max-response-bytes`, one
 /// RESPONSE_TOO_LARGE error. Serialising stops as soon as the limit is passed,
 /// so the oversized text is never held whole.
-pub fn serialise_bounded(body: &impl serde::Serialize, limits: &ResponseLimits) -> Bytes {
-    let mut writer = CappedWriter {
-        bytes: Vec::new(),
+pub fn serialise_bounded(body: &impl Serialize, limits: &ResponseLimits) -> Bytes {
+    // The writer is the serialiser's own (not borrowed): each token's write is inlined.
+    let mut serializer = serde_json::Serializer::new(CappedWriter {
+        bytes: Vec::with_capacity(4096),
         cap: limits.max_response_bytes,
-    };
-    if serde_json::to_writer(&mut writer, body).is_ok() {
-        return Bytes::from(writer.bytes);
+    });
+    if body.serialize(&mut serializer).is_ok() {
+        return Bytes::from(serializer.into_inner().bytes);
     }
     let error = GraphQLError::new(format!(
         "The response is larger than the limit (max-response-bytes) of {} bytes",
