@@ -39,7 +39,7 @@ pub use crate::metrics::Metrics;
 use crate::reload::{SharedEngine, SupergraphWatcher};
 
 /// The service name used in logs, `/health` and the announce line.
-pub const SERVICE: &str = "router";
+pub const SERVICE: &str = ServiceName::Router.as_str();
 
 /// The router on the skeleton every service shares: `build` loads the
 /// supergraph and binds, `run_until_stopped` announces, serves and stops hot reload.

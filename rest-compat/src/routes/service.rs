@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::graphql::RouterClient;
 
-pub const SERVICE_NAME: &str = "rest-compat";
+/// Its name in logs and `/health`, from the one table of services.
+pub const SERVICE_NAME: &str = common::server::ServiceName::RestCompat.as_str();
 
 /// How long `/ready` waits for the router's answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -16,7 +16,8 @@ use crate::schema::TasksSchema;
 use crate::session::Session;
 use crate::store::TaskStore;
 
-pub const SERVICE: &str = "tasks";
+/// Its name in logs, `/health` and the store, from the one table of services.
+pub const SERVICE: &str = common::server::ServiceName::Tasks.as_str();
 
 #[derive(Clone)]
 pub struct AppState {

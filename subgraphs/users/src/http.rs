@@ -11,7 +11,8 @@ use tokens::JwtKeys;
 
 use crate::schema::UsersSchema;
 
-pub const SERVICE_NAME: &str = "users";
+/// Its name in logs, `/health` and the store, from the one table of services.
+pub const SERVICE_NAME: &str = common::server::ServiceName::Users.as_str();
 
 /// All routes, with request ids and tracing; each operation runs as the viewer its bearer token names.
 pub fn router(schema: UsersSchema, keys: JwtKeys, pool: Pool, limits: GraphqlLimits) -> Router {
