@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::config::ResponseLimits;
-use crate::engine::{GraphQLError, Location, RequestErrorKind};
+use crate::engine::{GraphQLError, Location, OverCap, RequestErrorKind};
 use crate::negotiation::ResponseMediaType;
 
 #[derive(Debug, thiserror::Error)]
@@ -200,17 +200,26 @@ pub fn bounded_body(
 /// RESPONSE_TOO_LARGE error. Serialising stops as soon as the limit is passed,
 /// so the oversized text is never held whole.
 pub fn serialise_bounded(body: &impl Serialize, limits: &ResponseLimits) -> Bytes {
-    // The writer is the serialiser's own (not borrowed): each token's write is inlined.
-    let mut serializer = serde_json::Serializer::new(CappedWriter {
-        bytes: Vec::with_capacity(4096),
-        cap: limits.max_response_bytes,
-    });
-    if body.serialize(&mut serializer).is_ok() {
-        return Bytes::from(serializer.into_inner().bytes);
+    bounded_text(limits, |out, cap| {
+        // The writer is the serialiser's own (not borrowed): each token's write is inlined.
+        let mut serializer = serde_json::Serializer::new(CappedWriter { bytes: out, cap });
+        body.serialize(&mut serializer).map_err(|_| OverCap)
+    })
+}
+
+/// The JSON text `write` puts in a buffer (stopping with [`OverCap`] once past the
+/// cap it is given), or, over `--max-response-bytes`, one RESPONSE_TOO_LARGE error.
+pub fn bounded_text(
+    limits: &ResponseLimits,
+    write: impl FnOnce(&mut Vec<u8>, usize) -> Result<(), OverCap>,
+) -> Bytes {
+    let cap = limits.max_response_bytes;
+    let mut text = Vec::with_capacity(4096);
+    if write(&mut text, cap).is_ok() && text.len() <= cap {
+        return Bytes::from(text);
     }
     let error = GraphQLError::new(format!(
-        "The response is larger than the limit (max-response-bytes) of {} bytes",
-        limits.max_response_bytes
+        "The response is larger than the limit (max-response-bytes) of {cap} bytes"
     ))
     .with_code("RESPONSE_TOO_LARGE");
     Bytes::from(json!({ "data": null, "errors": [error] }).to_string())
@@ -227,13 +236,13 @@ pub fn serialised_body(status: StatusCode, media: ResponseMediaType, body: Bytes
 }
 
 /// A `Vec` that refuses to grow past `cap` bytes.
-struct CappedWriter {
-    bytes: Vec<u8>,
+struct CappedWriter<'b> {
+    bytes: &'b mut Vec<u8>,
     cap: usize,
 }
 
 /// The serialiser writes one token at a time: each write is inlined into it.
-impl std::io::Write for CappedWriter {
+impl std::io::Write for CappedWriter<'_> {
     #[inline]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.write_all(buf)?;

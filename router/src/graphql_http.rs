@@ -23,13 +23,12 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::apq::{DocumentSource, Resolved};
-use crate::config::RequestLimits;
+use crate::config::{RequestLimits, ResponseLimits};
 use crate::engine::{
-    Data, Engine, GraphQLError, GraphQLRequest, Location, Outcome, RequestContext, RequestErrorKind,
+    Data, Engine, GraphQLError, GraphQLRequest, Location, Outcome, OverCap, RequestContext,
+    RequestErrorKind,
 };
-use crate::error::{
-    Error, bound_errors, bounded_body, refusal_status, serialise_bounded, serialised_body,
-};
+use crate::error::{Error, bound_errors, bounded_text, refusal_status, serialised_body};
 use crate::http::AppState;
 use crate::in_flight::InFlight;
 use crate::negotiation::ResponseMediaType;
@@ -119,7 +118,11 @@ async fn execute(
         }
     };
     match run_operation(state, source, headers, method == Method::GET, media, true).await? {
-        Answer::Json(status, body) => Ok(bounded_body(status, media, &body, &state.responses)),
+        Answer::Json(status, body) => Ok(serialised_body(
+            status,
+            media,
+            body.serialise(&state.responses),
+        )),
         Answer::Serialised(status, body) => Ok(serialised_body(status, media, body)),
         Answer::Stream(response) => Ok(response),
     }
@@ -353,7 +356,7 @@ impl Execution {
     ) -> (StatusCode, Bytes) {
         let limits = self.state.responses;
         let (status, body) = self.run(request, context).await;
-        (status, serialise_bounded(&body, &limits))
+        (status, body.serialise(&limits))
     }
 }
 
@@ -408,6 +411,39 @@ pub(crate) struct ResponseBody {
     pub errors: Vec<GraphQLError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Value>,
+}
+
+impl ResponseBody {
+    /// The body as JSON text, bounded by the response limits as [`serialise_bounded`]
+    /// bounds any body: `data`, nearly all of it, written straight from the
+    /// executor's tree; `errors` and `extensions` by serde.
+    pub(crate) fn serialise(&self, limits: &ResponseLimits) -> Bytes {
+        bounded_text(limits, |out, cap| {
+            let mut separator: &[u8] = b"{";
+            if let Some(data) = &self.data {
+                out.extend_from_slice(b"{\"data\":");
+                data.write_json(out, cap)?;
+                separator = b",";
+            }
+            if !self.errors.is_empty() {
+                out.extend_from_slice(separator);
+                out.extend_from_slice(b"\"errors\":");
+                serde_json::to_writer(&mut *out, &self.errors).map_err(|_| OverCap)?;
+                separator = b",";
+            }
+            if let Some(extensions) = &self.extensions {
+                out.extend_from_slice(separator);
+                out.extend_from_slice(b"\"extensions\":");
+                serde_json::to_writer(&mut *out, extensions).map_err(|_| OverCap)?;
+                separator = b",";
+            }
+            if separator == b"{" {
+                out.push(b'{');
+            }
+            out.push(b'}');
+            Ok(())
+        })
+    }
 }
 
 /// What one operation is answered with.

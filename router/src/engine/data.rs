@@ -341,6 +341,86 @@ impl Serialize for Object {
     }
 }
 
+/// `Data::write_json` passed its cap.
+#[derive(Debug, PartialEq)]
+pub struct OverCap;
+
+impl Data {
+    /// Appends this value's JSON text (as `serde_json` writes it) to `out`, and stops
+    /// once `out` is longer than `cap`. The hot end of every response: written
+    /// straight into the buffer, not token by token through `io::Write`.
+    pub fn write_json(&self, out: &mut Vec<u8>, cap: usize) -> Result<(), OverCap> {
+        match self {
+            Data::Null => out.extend_from_slice(b"null"),
+            Data::Bool(true) => out.extend_from_slice(b"true"),
+            Data::Bool(false) => out.extend_from_slice(b"false"),
+            // Numbers are few beside strings: serde_json's own formatting (ryu, itoa).
+            Data::Number(number) => {
+                serde_json::to_writer(&mut *out, number).map_err(|_| OverCap)?
+            }
+            Data::String(text) => write_json_string(text, out),
+            Data::List(items) => {
+                out.push(b'[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    item.write_json(out, cap)?;
+                }
+                out.push(b']');
+            }
+            Data::Object(object) => {
+                out.push(b'{');
+                for (index, (key, value)) in object.entries.iter().enumerate() {
+                    if index > 0 {
+                        out.push(b',');
+                    }
+                    write_json_string(key, out);
+                    out.push(b':');
+                    value.write_json(out, cap)?;
+                }
+                out.push(b'}');
+            }
+        }
+        if out.len() > cap {
+            return Err(OverCap);
+        }
+        Ok(())
+    }
+}
+
+/// A JSON string: runs that need no escape copied whole, the rest escaped as serde_json does.
+fn write_json_string(text: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run_start..at]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        run_start = at + 1;
+    }
+    out.extend_from_slice(&bytes[run_start..]);
+    out.push(b'"');
+}
+
 impl<'de> Deserialize<'de> for Data {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Data, D::Error> {
         deserializer.deserialize_any(DataVisitor)
@@ -447,6 +527,34 @@ mod tests {
         assert_eq!(object.len(), 100);
         assert_eq!(object.get("k7"), Some(&Data::from("last")));
         assert_eq!(object.iter().nth(7).map(|(key, _)| key), Some("k7"));
+    }
+
+    #[test]
+    fn written_json_is_serde_jsons_to_the_byte_and_stops_at_the_cap() {
+        let mut strings: Vec<String> = (0u8..0x80)
+            .map(|byte| char::from(byte).to_string())
+            .collect();
+        strings.extend([
+            "plain".into(),
+            "é ✓ 𝄞 \u{2028}".into(),
+            "a\"b\\c\nd\u{7f}".into(),
+        ]);
+        let value = json!({
+            "strings": strings,
+            "numbers": [0, -1, u64::MAX, i64::MIN, 1.5, -0.25, 1e300, 2.0],
+            "nested": {"empty": {}, "list": [], "null": null, "flags": [true, false]},
+            "key \"with\" escapes\u{1}": "v",
+        });
+        let data = Data::from(value.clone());
+        let mut written = Vec::new();
+        data.write_json(&mut written, usize::MAX).expect("no cap");
+        assert_eq!(
+            String::from_utf8(written.clone()).expect("UTF-8"),
+            serde_json::to_string(&value).expect("serialises")
+        );
+        let mut capped = Vec::new();
+        assert_eq!(data.write_json(&mut capped, 100), Err(OverCap));
+        assert!(capped.len() < written.len(), "it stopped early");
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod shaping;
 mod transport;
 mod variables;
 
-pub use data::{Data, Object};
+pub use data::{Data, Object, OverCap};
 pub use failure::FetchFailure;
 pub use in_process::InProcessSubgraphs;
 pub use resilience::{ResilienceOptions, ResilienceSettings};
