@@ -502,7 +502,13 @@ impl<'a> Executor<'a> {
             })?
             .map_err(|error| FailedFetch::new(error.kind, error.message.to_string()))?;
         let success = (200..300).contains(&response.status);
-        match serde_json::from_slice::<SubgraphBody>(&response.body) {
+        // UTF-8 checked once for the whole body, not again for each string in it.
+        let parsed = std::str::from_utf8(&response.body)
+            .map_err(|error| error.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<SubgraphBody>(text).map_err(|error| error.to_string())
+            });
+        match parsed {
             Ok(body) if body.data.is_some() || !body.errors.is_empty() => Ok(body),
             _ if !success => Err(FailedFetch::new(
                 FetchFailure::HttpError,

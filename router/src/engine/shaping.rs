@@ -116,7 +116,8 @@ impl<'a, 's> Shaper<'a, 's> {
             let completed =
                 self.complete(&field.field_type, value, children, type_name, &field.name);
             self.path.pop();
-            *data.place(at, key) = completed?;
+            // Still at `at`: completing a value never touches its parent.
+            *data.value_at(at) = completed?;
         }
         Ok(())
     }
