@@ -382,14 +382,20 @@ pub(super) fn merge_entities(
             *uses += 1;
         }
     }
-    // The last place an entity goes to takes it; the others get a copy.
-    let mut entity_for = |index: usize| {
+    // The last place an entity goes to takes it; the others get a copy. A place
+    // that is not in the data (`placed` false) is only counted off.
+    let mut entity_for = |index: usize, placed: bool| -> Option<Data> {
         let entity = entities.get_mut(index)?;
         remaining_uses[index] -= 1;
-        let entity = if remaining_uses[index] == 0 {
-            entity.take()
-        } else {
-            entity.clone()
+        let last = remaining_uses[index] == 0;
+        let entity = match (placed, last) {
+            (true, true) => entity.take(),
+            (true, false) => entity.clone(),
+            (false, true) => {
+                *entity = Data::Null;
+                return None;
+            }
+            (false, false) => return None,
         };
         (!entity.is_null()).then_some(entity)
     };
@@ -406,12 +412,12 @@ fn merge_at(
     node: &mut Data,
     targets: &[(&[PathStep], usize)],
     depth: usize,
-    entity_for: &mut dyn FnMut(usize) -> Option<Data>,
+    entity_for: &mut dyn FnMut(usize, bool) -> Option<Data>,
 ) {
     let mut rest = targets;
     while let Some(((steps, index), _)) = rest.split_first() {
         let Some(step) = steps.get(depth) else {
-            if let Some(entity) = entity_for(*index) {
+            if let Some(entity) = entity_for(*index, true) {
                 deep_merge(node, entity);
             }
             rest = &rest[1..];
@@ -428,8 +434,10 @@ fn merge_at(
         };
         match child {
             Some(child) => merge_at(child, below, depth + 1, entity_for),
-            // Nowhere to put them: their copies are still counted off.
-            None => below.iter().for_each(|(_, index)| drop(entity_for(*index))),
+            // Nowhere to put them: they are only counted off.
+            None => below.iter().for_each(|(_, index)| {
+                entity_for(*index, false);
+            }),
         }
         rest = after;
     }
@@ -438,7 +446,10 @@ fn merge_at(
 impl PathStep<'_> {
     fn same_as(&self, other: &PathStep) -> bool {
         match (self, other) {
-            (PathStep::Key(one), PathStep::Key(other)) => one == other,
+            // Steps of one flatten path share the plan's strings: equal addresses, no byte compare.
+            (PathStep::Key(one), PathStep::Key(other)) => {
+                std::ptr::eq(*one, *other) || one == other
+            }
             (PathStep::Index(one), PathStep::Index(other)) => one == other,
             _ => false,
         }
