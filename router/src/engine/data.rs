@@ -58,13 +58,6 @@ impl Data {
         }
     }
 
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Data::Bool(flag) => Some(*flag),
-            _ => None,
-        }
-    }
-
     pub fn as_object(&self) -> Option<&Object> {
         match self {
             Data::Object(object) => Some(object),
@@ -221,10 +214,6 @@ impl Object {
         self.entries
             .iter()
             .map(|(key, value)| (key.as_str(), value))
-    }
-
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Data> {
-        self.entries.iter_mut().map(|(_, value)| value)
     }
 
     /// Merges `source` into this object entry by entry (`merge` decides what a
