@@ -419,25 +419,25 @@ impl ResponseBody {
     /// executor's tree; `errors` and `extensions` by serde.
     pub(crate) fn serialise(&self, limits: &ResponseLimits) -> Bytes {
         bounded_text(limits, |out, cap| {
-            let mut separator: &[u8] = b"{";
+            let mut members = 0;
+            let mut member = |out: &mut Vec<u8>, name: &str| {
+                out.push(if members == 0 { b'{' } else { b',' });
+                members += 1;
+                out.extend_from_slice(format!("\"{name}\":").as_bytes());
+            };
             if let Some(data) = &self.data {
-                out.extend_from_slice(b"{\"data\":");
+                member(out, "data");
                 data.write_json(out, cap)?;
-                separator = b",";
             }
             if !self.errors.is_empty() {
-                out.extend_from_slice(separator);
-                out.extend_from_slice(b"\"errors\":");
+                member(out, "errors");
                 serde_json::to_writer(&mut *out, &self.errors).map_err(|_| OverCap)?;
-                separator = b",";
             }
             if let Some(extensions) = &self.extensions {
-                out.extend_from_slice(separator);
-                out.extend_from_slice(b"\"extensions\":");
+                member(out, "extensions");
                 serde_json::to_writer(&mut *out, extensions).map_err(|_| OverCap)?;
-                separator = b",";
             }
-            if separator == b"{" {
+            if members == 0 {
                 out.push(b'{');
             }
             out.push(b'}');
@@ -687,4 +687,39 @@ fn parse_error(error: async_graphql_parser::Error) -> Error {
         (!locations.is_empty()).then_some(locations),
         Map::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The hand-written envelope and the derived one (used in batches) agree.
+    #[test]
+    fn a_response_body_is_written_as_serde_would_write_it() {
+        let limits = ResponseLimits::default();
+        let error = GraphQLError::new("broken").with_code("SOME_CODE");
+        for (data, errors, extensions) in [
+            (None, vec![], None),
+            (None, vec![error.clone()], None),
+            (Some(Data::Null), vec![], None),
+            (
+                Some(Data::from(json!({"a": [1, "two", {"b": null}]}))),
+                vec![error.clone(), error],
+                Some(json!({"queryPlan": {"text": "QueryPlan {}"}})),
+            ),
+        ] {
+            let body = ResponseBody {
+                data,
+                errors,
+                extensions,
+            };
+            let expected = serde_json::to_vec(&body).expect("serialises");
+            assert_eq!(
+                String::from_utf8_lossy(&body.serialise(&limits)),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
 }

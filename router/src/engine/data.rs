@@ -9,14 +9,16 @@
 //! (GraphQL objects are small: a linear scan beats hashing), and strings of up to
 //! 24 bytes — nearly every key, id and enum value — live inline.
 //!
-//! Subgraph answers are outside data: an object with many entries is looked up
-//! and merged through a hash index, never in quadratic time, and duplicate keys
-//! are resolved as `serde_json` does (the last value, at the first position).
+//! Subgraph answers are outside data: objects with many entries are merged and
+//! made distinct through a hash index, never in quadratic time, and duplicate
+//! keys are resolved as `serde_json` does (the last value, at the first position).
+//! Single lookups stay linear: the shaper looks up only the fields a client
+//! selected (bounded by the request limits) in objects answering that selection.
 
 use std::fmt;
 
 use compact_str::CompactString;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Number, Value};
@@ -42,8 +44,8 @@ pub struct Object {
     entries: Vec<(Key, Data)>,
 }
 
-/// Objects up to this size are searched entry by entry; larger ones (only ever
-/// seen in outside data) are indexed by a hash map for bulk work.
+/// Objects up to this size are searched entry by entry; bulk work on larger ones
+/// (only ever seen in outside data) goes through a hash index.
 const LINEAR_SEARCH_MAX: usize = 32;
 
 impl Data {
@@ -165,10 +167,10 @@ impl Object {
     }
 
     /// Sets `key` to `value`: in place when present, else at the end.
-    pub fn insert(&mut self, key: impl Into<Key> + AsRef<str>, value: Data) {
-        match self.position(key.as_ref()) {
+    pub fn insert(&mut self, key: &str, value: Data) {
+        match self.position(key) {
             Some(index) => self.entries[index].1 = value,
-            None => self.entries.push((key.into(), value)),
+            None => self.entries.push((Key::from(key), value)),
         }
     }
 
@@ -219,7 +221,10 @@ impl Object {
     /// Merges `source` into this object entry by entry (`merge` decides what a
     /// key present on both sides becomes), hashing keys when the objects are large.
     pub fn merge_with(&mut self, source: Object, mut merge: impl FnMut(&mut Data, Data)) {
-        if self.entries.len() <= LINEAR_SEARCH_MAX || source.entries.len() <= 1 {
+        // Scanning is for small merges only: the object grows as the source's new keys
+        // are added, so a large source (even into a small or empty object) is indexed.
+        let merged_at_most = self.entries.len() + source.entries.len();
+        if merged_at_most <= LINEAR_SEARCH_MAX || source.entries.len() <= 1 {
             for (key, value) in source.entries {
                 match self.get_mut(&key) {
                     Some(existing) => merge(existing, value),
@@ -253,8 +258,7 @@ impl Object {
                     .any(|(seen, _)| same_key(seen, key))
             })
         } else {
-            let mut seen =
-                rustc_hash::FxHashSet::with_capacity_and_hasher(self.entries.len(), FxBuildHasher);
+            let mut seen = FxHashSet::with_capacity_and_hasher(self.entries.len(), FxBuildHasher);
             !self
                 .entries
                 .iter()
@@ -585,5 +589,14 @@ mod tests {
         assert_eq!(target.get("k499"), Some(&Data::Number(499.into())));
         assert_eq!(target.get("k500"), Some(&Data::Bool(true)));
         assert_eq!(target.iter().last().map(|(key, _)| key), Some("k1499"));
+
+        // A large source into a small object: indexed too, keys still distinct.
+        let mut small: Object = [(Key::from("k3"), Data::Null)].into_iter().collect();
+        let source: Object = (0..1000)
+            .map(|n| (Key::from(format!("k{n}")), Data::Bool(true)))
+            .collect();
+        small.merge_with(source, |existing, value| *existing = value);
+        assert_eq!(small.len(), 1000);
+        assert_eq!(small.iter().next(), Some(("k3", &Data::Bool(true))));
     }
 }

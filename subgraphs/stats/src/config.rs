@@ -5,8 +5,6 @@ use common::config::{ListenArgs, LogArgs};
 pub use subgraph_kit::cli::Command;
 use subgraph_kit::cli::SubgraphArgs;
 
-// The `stats` binary reads its command line from here.
-pub use crate::Cli;
 use crate::Stats;
 
 /// Its logs are written as the settings every subgraph has say.
@@ -32,6 +30,7 @@ pub struct Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Cli;
     use clap::Parser;
 
     #[test]

@@ -4,5 +4,5 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    stats::run(stats::config::Cli::parse()).await
+    stats::run(stats::Cli::parse()).await
 }
