@@ -37,38 +37,92 @@ pub(super) struct EntityGroup<'p> {
 #[derive(Default)]
 pub(super) struct CollectedGroup<'p> {
     pub(super) representations: Vec<Data>,
-    /// Every entity that asked: where its path ends in `steps`, and the
-    /// representation answering it. The paths share one buffer, so a group
-    /// of many entities costs a few allocations, not one per entity.
-    targets: Vec<(usize, usize)>,
-    steps: Vec<PathStep<'p>>,
+    /// The paths to every entity that asked, as a tree: a step shared by many
+    /// entities (`users`, `users.3`, `users.3.reviews`…) is stored and walked once,
+    /// not once per entity below it. Nodes are in depth-first order, so a node's
+    /// descendants are the nodes right after it, up to its `end`.
+    nodes: Vec<PathNode<'p>>,
+    /// Every entity that asked, in the order found: the node its path ends at
+    /// (`ROOT` for the response root) and the representation answering it.
+    targets: Vec<(u32, u32)>,
+    /// The nodes of the last target's path, root first (where the next one's path
+    /// is compared to share its prefix).
+    open: Vec<u32>,
     /// For each representation, the first target asking for it (to place errors).
     pub(super) first_target: Vec<usize>,
 }
 
+/// One step of the collected paths.
+struct PathNode<'p> {
+    step: PathStep<'p>,
+    parent: u32,
+    /// One past this node's last descendant.
+    end: u32,
+    /// The targets whose path ends here (consecutive in `targets`).
+    targets: std::ops::Range<u32>,
+}
+
+/// The parent of a first step, and the node of a target at the response root.
+const ROOT: u32 = u32::MAX;
+
 impl<'p> CollectedGroup<'p> {
     /// Records that the entity at `steps` is answered by representation `index`.
     pub(super) fn push_target(&mut self, steps: &[PathStep<'p>], index: usize) {
-        self.steps.extend_from_slice(steps);
-        self.targets.push((self.steps.len(), index));
+        // The longest prefix of the last target's path that this one shares.
+        let mut shared = self
+            .open
+            .iter()
+            .zip(steps)
+            .take_while(|(node, step)| self.nodes[**node as usize].step.same_as(step))
+            .count();
+        // A node takes targets only while it is the newest: an entity reached again
+        // after others below it starts a path of its own, keeping each node's
+        // targets consecutive.
+        if shared == steps.len() && shared > 0 && self.open.len() > shared {
+            shared -= 1;
+        }
+        self.open.truncate(shared);
+        for step in &steps[shared..] {
+            let id = self.nodes.len() as u32;
+            let parent = self.open.last().copied().unwrap_or(ROOT);
+            for &ancestor in &self.open {
+                self.nodes[ancestor as usize].end = id + 1;
+            }
+            let at = self.targets.len() as u32;
+            self.nodes.push(PathNode {
+                step: *step,
+                parent,
+                end: id + 1,
+                targets: at..at,
+            });
+            self.open.push(id);
+        }
+        let node = self.open.last().copied().unwrap_or(ROOT);
+        if let Some(node) = self.nodes.get_mut(node as usize) {
+            node.targets.end += 1;
+        }
+        self.targets.push((node, index as u32));
     }
 
     pub(super) fn target_count(&self) -> usize {
         self.targets.len()
     }
 
-    /// The path of target `target` and the representation answering it.
-    pub(super) fn target(&self, target: usize) -> Option<(&[PathStep<'p>], usize)> {
-        let (end, index) = *self.targets.get(target)?;
-        let start = match target.checked_sub(1) {
-            Some(previous) => self.targets[previous].0,
-            None => 0,
-        };
-        Some((&self.steps[start..end], index))
+    /// The client path of target `target`.
+    pub(super) fn target_path(&self, target: usize) -> Option<Vec<Value>> {
+        let (mut node, _) = *self.targets.get(target)?;
+        let mut steps = Vec::new();
+        while let Some(path_node) = self.nodes.get(node as usize) {
+            steps.push(path_node.step);
+            node = path_node.parent;
+        }
+        steps.reverse();
+        Some(steps_to_path(&steps))
     }
 
-    fn targets(&self) -> impl Iterator<Item = (&[PathStep<'p>], usize)> {
-        (0..self.targets.len()).filter_map(|target| self.target(target))
+    /// The representation answering each target, in order.
+    fn target_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.targets.iter().map(|&(_, index)| index as usize)
     }
 }
 
@@ -377,7 +431,7 @@ pub(super) fn merge_entities(
         }
     }
     let mut remaining_uses = vec![0usize; entities.len()];
-    for (_, index) in collected.targets() {
+    for index in collected.target_indices() {
         if let Some(uses) = remaining_uses.get_mut(index) {
             *uses += 1;
         }
@@ -399,48 +453,55 @@ pub(super) fn merge_entities(
         };
         (!entity.is_null()).then_some(entity)
     };
-    let targets: Vec<(&[PathStep], usize)> = collected.targets().collect();
-    merge_at(data, &targets, 0, &mut entity_for);
+    for (_, index) in collected.targets.iter().filter(|(node, _)| *node == ROOT) {
+        if let Some(entity) = entity_for(*index as usize, true) {
+            deep_merge(data, entity);
+        }
+    }
+    merge_below(data, collected, 0..collected.nodes.len(), &mut entity_for);
 }
 
-/// Merges into `node` the entities of `targets`, whose paths agree up to `depth`
-/// and lead through `node`. Targets were collected depth first, so those sharing
-/// a longer prefix are adjacent: each step of a shared prefix is looked up once,
-/// not once per entity below it. Recursion goes as deep as the plan's flatten
-/// path, as `visit_targets` does.
-fn merge_at(
+/// Merges into `node` the entities of the path nodes in `nodes` (the subtrees of
+/// `node`'s children, in depth-first order). Recursion goes as deep as the plan's
+/// flatten path, as `visit_targets` does.
+fn merge_below(
     node: &mut Data,
-    targets: &[(&[PathStep], usize)],
-    depth: usize,
+    collected: &CollectedGroup,
+    nodes: std::ops::Range<usize>,
     entity_for: &mut dyn FnMut(usize, bool) -> Option<Data>,
 ) {
-    let mut rest = targets;
-    while let Some(((steps, index), _)) = rest.split_first() {
-        let Some(step) = steps.get(depth) else {
-            if let Some(entity) = entity_for(*index, true) {
-                deep_merge(node, entity);
-            }
-            rest = &rest[1..];
-            continue;
-        };
-        let same_step = rest
-            .iter()
-            .position(|(other, _)| other.get(depth).is_none_or(|other| !other.same_as(step)))
-            .unwrap_or(rest.len());
-        let (below, after) = rest.split_at(same_step);
-        let child = match step {
+    let mut at = nodes.start;
+    while at < nodes.end {
+        let path_node = &collected.nodes[at];
+        let end = path_node.end as usize;
+        let child = match path_node.step {
             PathStep::Key(key) => node.get_mut(key),
-            PathStep::Index(index) => node.index_mut(*index),
+            PathStep::Index(index) => node.index_mut(index),
         };
         match child {
-            Some(child) => merge_at(child, below, depth + 1, entity_for),
+            Some(child) => {
+                for &(_, index) in &collected.targets[range(&path_node.targets)] {
+                    if let Some(entity) = entity_for(index as usize, true) {
+                        deep_merge(child, entity);
+                    }
+                }
+                merge_below(child, collected, at + 1..end, entity_for);
+            }
             // Nowhere to put them: they are only counted off.
-            None => below.iter().for_each(|(_, index)| {
-                entity_for(*index, false);
-            }),
+            None => {
+                let first = path_node.targets.start as usize;
+                let last = collected.nodes[end - 1].targets.end as usize;
+                for &(_, index) in &collected.targets[first..last.max(first)] {
+                    entity_for(index as usize, false);
+                }
+            }
         }
-        rest = after;
+        at = end;
     }
+}
+
+fn range(targets: &std::ops::Range<u32>) -> std::ops::Range<usize> {
+    targets.start as usize..targets.end as usize
 }
 
 impl PathStep<'_> {

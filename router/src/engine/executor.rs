@@ -340,8 +340,7 @@ impl<'a> Executor<'a> {
                     .iter()
                     .zip(&collected)
                     .find_map(|(group, collected)| {
-                        let (steps, _) = collected.target(0)?;
-                        let mut path = steps_to_path(steps);
+                        let mut path = collected.target_path(0)?;
                         if let Some(key) =
                             first_entity_field_key(fetch.operation, group.response_key)
                         {
@@ -685,7 +684,7 @@ fn entity_error_path(
     };
     blamed.push((position, index));
     let target = *collected.first_target.get(index)?;
-    let mut client_path = steps_to_path(collected.target(target)?.0);
+    let mut client_path = collected.target_path(target)?;
     client_path.extend(rest.iter().cloned());
     Some(client_path)
 }
@@ -739,10 +738,7 @@ fn record_subgraph_error(
 fn entity_paths(collected: &[CollectedGroup]) -> Vec<Vec<Value>> {
     collected
         .iter()
-        .flat_map(|group| {
-            (0..group.target_count())
-                .filter_map(|target| group.target(target).map(|(steps, _)| steps_to_path(steps)))
-        })
+        .flat_map(|group| (0..group.target_count()).filter_map(|target| group.target_path(target)))
         .collect()
 }
 
