@@ -33,6 +33,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 
 use crate::config::at_least_one;
+use crate::connection_threads::{ConnectionThreads, thread_count};
 
 /// File descriptors kept free beyond connections and requests in flight: the
 /// store's pool, outgoing HTTP clients, log files, the listener.
@@ -80,6 +81,11 @@ pub struct ServerLimits {
     #[arg(long = "http-max-in-flight", value_parser = at_least_one::<u64>())]
     #[arg(env = "HTTP_MAX_IN_FLIGHT", default_value_t = Self::DEFAULT.max_in_flight)]
     pub max_in_flight: u64,
+
+    /// Threads connections are served on, each connection pinned to one (0: one per core).
+    #[arg(long = "http-connection-threads")]
+    #[arg(env = "HTTP_CONNECTION_THREADS", default_value_t = Self::DEFAULT.connection_threads)]
+    pub connection_threads: u64,
 }
 
 impl ServerLimits {
@@ -91,6 +97,7 @@ impl ServerLimits {
         body_read_timeout_ms: 30_000,
         max_connections: 10_000,
         max_in_flight: 1_024,
+        connection_threads: 0,
     };
 
     fn header_read_timeout(&self) -> Duration {
@@ -185,6 +192,10 @@ pub async fn serve(
         next_id: AtomicU64::new(0),
         max_connections,
     });
+    let threads = ConnectionThreads::start(
+        thread_count(shared.limits.connection_threads),
+        "http-connection",
+    )?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // The watchdog owns the header-read timeout (hyper's would also cut idle keep-alive
@@ -217,18 +228,34 @@ pub async fn serve(
         let shared = shared.clone();
         let builder = builder.clone();
         let stop = stop_rx.clone();
-        tasks.spawn(async move {
-            // Unregistered however the task ends, a panic included.
-            let _registered = Registered {
-                shared: shared.clone(),
-                connection: connection.clone(),
-            };
-            serve_connection(shared, builder, stream, connection, stop).await;
-        });
+        // The socket moves to its connection thread's reactor.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(err) => {
+                tracing::debug!(%err, "could not hand the connection over");
+                continue;
+            }
+        };
+        let thread = threads.next();
+        tasks.spawn_on(
+            async move {
+                // Unregistered however the task ends, a panic included.
+                let _registered = Registered {
+                    shared: shared.clone(),
+                    connection: connection.clone(),
+                };
+                match TcpStream::from_std(stream) {
+                    Ok(stream) => serve_connection(shared, builder, stream, connection, stop).await,
+                    Err(err) => tracing::debug!(%err, "could not take the connection over"),
+                }
+            },
+            thread,
+        );
     }
     drop(listener);
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    drop(threads);
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 //! the router and the REST layer link none of them.
 
 pub mod config;
+pub mod connection_threads;
 pub mod document_scan;
 pub mod email;
 pub mod errors;

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use http::HeaderMap;
+use thread_local::ThreadLocal;
 
 use super::failure::FetchFailure;
 use crate::in_flight::InFlight;
@@ -56,25 +57,37 @@ pub trait SubgraphTransport: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<SubgraphResponse, TransportError>>;
 }
 
-/// Subgraphs over HTTP with pooled keep-alive connections.
-#[derive(Clone)]
+/// Subgraphs over HTTP with pooled keep-alive connections: a pool per thread,
+/// because a connection is driven by the runtime that opened it, and requests
+/// are served on pinned connection threads (`common::connection_threads`) whose
+/// subgraph calls should stay on their own thread too.
 pub struct HttpTransport {
-    client: reqwest::Client,
+    clients: ThreadLocal<reqwest::Client>,
 }
 
 impl HttpTransport {
     pub fn new() -> Result<HttpTransport, TransportError> {
-        let client = common::http_client::builder()
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|error| {
-                TransportError::new(
-                    FetchFailure::Unavailable,
-                    format!("cannot build the HTTP client: {error}"),
-                )
-            })?;
-        Ok(HttpTransport { client })
+        let transport = HttpTransport {
+            clients: ThreadLocal::new(),
+        };
+        // A client that cannot be built is a start-up error, not a failed request.
+        transport.client()?;
+        Ok(transport)
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        self.clients.get_or_try(|| {
+            common::http_client::builder()
+                .pool_max_idle_per_host(256)
+                .tcp_nodelay(true)
+                .build()
+                .map_err(|error| {
+                    TransportError::new(
+                        FetchFailure::Unavailable,
+                        format!("cannot build the HTTP client: {error}"),
+                    )
+                })
+        })
     }
 }
 
@@ -83,8 +96,11 @@ impl SubgraphTransport for HttpTransport {
         &self,
         request: SubgraphRequest,
     ) -> BoxFuture<'static, Result<SubgraphResponse, TransportError>> {
-        let pending = self
-            .client
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(error) => return futures::future::ready(Err(error)).boxed(),
+        };
+        let pending = client
             .post(&*request.url)
             .headers(request.headers)
             .header(http::header::CONTENT_TYPE, "application/json")
