@@ -126,15 +126,15 @@ impl<'p> CollectedGroup<'p> {
     }
 }
 
-pub(super) type TargetVisitor<'v, 'p> = dyn FnMut(&Object, &[PathStep<'p>]) + 'v;
+pub(super) type TargetVisitor<'v, 'p, 'd> = dyn FnMut(&'d Object, &[PathStep<'p>]) + 'v;
 
 /// Calls `visit` on every object the flatten path leads to.
-pub(super) fn visit_targets<'p>(
+pub(super) fn visit_targets<'p, 'd>(
     schema: &ApiSchema,
-    value: &Data,
+    value: &'d Data,
     path: &'p [FlattenNodePathSegment],
     steps: &mut Vec<PathStep<'p>>,
-    visit: &mut TargetVisitor<'_, 'p>,
+    visit: &mut TargetVisitor<'_, 'p, 'd>,
 ) {
     match (path.split_first(), value) {
         (_, Data::List(items)) => {

@@ -370,6 +370,8 @@ impl<'a> Executor<'a> {
         // entity reached by many paths is sent once.
         let mut seen: HashMap<u64, Vec<usize>, FxBuildHasher> = HashMap::default();
         let mut steps = Vec::new();
+        // The flat representation of the entity at hand; one buffer for all of them.
+        let mut pairs = Vec::new();
         for path in &group.paths {
             visit_targets(
                 self.schema,
@@ -378,7 +380,7 @@ impl<'a> Executor<'a> {
                 &mut steps,
                 &mut |entity, steps| {
                     // An entity already seen by another path: found without building it.
-                    let mut pairs = Vec::new();
+                    pairs.clear();
                     let known = (group.input_rewrites.is_empty()
                         && flat_representation(
                             self.schema,
