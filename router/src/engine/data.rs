@@ -15,7 +15,9 @@
 //! Single lookups stay linear: the shaper looks up only the fields a client
 //! selected (bounded by the request limits) in objects answering that selection.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::thread::LocalKey;
 
 use compact_str::CompactString;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
@@ -484,22 +486,73 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let pending = Pending::open(&PENDING_ITEMS);
         while let Some(item) = seq.next_element()? {
-            items.push(item);
+            pending.push(item);
         }
-        Ok(Data::List(items))
+        Ok(Data::List(pending.finish()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let pending = Pending::open(&PENDING_ENTRIES);
         while let Some(key) = map.next_key::<Key>()? {
             let value = map.next_value()?;
-            entries.push((key, value));
+            pending.push((key, value));
         }
-        let mut object = Object { entries };
+        let mut object = Object {
+            entries: pending.finish(),
+        };
         object.deduplicate();
         Ok(Data::Object(object))
+    }
+}
+
+// Parsing collects the items of every list and object being read on one stack per
+// thread (nested ones above their parents), and each is then allocated once, at its
+// exact size: no growing `Vec` per node (a reallocation and copy for every object
+// past four entries), and no spare capacity left in the tree.
+thread_local! {
+    static PENDING_ITEMS: RefCell<Vec<Data>> = const { RefCell::new(Vec::new()) };
+    static PENDING_ENTRIES: RefCell<Vec<(Key, Data)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A stack's capacity kept between parses; a larger one (left by a huge list) is given back.
+const PENDING_KEPT: usize = 4096;
+
+/// The part of a pending stack that one list or object being parsed owns. Dropped
+/// unfinished (a parse error), it removes what it pushed.
+struct Pending<T: 'static> {
+    stack: &'static LocalKey<RefCell<Vec<T>>>,
+    start: usize,
+}
+
+impl<T> Pending<T> {
+    fn open(stack: &'static LocalKey<RefCell<Vec<T>>>) -> Pending<T> {
+        let start = stack.with_borrow(Vec::len);
+        Pending { stack, start }
+    }
+
+    /// Borrowed only for the push: nested values are parsed between pushes.
+    fn push(&self, item: T) {
+        self.stack.with_borrow_mut(|stack| stack.push(item));
+    }
+
+    fn finish(self) -> Vec<T> {
+        self.stack.with_borrow_mut(|stack| {
+            let items: Vec<T> = stack.drain(self.start..).collect();
+            if self.start == 0 && stack.capacity() > PENDING_KEPT {
+                *stack = Vec::new();
+            }
+            items
+        })
+    }
+}
+
+impl<T> Drop for Pending<T> {
+    fn drop(&mut self) {
+        // After `finish` this is a no-op: the stack is already back at `start`.
+        self.stack
+            .with_borrow_mut(|stack| stack.truncate(self.start));
     }
 }
 
@@ -508,6 +561,39 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_parse_that_fails_halfway_leaves_nothing_behind_for_the_next() {
+        for broken in [
+            r#"{"a":[1,2,{"b":"#,
+            r#"[{"x":1},[true,"#,
+            r#"{"k":{"l":[1,}"#,
+        ] {
+            assert!(serde_json::from_str::<Data>(broken).is_err(), "{broken}");
+            let data: Data = serde_json::from_str(r#"{"x":[3,{"y":null}]}"#).expect("parses");
+            assert_eq!(
+                data.into_json(),
+                json!({"x": [3, {"y": null}]}),
+                "after {broken}"
+            );
+        }
+        assert_eq!(PENDING_ITEMS.with_borrow(Vec::len), 0);
+        assert_eq!(PENDING_ENTRIES.with_borrow(Vec::len), 0);
+    }
+
+    #[test]
+    fn objects_and_lists_are_allocated_at_their_exact_size() {
+        let data: Data =
+            serde_json::from_str(r#"{"a":1,"b":2,"c":3,"d":4,"e":[1,2,3,4,5]}"#).expect("parses");
+        let Data::Object(object) = &data else {
+            panic!("an object: {data}")
+        };
+        assert_eq!(object.entries.capacity(), 5);
+        let Some(Data::List(items)) = object.get("e") else {
+            panic!("a list: {data}")
+        };
+        assert_eq!(items.capacity(), 5);
+    }
 
     #[test]
     fn round_trips_json_and_keeps_key_order() {
