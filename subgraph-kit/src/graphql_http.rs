@@ -1,12 +1,13 @@
 //! The `/graphql` endpoint every subgraph serves, written once: POST, GET for
 //! queries (a mutation over GET is a 405: a link must never change data), a
-//! bounded body, GraphQL-shaped answers to requests that are not GraphQL, and
-//! an `extensions.code` on every error. Hostile input is refused before
+//! bounded body, GraphQL-shaped answers to requests that are not GraphQL, an
+//! `extensions.code` on every error, and variables declared but not sent taken
+//! as no value at all (see `unsent_variables`). Hostile input is refused before
 //! async-graphql's recursive parser and quadratic validation see it (see
 //! [`common::document_scan`]); errors quoting the client's input are cut short
 //! and their number bounded.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ParseRequestError};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
@@ -21,6 +22,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use common::document_scan::{self, GraphqlLimits, Refusal};
 use common::graphql_http::truncate_message;
+
+use crate::operation::selected_operation;
+use crate::unsent_variables;
 
 pub use common::graphql_http::{
     MAX_REQUEST_BYTES, MUTATION_OVER_GET_CODE, MUTATION_OVER_GET_MESSAGE,
@@ -103,12 +107,19 @@ where
     if let Err(refusal) = document_scan::scan_document(&request.query, limits) {
         return BadRequest::Refused(refusal).into_response();
     }
-    // Parsed once here (the executor reuses it); one that does not parse is
-    // left to the executor, which reports it properly.
-    if let Ok(document) = request.parsed_query()
-        && let Err(refusal) = document_scan::count_fields(document, limits.max_fields)
-    {
-        return BadRequest::Refused(refusal).into_response();
+    // Parsed once here (the executor reuses it), with the variables the request
+    // declared but did not send made absent (`unsent_variables`); one that does
+    // not parse is left to the executor, which reports it properly.
+    if let Ok(mut document) = async_graphql::parser::parse_query(&request.query) {
+        if let Err(refusal) = document_scan::count_fields(&document, limits.max_fields) {
+            return BadRequest::Refused(refusal).into_response();
+        }
+        unsent_variables::leave_out_unsent(
+            &mut document,
+            request.operation_name.as_deref(),
+            &request.variables,
+        );
+        request.set_parsed_query(document);
     }
     if method == Method::GET && is_mutation(&mut request) {
         return BadRequest::MutationOverGet.into_response();
@@ -175,32 +186,17 @@ fn scan_json_input(
     document_scan::scan_json(body, max_nesting).map_err(Refusal::Limit)
 }
 
-/// Whether the operation the request runs is a mutation, by async-graphql's
-/// own rule for choosing it: an operation name picks that named operation;
-/// without one, a lone operation runs (several are refused at execution). The
-/// document is parsed once here and kept in the request, so execution does not
-/// parse it again; one that does not parse is left for execution to refuse.
+/// Whether the operation the request runs (chosen as `operation` says) is a
+/// mutation. The document is parsed once and kept in the request, so execution
+/// does not parse it again; one that does not parse is left for execution to
+/// refuse.
 pub fn is_mutation(request: &mut async_graphql::Request) -> bool {
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
         return false;
     };
-    let kind = match (&document.operations, operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), None) => Some(operation.node.ty),
-        (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(candidate, _)| candidate.as_str() == name)
-            .map(|(_, operation)| operation.node.ty),
-        (DocumentOperations::Multiple(operations), None) => {
-            let mut all = operations.values();
-            match (all.next(), all.next()) {
-                (Some(operation), None) => Some(operation.node.ty),
-                _ => None,
-            }
-        }
-    };
-    kind == Some(OperationType::Mutation)
+    selected_operation(&document.operations, operation_name.as_deref())
+        .is_some_and(|operation| operation.node.ty == OperationType::Mutation)
 }
 
 /// async-graphql's own errors carry no `extensions.code`; ours always do. An

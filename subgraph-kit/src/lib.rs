@@ -5,13 +5,14 @@
 //! and the `print-schema` subcommand. The router and the REST layer never link
 //! it (nor async-graphql).
 
-pub mod arguments;
 pub mod cli;
 pub mod cost;
 pub mod errors;
 pub mod graphql_http;
+mod operation;
 pub mod scalars;
 pub mod storable;
+mod unsent_variables;
 
 use async_graphql::{EmptySubscription, ObjectType, Schema, SchemaBuilder};
 use common::document_scan::GraphqlLimits;

@@ -20,6 +20,7 @@ on_both_stores!(
     unknown_enum_values_are_refused,
     update_changes_only_given_fields,
     update_status_sets_completed_flag,
+    unsent_variables_leave_input_fields_out,
     explicit_nulls_are_refused_for_required_fields,
     complete_and_uncomplete,
     delete_removes_the_task,
@@ -299,6 +300,66 @@ async fn update_changes_only_given_fields(store: Store) {
         touched,
         "the store holds what was returned"
     );
+}
+
+/// A variable the request declares but does not send (Apollo Client leaves out
+/// undefined ones) is no value at all, as the GraphQL spec says: an input field
+/// given as one is left out, so the update leaves that field as it was; only a
+/// `null` actually sent clears it or is refused.
+async fn unsent_variables_leave_input_fields_out(store: Store) {
+    let app = spawn_app(store).await;
+    let token = app.token(USER);
+    let original = app
+        .create_task(
+            &token,
+            json!({ "title": "Kept", "description": "keep", "status": "IN_PROGRESS" }),
+        )
+        .await;
+    let id = &original["id"];
+    let description = format!(
+        "mutation($id: ID!, $d: String) {{ updateTask(id: $id, input: {{ description: $d }}) {{ {TASK_FIELDS} }} }}"
+    );
+    let kept = app.data(&token, &description, json!({ "id": id })).await["updateTask"].clone();
+    assert_eq!(kept["description"], "keep", "{kept}");
+    assert_eq!(kept["status"], "IN_PROGRESS", "{kept}");
+
+    // The same through a fragment, and with the variable also unsent in a nested
+    // object's field.
+    let through_fragment = "mutation($id: ID!, $d: String, $t: String) { ...Change } \
+        fragment Change on Mutation { updateTask(id: $id, input: { description: $d, title: $t }) { title description } }";
+    assert_eq!(
+        app.data(&token, through_fragment, json!({ "id": id }))
+            .await["updateTask"],
+        json!({ "title": "Kept", "description": "keep" })
+    );
+
+    let status = "mutation($id: ID!, $s: TaskStatus) { updateTask(id: $id, input: { status: $s }) { status description } }";
+    assert_eq!(
+        app.data(&token, status, json!({ "id": id })).await["updateTask"],
+        json!({ "status": "IN_PROGRESS", "description": "keep" })
+    );
+    let null_status = app
+        .graphql(Some(&token), status, json!({ "id": id, "s": null }))
+        .await;
+    assert_error(&null_status, "BAD_USER_INPUT", Some("status"));
+
+    let cleared = app
+        .data(&token, &description, json!({ "id": id, "d": null }))
+        .await["updateTask"]
+        .clone();
+    assert_eq!(cleared["description"], Value::Null, "{cleared}");
+    assert_eq!(
+        app.task(&token, id).await,
+        cleared,
+        "the store holds what was returned"
+    );
+
+    // A non-null variable must still be sent.
+    let unsent_id = app
+        .graphql(Some(&token), &description, json!({ "d": "x" }))
+        .await;
+    assert!(unsent_id.get("errors").is_some(), "{unsent_id}");
+    assert!(unsent_id["data"].is_null(), "{unsent_id}");
 }
 
 async fn update_status_sets_completed_flag(store: Store) {

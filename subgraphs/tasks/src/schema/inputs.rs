@@ -110,22 +110,14 @@ fn valid_title(title: String) -> async_graphql::Result<String> {
 }
 
 /// A page request within `common::rules`' `PAGE_SKIP` and `PAGE_LIMIT`. An
-/// explicit `null` is refused like any value out of range; a variable declared
-/// but not sent is no value at all, so the default applies (async-graphql tells
-/// the two apart only through `MaybeUndefined`).
-pub fn valid_page(
-    skip: MaybeUndefined<i64>,
-    limit: MaybeUndefined<i64>,
-) -> async_graphql::Result<(i64, i64)> {
-    let given = |value: MaybeUndefined<i64>, default: i64| match value {
-        MaybeUndefined::Undefined => Some(default),
-        MaybeUndefined::Null => None,
-        MaybeUndefined::Value(value) => Some(value),
-    };
-    let skip = given(skip, PAGE_SKIP.default)
+/// argument left out (or given as a variable the request did not send, see
+/// `subgraph_kit`'s `unsent_variables`) takes its default before it gets here,
+/// so `None` is an explicit `null`, refused like any value out of range.
+pub fn valid_page(skip: Option<i64>, limit: Option<i64>) -> async_graphql::Result<(i64, i64)> {
+    let skip = skip
         .filter(|skip| PAGE_SKIP.admits(*skip))
         .ok_or_else(|| bad_input("skip", PAGE_SKIP.message("skip")))?;
-    let limit = given(limit, PAGE_LIMIT.default)
+    let limit = limit
         .filter(|limit| PAGE_LIMIT.admits(*limit))
         .ok_or_else(|| bad_input("limit", PAGE_LIMIT.message("limit")))?;
     Ok((skip, limit))

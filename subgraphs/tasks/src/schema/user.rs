@@ -2,7 +2,6 @@
 //! Only the viewer's own `User` is ever built (entities of other users are null).
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use subgraph_kit::arguments::given;
 
 use crate::error::Error;
 use crate::loaders::{Loaders, PageKey};
@@ -58,7 +57,7 @@ impl User {
         #[graphql(default_with = "Some(common::rules::PAGE_LIMIT.default)")] limit: Option<i64>,
     ) -> async_graphql::Result<TaskPage> {
         let owner_id = self.owner_id(ctx).await?;
-        let (skip, limit) = valid_page(given(ctx, "skip", skip), given(ctx, "limit", limit))?;
+        let (skip, limit) = valid_page(skip, limit)?;
         let key = PageKey {
             owner_id,
             criteria: filter.into(),
