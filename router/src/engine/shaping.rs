@@ -45,8 +45,9 @@ pub(crate) fn shape(
         path: Vec::new(),
         field_buffers: Vec::new(),
     };
-    match shaper.object(data, &operation.root_type, &[&operation.selections]) {
-        Ok(object) => Data::Object(object),
+    let mut data = data;
+    match shaper.object(&mut data, &operation.root_type, &[&operation.selections]) {
+        Ok(()) => Data::Object(data),
         Err(Bubble) => Data::Null,
     }
 }
@@ -59,25 +60,26 @@ struct FieldGroup<'s> {
 }
 
 impl<'a, 's> Shaper<'a, 's> {
-    /// The object `data` shaped for `selection_sets`: its entries put in the
-    /// selection's order in place, completed, the rest dropped.
+    /// Shapes the object `data` for `selection_sets` in place: its entries put in
+    /// the selection's order, completed, the rest dropped. Values are completed
+    /// where they lie, never moved out and back.
     fn object(
         &mut self,
-        mut data: Object,
+        data: &mut Object,
         type_name: &str,
         selection_sets: &[&'s [Selection]],
-    ) -> Result<Object, Bubble> {
+    ) -> Result<(), Bubble> {
         let mut fields = self.field_buffers.pop().unwrap_or_default();
         for selections in selection_sets {
             self.collect_fields(selections, type_name, &mut fields);
         }
-        let completed = self.complete_fields(&mut data, type_name, &fields);
+        let completed = self.complete_fields(data, type_name, &fields);
         let count = fields.len();
         fields.clear();
         self.field_buffers.push(fields);
         completed?;
         data.truncate(count);
-        Ok(data)
+        Ok(())
     }
 
     fn complete_fields(
@@ -92,14 +94,13 @@ impl<'a, 's> Shaper<'a, 's> {
                 first: field,
                 others,
             } = group;
-            let slot = data.place(at, key);
+            let value = data.place(at, key);
             if field.name == "__typename" {
-                *slot = Data::from(type_name);
+                *value = Data::from(type_name);
                 continue;
             }
-            let mut value = slot.take();
             if type_name.starts_with("__") {
-                self.hide_deprecated(field, &mut value);
+                self.hide_deprecated(field, value);
             }
             let own: &'s [Selection] = &field.selections;
             let merged: Vec<&'s [Selection]>;
@@ -116,8 +117,7 @@ impl<'a, 's> Shaper<'a, 's> {
             let completed =
                 self.complete(&field.field_type, value, children, type_name, &field.name);
             self.path.pop();
-            // Still at `at`: completing a value never touches its parent.
-            *data.value_at(at) = completed?;
+            completed?;
         }
         Ok(())
     }
@@ -159,82 +159,92 @@ impl<'a, 's> Shaper<'a, 's> {
         }
     }
 
-    /// Completes a value of type `type_ref`. `Err` means a null in a non-null position.
+    /// Completes `value`, of type `type_ref`, in place. `Err` means a null in a
+    /// non-null position (the caller's position becomes null).
     fn complete(
         &mut self,
         type_ref: &TypeRef,
-        value: Data,
+        value: &mut Data,
         selection_sets: &[&'s [Selection]],
         parent_type: &str,
         field_name: &str,
-    ) -> Result<Data, Bubble> {
+    ) -> Result<(), Bubble> {
         match type_ref {
             TypeRef::NonNullType(inner) => {
                 if value.is_null() {
                     self.null_in_non_null(parent_type, field_name);
                     return Err(Bubble);
                 }
+                self.complete(inner, value, selection_sets, parent_type, field_name)?;
                 // A null here means a child already bubbled up (and was reported).
-                match self.complete(inner, value, selection_sets, parent_type, field_name)? {
-                    Data::Null => Err(Bubble),
-                    completed => Ok(completed),
+                if value.is_null() {
+                    return Err(Bubble);
                 }
+                Ok(())
             }
             TypeRef::ListType(inner) => match value {
-                Data::Null => Ok(Data::Null),
+                Data::Null => Ok(()),
                 Data::List(items) => {
-                    let mut completed = Vec::with_capacity(items.len());
-                    for (index, item) in items.into_iter().enumerate() {
+                    for (index, item) in items.iter_mut().enumerate() {
                         self.path.push(Step::Index(index));
                         let result =
                             self.complete(inner, item, selection_sets, parent_type, field_name);
                         self.path.pop();
-                        match result {
-                            Ok(item) => completed.push(item),
-                            Err(Bubble) => return Ok(Data::Null),
+                        if result.is_err() {
+                            *value = Data::Null;
+                            return Ok(());
                         }
                     }
-                    Ok(Data::List(completed))
+                    Ok(())
                 }
                 _ => {
                     self.error(format!(
                         "Expected a list for field \"{parent_type}.{field_name}\"."
                     ));
-                    Ok(Data::Null)
+                    *value = Data::Null;
+                    Ok(())
                 }
             },
             TypeRef::NamedType(name) => {
                 let info = self.schema.types.get(name.as_str());
                 let kind = info.map_or(TypeKind::Scalar, |info| info.kind);
                 match value {
-                    Data::Null => Ok(Data::Null),
+                    Data::Null => Ok(()),
                     Data::Object(object) if kind.is_composite() => {
-                        let Some(concrete) = self.concrete_type(name, kind, &object) else {
+                        let Some(concrete) = self.concrete_type(name, kind, object) else {
                             self.error(format!(
                                 "Abstract type \"{name}\" must resolve to an object type at runtime for field \"{parent_type}.{field_name}\"."
                             ));
-                            return Ok(Data::Null);
+                            *value = Data::Null;
+                            return Ok(());
                         };
-                        Ok(self
-                            .object(object, concrete, selection_sets)
-                            .map_or(Data::Null, Data::Object))
+                        if self.object(object, concrete, selection_sets).is_err() {
+                            *value = Data::Null;
+                        }
+                        Ok(())
                     }
                     _ if kind.is_composite() => {
                         self.error(format!(
                             "Expected an object for field \"{parent_type}.{field_name}\"."
                         ));
-                        Ok(Data::Null)
+                        *value = Data::Null;
+                        Ok(())
                     }
-                    leaf => match info {
-                        // Introspection values are the router's own.
-                        Some(info) if !name.starts_with("__") => {
-                            coerce_leaf(info, leaf).or_else(|error| {
-                                self.error(error.message(name));
-                                Ok(Data::Null)
-                            })
+                    _ => {
+                        match info {
+                            // Introspection values are the router's own.
+                            Some(info)
+                                if !name.starts_with("__") && !is_valid_leaf(info, value) =>
+                            {
+                                match coerce_leaf(info, value.take()) {
+                                    Ok(coerced) => *value = coerced,
+                                    Err(error) => self.error(error.message(name)),
+                                }
+                            }
+                            _ => {}
                         }
-                        _ => Ok(leaf),
-                    },
+                        Ok(())
+                    }
                 }
             }
         }
@@ -313,6 +323,24 @@ impl<'a, 's> Shaper<'a, 's> {
         if let (false, Data::List(items)) = (include, value) {
             items.retain(|item| item.get("isDeprecated") != Some(&Data::Bool(true)));
         }
+    }
+}
+
+/// Whether `value` is already what the leaf type `info` serialises it as (nearly
+/// always): then it is left where it is, without a coercion.
+fn is_valid_leaf(info: &TypeInfo, value: &Data) -> bool {
+    if info.kind == TypeKind::Enum {
+        return matches!(value, Data::String(name) if info.enum_values.contains(name.as_str()));
+    }
+    match (info.built_in, value) {
+        (None, _) => true,
+        (Some(BuiltInScalar::Int), Data::Number(number)) => {
+            number.as_i64().is_some_and(|n| i32::try_from(n).is_ok())
+        }
+        (Some(BuiltInScalar::Float), Data::Number(_))
+        | (Some(BuiltInScalar::String | BuiltInScalar::Id), Data::String(_))
+        | (Some(BuiltInScalar::Boolean), Data::Bool(_)) => true,
+        _ => false,
     }
 }
 
