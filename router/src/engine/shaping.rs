@@ -3,6 +3,9 @@
 //! `__typename` and abstract types resolved), then null propagation as the GraphQL
 //! spec says: a null in a non-null position nulls the nearest nullable parent.
 
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use super::GraphQLError;
@@ -26,9 +29,14 @@ struct Shaper<'a, 's> {
     variables: &'a Map<String, Value>,
     errors: &'a mut Vec<GraphQLError>,
     path: Vec<Step<'s>>,
-    /// Emptied field lists, one per level in use: an object costs no allocation for its list.
-    field_buffers: Vec<Vec<FieldGroup<'s>>>,
+    /// The fields of a selection set on a type, worked out once per request: a list
+    /// of 500 objects of one type has its fragments and conditions resolved once.
+    field_lists: FxHashMap<FieldListKey, Rc<[FieldGroup<'s>]>>,
 }
+
+/// A selection set and a type name, by address and length: both borrowed for the
+/// whole shaping, so equal keys are the same selection set and the same name.
+type FieldListKey = (usize, usize, usize, usize);
 
 /// The client's `data` built from the merged subgraph data.
 pub(crate) fn shape(
@@ -43,7 +51,7 @@ pub(crate) fn shape(
         variables,
         errors,
         path: Vec::new(),
-        field_buffers: Vec::new(),
+        field_lists: FxHashMap::default(),
     };
     let mut data = data;
     match shaper.object(&mut data, &operation.root_type, &[&operation.selections]) {
@@ -69,17 +77,40 @@ impl<'a, 's> Shaper<'a, 's> {
         type_name: &str,
         selection_sets: &[&'s [Selection]],
     ) -> Result<(), Bubble> {
-        let mut fields = self.field_buffers.pop().unwrap_or_default();
+        let fields = self.field_list(type_name, selection_sets);
+        self.complete_fields(data, type_name, &fields)?;
+        data.truncate(fields.len());
+        Ok(())
+    }
+
+    /// The fields of `selection_sets` that apply to `type_name`; for one selection
+    /// set (all but fields merged under one response key), from the request's cache.
+    fn field_list(
+        &mut self,
+        type_name: &str,
+        selection_sets: &[&'s [Selection]],
+    ) -> Rc<[FieldGroup<'s>]> {
+        let key = match selection_sets {
+            [selections] => Some((
+                selections.as_ptr() as usize,
+                selections.len(),
+                type_name.as_ptr() as usize,
+                type_name.len(),
+            )),
+            _ => None,
+        };
+        if let Some(fields) = key.and_then(|key| self.field_lists.get(&key)) {
+            return fields.clone();
+        }
+        let mut fields = Vec::new();
         for selections in selection_sets {
             self.collect_fields(selections, type_name, &mut fields);
         }
-        let completed = self.complete_fields(data, type_name, &fields);
-        let count = fields.len();
-        fields.clear();
-        self.field_buffers.push(fields);
-        completed?;
-        data.truncate(count);
-        Ok(())
+        let fields: Rc<[FieldGroup<'s>]> = fields.into();
+        if let Some(key) = key {
+            self.field_lists.insert(key, fields.clone());
+        }
+        fields
     }
 
     fn complete_fields(
