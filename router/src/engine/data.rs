@@ -279,7 +279,32 @@ impl Object {
 /// before the bytes, sparing a `memcmp` call per entry passed over in a search.
 #[inline]
 fn same_key(known: &str, key: &str) -> bool {
-    known.len() == key.len() && known.as_bytes().first() == key.as_bytes().first() && known == key
+    let (known, key) = (known.as_bytes(), key.as_bytes());
+    known.len() == key.len() && known.first() == key.first() && same_short_bytes(known, key)
+}
+
+/// Equal byte strings of one length. Up to 16 bytes (nearly every key) they are
+/// compared as two overlapping words, not through a `memcmp` call: key
+/// comparisons were 7% of the router's time on the federation benchmark.
+#[inline]
+fn same_short_bytes(one: &[u8], other: &[u8]) -> bool {
+    fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+        let mut word = [0; N];
+        word.copy_from_slice(&bytes[at..at + N]);
+        word
+    }
+    let len = one.len();
+    match len {
+        8..=16 => {
+            word::<8>(one, 0) == word::<8>(other, 0)
+                && word::<8>(one, len - 8) == word::<8>(other, len - 8)
+        }
+        4..=7 => {
+            word::<4>(one, 0) == word::<4>(other, 0)
+                && word::<4>(one, len - 4) == word::<4>(other, len - 4)
+        }
+        _ => one == other,
+    }
 }
 
 /// Equal as JSON objects are: the same keys with equal values, in any order.
@@ -593,6 +618,38 @@ mod tests {
             panic!("a list: {data}")
         };
         assert_eq!(items.capacity(), 5);
+    }
+
+    #[test]
+    fn short_keys_compare_equal_only_when_every_byte_is() {
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "reviews",
+            "reviewz",
+            "rEviews",
+        ];
+        for one in keys {
+            for other in keys {
+                assert_eq!(same_key(one, other), one == other, "{one:?} vs {other:?}");
+            }
+            // Every single-byte change, at every position, is seen.
+            for at in 0..one.len() {
+                let mut changed = one.as_bytes().to_vec();
+                changed[at] ^= 0x20;
+                let changed = String::from_utf8(changed).expect("ASCII");
+                assert!(!same_key(one, &changed), "{one:?} vs {changed:?}");
+            }
+        }
     }
 
     #[test]
