@@ -372,6 +372,7 @@ async fn serve_connection(
     let io = TokioIo::new(Watched {
         inner: stream,
         state: state.clone(),
+        lingering: None,
     });
     let service_state = state.clone();
     let service_shared = shared.clone();
@@ -559,7 +560,23 @@ impl hyper::body::Body for DeadlineBody {
 struct Watched {
     inner: TcpStream,
     state: Arc<ConnectionState>,
+    /// Set once the write side is shut: the rest of a refused body being drained.
+    lingering: Option<Lingering>,
 }
+
+/// A refused request's body may still be on its way when the server answers (a 413 on
+/// its `Content-Length`). Closing a socket with unread bytes makes the kernel reset the
+/// connection, and the client then loses the answer it has not read yet. So when
+/// bytes are still arriving at shutdown, the write side is closed first and what
+/// arrives is read and dropped until the client closes, up to `LINGER_BYTES` or
+/// `LINGER_TIME` (nginx's lingering close). A connection with nothing arriving closes at once.
+struct Lingering {
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    drained: usize,
+}
+
+const LINGER_TIME: Duration = Duration::from_secs(5);
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
 
 impl AsyncRead for Watched {
     fn poll_read(
@@ -605,7 +622,34 @@ impl AsyncWrite for Watched {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        let lingering = match &mut this.lingering {
+            Some(lingering) => lingering,
+            None => {
+                std::task::ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
+                this.lingering.insert(Lingering {
+                    deadline: Box::pin(tokio::time::sleep(LINGER_TIME)),
+                    drained: 0,
+                })
+            }
+        };
+        let mut scratch = [0u8; 16 * 1024];
+        loop {
+            if lingering.drained >= LINGER_BYTES || lingering.deadline.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                    lingering.drained += buf.filled().len();
+                }
+                // Nothing was arriving: nothing to wait for.
+                Poll::Pending if lingering.drained > 0 => return Poll::Pending,
+                // The client closed, failed, or never had more to send.
+                _ => return Poll::Ready(Ok(())),
+            }
+        }
     }
 }
 
@@ -732,6 +776,48 @@ mod tests {
         test_support::siege::closed_by_server(&mut oldest)
             .await
             .expect("the oldest idle connection was closed for the new one");
+    }
+
+    /// A body refused on its `Content-Length` is answered while the client is still
+    /// sending it: the client must still read the 413, not a reset connection.
+    #[tokio::test]
+    async fn a_client_still_sending_a_refused_body_reads_the_answer() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let app = Router::new()
+            .route("/upload", axum::routing::post(|| async { "taken" }))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(1024));
+        let listener = bind("127.0.0.1", 0).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(serve(
+            listener,
+            app,
+            ServerLimits::DEFAULT,
+            std::future::pending(),
+        ));
+        for _ in 0..20 {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            let declared = 4 * 1024 * 1024;
+            let head = format!(
+                "POST /upload HTTP/1.1\r\nhost: test\r\ncontent-length: {declared}\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).await.expect("head sent");
+            // The whole body, as an HTTP client sends it before it reads the answer: a
+            // server that closed on the unread rest would fail these writes (reset).
+            let chunk = vec![b'x'; 256 * 1024];
+            for sent in 0..16 {
+                let written = stream.write_all(&chunk).await;
+                assert!(written.is_ok(), "chunk {sent}: {written:?}");
+            }
+            let mut answer = Vec::new();
+            let read = stream.read_to_end(&mut answer).await;
+            let text = String::from_utf8_lossy(&answer);
+            assert!(
+                text.starts_with("HTTP/1.1 413"),
+                "read {read:?}, answer {:?}",
+                text.chars().take(80).collect::<String>()
+            );
+        }
     }
 
     #[test]
