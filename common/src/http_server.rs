@@ -9,7 +9,9 @@
 //! idle the newcomer gets a 503), and the number of requests in flight a cap
 //! beyond which requests are shed with 503 + `Retry-After` instead of queued.
 //! The soft `RLIMIT_NOFILE` is raised to the hard limit at start and the
-//! connection cap kept below it.
+//! connection cap kept below it. Connections are served on pinned per-core
+//! threads (`connection_threads`), and closed lingering: a client still sending
+//! a body the server refused reads the refusal instead of a reset connection.
 
 use std::collections::BTreeMap;
 use std::future::Future;
