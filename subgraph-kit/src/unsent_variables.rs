@@ -64,28 +64,13 @@ pub fn leave_out_unsent(
     let mut leave_out = |arguments: &mut Arguments| leave_out_of(arguments, &unsent, &mut left_out);
     let mut spread = Vec::new();
     let operation = &mut operation.node;
-    walk(
-        &mut operation.selection_set.node,
-        &mut operation.directives,
-        &mut leave_out,
-        &mut spread,
-    );
+    walk_operation(operation, &mut leave_out, &mut spread);
     let mut reachable = HashSet::new();
     while let Some(name) = spread.pop() {
         if let Some(fragment) = document.fragments.get_mut(&name)
             && reachable.insert(name)
         {
-            let FragmentDefinition {
-                directives,
-                selection_set,
-                ..
-            } = &mut fragment.node;
-            walk(
-                &mut selection_set.node,
-                directives,
-                &mut leave_out,
-                &mut spread,
-            );
+            walk_fragment(&mut fragment.node, &mut leave_out, &mut spread);
         }
     }
     if left_out.is_empty() {
@@ -154,21 +139,39 @@ fn used_variables(
         }
     };
     let mut spread = Vec::new();
+    walk_operation(operation, &mut note, &mut spread);
+    for fragment in fragments.values_mut() {
+        walk_fragment(&mut fragment.node, &mut note, &mut spread);
+    }
+    used
+}
+
+/// [`walk`] over an operation.
+fn walk_operation(
+    operation: &mut OperationDefinition,
+    visit: &mut impl FnMut(&mut Arguments),
+    spread: &mut Vec<Name>,
+) {
     walk(
         &mut operation.selection_set.node,
         &mut operation.directives,
-        &mut note,
-        &mut spread,
+        visit,
+        spread,
     );
-    for fragment in fragments.values_mut() {
-        let FragmentDefinition {
-            directives,
-            selection_set,
-            ..
-        } = &mut fragment.node;
-        walk(&mut selection_set.node, directives, &mut note, &mut spread);
-    }
-    used
+}
+
+/// [`walk`] over a fragment definition.
+fn walk_fragment(
+    fragment: &mut FragmentDefinition,
+    visit: &mut impl FnMut(&mut Arguments),
+    spread: &mut Vec<Name>,
+) {
+    walk(
+        &mut fragment.selection_set.node,
+        &mut fragment.directives,
+        visit,
+        spread,
+    );
 }
 
 /// Calls `visit` with the arguments of every field and directive in
@@ -242,25 +245,13 @@ mod tests {
         };
         let mut spread = Vec::new();
         for (_, operation) in document.operations.iter() {
-            let mut operation = operation.node.clone();
-            walk(
-                &mut operation.selection_set.node,
-                &mut operation.directives,
-                &mut note,
-                &mut spread,
-            );
+            walk_operation(&mut operation.node.clone(), &mut note, &mut spread);
         }
         let mut names: Vec<_> = document.fragments.keys().cloned().collect();
         names.sort();
         for name in names {
             if let Some(fragment) = document.fragments.get_mut(&name) {
-                let fragment = &mut fragment.node;
-                walk(
-                    &mut fragment.selection_set.node,
-                    &mut fragment.directives,
-                    &mut note,
-                    &mut spread,
-                );
+                walk_fragment(&mut fragment.node, &mut note, &mut spread);
             }
         }
         written

@@ -199,11 +199,6 @@ impl Object {
         &mut self.entries[at].1
     }
 
-    /// The value of the entry at position `at` (one [`Object::place`] has put there).
-    pub fn value_at(&mut self, at: usize) -> &mut Data {
-        &mut self.entries[at].1
-    }
-
     /// Keeps the first `len` entries.
     pub fn truncate(&mut self, len: usize) {
         self.entries.truncate(len);

@@ -262,17 +262,11 @@ impl<'a, 's> Shaper<'a, 's> {
                         Ok(())
                     }
                     _ => {
-                        match info {
-                            // Introspection values are the router's own.
-                            Some(info)
-                                if !name.starts_with("__") && !is_valid_leaf(info, value) =>
-                            {
-                                match coerce_leaf(info, value.take()) {
-                                    Ok(coerced) => *value = coerced,
-                                    Err(error) => self.error(error.message(name)),
-                                }
-                            }
-                            _ => {}
+                        // Introspection values are the router's own.
+                        if let Some(info) = info.filter(|_| !name.starts_with("__"))
+                            && let Err(error) = coerce_leaf(info, value)
+                        {
+                            self.error(error.message(name));
                         }
                         Ok(())
                     }
@@ -357,38 +351,21 @@ impl<'a, 's> Shaper<'a, 's> {
     }
 }
 
-/// Whether `value` is already what the leaf type `info` serialises it as (nearly
-/// always): then it is left where it is, without a coercion.
-fn is_valid_leaf(info: &TypeInfo, value: &Data) -> bool {
-    if info.kind == TypeKind::Enum {
-        return matches!(value, Data::String(name) if info.enum_values.contains(name.as_str()));
-    }
-    match (info.built_in, value) {
-        (None, _) => true,
-        (Some(BuiltInScalar::Int), Data::Number(number)) => {
-            number.as_i64().is_some_and(|n| i32::try_from(n).is_ok())
-        }
-        (Some(BuiltInScalar::Float), Data::Number(_))
-        | (Some(BuiltInScalar::String | BuiltInScalar::Id), Data::String(_))
-        | (Some(BuiltInScalar::Boolean), Data::Bool(_)) => true,
-        _ => false,
-    }
-}
-
 /// A leaf value as the API schema allows it (result coercion, as graphql-js
 /// serialises): an enum value the API schema does not have (`@inaccessible`, or
 /// known to one subgraph only) and a built-in scalar that cannot represent the
-/// value are field errors; custom scalars pass as they are. Values already right
-/// (nearly all of them) come back untouched, without allocating.
-fn coerce_leaf(info: &TypeInfo, value: Data) -> Result<Data, LeafError> {
+/// value are field errors (the value is then taken, leaving null); custom scalars
+/// pass as they are. Values already right (nearly all of them) are left where they
+/// lie, neither moved nor allocated.
+fn coerce_leaf(info: &TypeInfo, value: &mut Data) -> Result<(), LeafError> {
     if info.kind == TypeKind::Enum {
-        return match &value {
-            Data::String(name) if info.enum_values.contains(name.as_str()) => Ok(value),
-            _ => Err(LeafError::Enum(value)),
+        return match &*value {
+            Data::String(name) if info.enum_values.contains(name.as_str()) => Ok(()),
+            _ => Err(LeafError::Enum(value.take())),
         };
     }
     let Some(scalar) = info.built_in else {
-        return Ok(value);
+        return Ok(());
     };
     let number = |value: &Data| match value {
         Data::Number(number) => number.as_f64(),
@@ -396,51 +373,52 @@ fn coerce_leaf(info: &TypeInfo, value: Data) -> Result<Data, LeafError> {
         Data::String(text) if !text.trim().is_empty() => text.trim().parse::<f64>().ok(),
         _ => None,
     };
-    match scalar {
-        BuiltInScalar::Int => match &value {
+    let coerced = match scalar {
+        BuiltInScalar::Int => match &*value {
             Data::Number(number) if number.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => {
-                Ok(value)
+                return Ok(());
             }
-            _ => match number(&value) {
+            _ => match number(value) {
                 Some(float)
                     if float.fract() == 0.0
                         && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&float) =>
                 {
                     // Exact: an integral f64 within the i32 range.
                     #[allow(clippy::cast_possible_truncation)]
-                    Ok(Data::Number((float as i32).into()))
+                    Data::Number((float as i32).into())
                 }
-                _ => Err(LeafError::Int(value)),
+                _ => return Err(LeafError::Int(value.take())),
             },
         },
-        BuiltInScalar::Float => match &value {
-            Data::Number(_) => Ok(value),
-            _ => match number(&value).and_then(serde_json::Number::from_f64) {
-                Some(number) if !matches!(value, Data::List(_) | Data::Object(_)) => {
-                    Ok(Data::Number(number))
-                }
-                _ => Err(LeafError::Float(value)),
+        BuiltInScalar::Float => match &*value {
+            Data::Number(_) => return Ok(()),
+            Data::List(_) | Data::Object(_) => return Err(LeafError::Float(value.take())),
+            _ => match number(value).and_then(serde_json::Number::from_f64) {
+                Some(number) => Data::Number(number),
+                None => return Err(LeafError::Float(value.take())),
             },
         },
-        BuiltInScalar::String => match value {
-            Data::String(_) => Ok(value),
-            Data::Bool(flag) => Ok(Data::String(flag.to_string().into())),
-            Data::Number(number) => Ok(Data::String(js_number(&number).into())),
-            other => Err(LeafError::String(other)),
+        BuiltInScalar::String => match &*value {
+            Data::String(_) => return Ok(()),
+            Data::Bool(flag) => Data::String(flag.to_string().into()),
+            Data::Number(number) => Data::String(js_number(number).into()),
+            _ => return Err(LeafError::String(value.take())),
         },
-        BuiltInScalar::Boolean => match value {
-            Data::Bool(_) => Ok(value),
-            Data::Number(number) => Ok(Data::Bool(number.as_f64() != Some(0.0))),
-            other => Err(LeafError::Boolean(other)),
+        BuiltInScalar::Boolean => match &*value {
+            Data::Bool(_) => return Ok(()),
+            Data::Number(number) => Data::Bool(number.as_f64() != Some(0.0)),
+            _ => return Err(LeafError::Boolean(value.take())),
         },
-        BuiltInScalar::Id => match value {
-            Data::String(_) => Ok(value),
+        BuiltInScalar::Id => match &*value {
+            Data::String(_) => return Ok(()),
             Data::Number(number) if number.is_i64() || number.is_u64() => {
-                Ok(Data::String(number.to_string().into()))
+                Data::String(number.to_string().into())
             }
-            other => Err(LeafError::Id(other)),
+            _ => return Err(LeafError::Id(value.take())),
         },
-    }
+    };
+    *value = coerced;
+    Ok(())
 }
 
 /// A subgraph's leaf value the API schema's type cannot represent (a field error, worded as graphql-js words it).
