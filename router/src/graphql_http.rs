@@ -423,9 +423,7 @@ impl ResponseBody {
             let mut member = |out: &mut Vec<u8>, name: &str| {
                 out.push(if members == 0 { b'{' } else { b',' });
                 members += 1;
-                out.push(b'"');
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b"\":");
+                out.extend_from_slice(format!("\"{name}\":").as_bytes());
             };
             if let Some(data) = &self.data {
                 member(out, "data");

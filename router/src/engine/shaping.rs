@@ -264,9 +264,12 @@ impl<'a, 's> Shaper<'a, 's> {
                     _ => {
                         // Introspection values are the router's own.
                         if let Some(info) = info.filter(|_| !name.starts_with("__"))
-                            && let Err(error) = coerce_leaf(info, value)
+                            && !is_valid_leaf(info, value)
                         {
-                            self.error(error.message(name));
+                            match coerce_leaf(info, value.take()) {
+                                Ok(coerced) => *value = coerced,
+                                Err(error) => self.error(error.message(name)),
+                            }
                         }
                         Ok(())
                     }
@@ -351,74 +354,72 @@ impl<'a, 's> Shaper<'a, 's> {
     }
 }
 
-/// A leaf value as the API schema allows it (result coercion, as graphql-js
-/// serialises): an enum value the API schema does not have (`@inaccessible`, or
-/// known to one subgraph only) and a built-in scalar that cannot represent the
-/// value are field errors (the value is then taken, leaving null); custom scalars
-/// pass as they are. Values already right (nearly all of them) are left where they
-/// lie, neither moved nor allocated.
-fn coerce_leaf(info: &TypeInfo, value: &mut Data) -> Result<(), LeafError> {
+/// Whether `value` is already what the leaf type `info` serialises it as: nearly
+/// always, and then it is left where it lies, neither moved nor allocated. An
+/// enum value the API schema does not have (`@inaccessible`, or known to one
+/// subgraph only) is not; custom scalars always are.
+fn is_valid_leaf(info: &TypeInfo, value: &Data) -> bool {
     if info.kind == TypeKind::Enum {
-        return match &*value {
-            Data::String(name) if info.enum_values.contains(name.as_str()) => Ok(()),
-            _ => Err(LeafError::Enum(value.take())),
-        };
+        return matches!(value, Data::String(name) if info.enum_values.contains(name.as_str()));
     }
-    let Some(scalar) = info.built_in else {
-        return Ok(());
-    };
+    match (info.built_in, value) {
+        (None, _) => true,
+        (Some(BuiltInScalar::Int), Data::Number(number)) => {
+            number.as_i64().is_some_and(|n| i32::try_from(n).is_ok())
+        }
+        (Some(BuiltInScalar::Float), Data::Number(_))
+        | (Some(BuiltInScalar::String | BuiltInScalar::Id), Data::String(_))
+        | (Some(BuiltInScalar::Boolean), Data::Bool(_)) => true,
+        _ => false,
+    }
+}
+
+/// A leaf value [`is_valid_leaf`] refused, as graphql-js's result coercion makes
+/// it (an integral float to an Int, a number to a String…), or a field error when
+/// the type cannot represent it.
+fn coerce_leaf(info: &TypeInfo, value: Data) -> Result<Data, LeafError> {
     let number = |value: &Data| match value {
         Data::Number(number) => number.as_f64(),
         Data::Bool(flag) => Some(f64::from(u8::from(*flag))),
         Data::String(text) if !text.trim().is_empty() => text.trim().parse::<f64>().ok(),
         _ => None,
     };
-    let coerced = match scalar {
-        BuiltInScalar::Int => match &*value {
-            Data::Number(number) if number.as_i64().is_some_and(|n| i32::try_from(n).is_ok()) => {
-                return Ok(());
-            }
-            _ => match number(value) {
-                Some(float)
-                    if float.fract() == 0.0
-                        && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&float) =>
-                {
-                    // Exact: an integral f64 within the i32 range.
-                    #[allow(clippy::cast_possible_truncation)]
-                    Data::Number((float as i32).into())
-                }
-                _ => return Err(LeafError::Int(value.take())),
-            },
-        },
-        BuiltInScalar::Float => match &*value {
-            Data::Number(_) => return Ok(()),
-            Data::List(_) | Data::Object(_) => return Err(LeafError::Float(value.take())),
-            _ => match number(value).and_then(serde_json::Number::from_f64) {
-                Some(number) => Data::Number(number),
-                None => return Err(LeafError::Float(value.take())),
-            },
-        },
-        BuiltInScalar::String => match &*value {
-            Data::String(_) => return Ok(()),
-            Data::Bool(flag) => Data::String(flag.to_string().into()),
-            Data::Number(number) => Data::String(js_number(number).into()),
-            _ => return Err(LeafError::String(value.take())),
-        },
-        BuiltInScalar::Boolean => match &*value {
-            Data::Bool(_) => return Ok(()),
-            Data::Number(number) => Data::Bool(number.as_f64() != Some(0.0)),
-            _ => return Err(LeafError::Boolean(value.take())),
-        },
-        BuiltInScalar::Id => match &*value {
-            Data::String(_) => return Ok(()),
-            Data::Number(number) if number.is_i64() || number.is_u64() => {
-                Data::String(number.to_string().into())
-            }
-            _ => return Err(LeafError::Id(value.take())),
-        },
+    let scalar = match (info.kind, info.built_in) {
+        (TypeKind::Enum, _) | (_, None) => return Err(LeafError::Enum(value)),
+        (_, Some(scalar)) => scalar,
     };
-    *value = coerced;
-    Ok(())
+    match scalar {
+        BuiltInScalar::Int => match number(&value) {
+            Some(float)
+                if float.fract() == 0.0
+                    && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&float) =>
+            {
+                // Exact: an integral f64 within the i32 range.
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(Data::Number((float as i32).into()))
+            }
+            _ => Err(LeafError::Int(value)),
+        },
+        BuiltInScalar::Float => match number(&value).and_then(serde_json::Number::from_f64) {
+            Some(number) => Ok(Data::Number(number)),
+            None => Err(LeafError::Float(value)),
+        },
+        BuiltInScalar::String => match value {
+            Data::Bool(flag) => Ok(Data::String(flag.to_string().into())),
+            Data::Number(number) => Ok(Data::String(js_number(&number).into())),
+            other => Err(LeafError::String(other)),
+        },
+        BuiltInScalar::Boolean => match value {
+            Data::Number(number) => Ok(Data::Bool(number.as_f64() != Some(0.0))),
+            other => Err(LeafError::Boolean(other)),
+        },
+        BuiltInScalar::Id => match value {
+            Data::Number(number) if number.is_i64() || number.is_u64() => {
+                Ok(Data::String(number.to_string().into()))
+            }
+            other => Err(LeafError::Id(other)),
+        },
+    }
 }
 
 /// A subgraph's leaf value the API schema's type cannot represent (a field error, worded as graphql-js words it).
