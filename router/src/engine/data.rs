@@ -108,6 +108,59 @@ impl Data {
     }
 }
 
+impl Data {
+    /// Starts loading this list's items or this object's first entries into the
+    /// cache, without waiting for them: walking the response tree down a flatten
+    /// path touches objects last seen many requests ago, and the walk spent most of
+    /// its time waiting on those loads one after the other. Called on the next
+    /// sibling while the current one is worked on, the loads overlap the work.
+    #[inline]
+    pub fn prefetch(&self) {
+        match self {
+            Data::List(items) => prefetch_bytes(items.as_ptr().cast(), size_of_val(&items[..])),
+            Data::Object(object) => prefetch_bytes(
+                object.entries.as_ptr().cast(),
+                size_of_val(&object.entries[..]),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Starts loading `value` itself into the cache (see [`Data::prefetch`]).
+#[inline]
+pub fn prefetch_value<T>(value: &T) {
+    prefetch_bytes(std::ptr::from_ref(value).cast(), size_of::<T>());
+}
+
+/// How much of a list or object [`Data::prefetch`] asks for: a handful of entries
+/// covers the keys a path step scans in nearly every GraphQL object.
+const PREFETCH_MAX_BYTES: usize = 256;
+const CACHE_LINE: usize = 64;
+
+#[inline]
+fn prefetch_bytes(start: *const u8, len: usize) {
+    let mut offset = 0;
+    while offset < len.min(PREFETCH_MAX_BYTES) {
+        prefetch_line(start.wrapping_add(offset));
+        offset += CACHE_LINE;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn prefetch_line(address: *const u8) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    // SAFETY: a prefetch is only a hint: it never dereferences the address for the
+    // program, cannot fault, and changes no memory. `sse` is part of the x86_64
+    // baseline, so the instruction always exists.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(address.cast()) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn prefetch_line(_address: *const u8) {}
+
 impl From<Value> for Data {
     fn from(value: Value) -> Data {
         // Every JSON value deserialises as `Data`.
@@ -278,8 +331,8 @@ fn same_key(known: &str, key: &str) -> bool {
     known.len() == key.len() && known.first() == key.first() && same_short_bytes(known, key)
 }
 
-/// Equal byte strings of one length. Up to 16 bytes (nearly every key) they are
-/// compared as two overlapping words, not through a `memcmp` call: key
+/// Equal byte strings of one length. Up to 16 bytes (nearly every key: `id` and
+/// `upc` too) they are compared as two overlapping words, not through a `memcmp` call: key
 /// comparisons were 7% of the router's time on the federation benchmark.
 #[inline]
 fn same_short_bytes(one: &[u8], other: &[u8]) -> bool {
@@ -298,6 +351,12 @@ fn same_short_bytes(one: &[u8], other: &[u8]) -> bool {
             word::<4>(one, 0) == word::<4>(other, 0)
                 && word::<4>(one, len - 4) == word::<4>(other, len - 4)
         }
+        2..=3 => {
+            word::<2>(one, 0) == word::<2>(other, 0)
+                && word::<2>(one, len - 2) == word::<2>(other, len - 2)
+        }
+        1 => one[0] == other[0],
+        0 => true,
         _ => one == other,
     }
 }

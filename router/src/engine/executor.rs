@@ -28,7 +28,7 @@ use super::GraphQLError;
 use super::data::Data;
 use super::entities::{
     CollectedGroup, EntityGroup, PathStep, apply_rewrite, deep_merge, flat_representation,
-    merge_entities, project_requires, steps_to_path, visit_targets,
+    merge_entities, prefetch_targets, project_requires, steps_to_path, visit_targets,
 };
 use super::failure::{FailedFetch, FailureRecord, FetchFailure};
 use super::schema::ApiSchema;
@@ -373,6 +373,7 @@ impl<'a> Executor<'a> {
         // The flat representation of the entity at hand; one buffer for all of them.
         let mut pairs = Vec::new();
         for path in &group.paths {
+            prefetch_targets(data, path.as_slice());
             visit_targets(
                 self.schema,
                 data,

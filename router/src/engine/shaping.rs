@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::GraphQLError;
 use super::data::{Data, Object};
 use super::operation::{ClientOperation, FieldSelection, Selection, value_to_json};
-use super::schema::{ApiSchema, BuiltInScalar, TypeInfo, TypeKind, TypeRef};
+use super::schema::{ApiSchema, BuiltInScalar, TypeInfo, TypeKind, TypeRef, named_type};
 
 /// A null reached a non-null position: the enclosing nullable position becomes null.
 struct Bubble;
@@ -31,7 +31,7 @@ struct Shaper<'a, 's> {
     path: Vec<Step<'s>>,
     /// The fields of a selection set on a type, worked out once per request: a list
     /// of 500 objects of one type has its fragments and conditions resolved once.
-    field_lists: FxHashMap<FieldListKey, Rc<[FieldGroup<'s>]>>,
+    field_lists: FxHashMap<FieldListKey, Rc<[FieldGroup<'a, 's>]>>,
 }
 
 /// A selection set and a type name, by address and length: both borrowed for the
@@ -61,10 +61,13 @@ pub(crate) fn shape(
 }
 
 /// Fields sharing a response key: the first one, and any others (rare; no allocation when none).
-struct FieldGroup<'s> {
+struct FieldGroup<'a, 's> {
     key: &'s str,
     first: &'s FieldSelection,
     others: Vec<&'s FieldSelection>,
+    /// The schema's entry for the field's named type, looked up once per field
+    /// list rather than once per value completed.
+    named_type: Option<&'a TypeInfo>,
 }
 
 impl<'a, 's> Shaper<'a, 's> {
@@ -89,7 +92,7 @@ impl<'a, 's> Shaper<'a, 's> {
         &mut self,
         type_name: &str,
         selection_sets: &[&'s [Selection]],
-    ) -> Rc<[FieldGroup<'s>]> {
+    ) -> Rc<[FieldGroup<'a, 's>]> {
         let key = match selection_sets {
             [selections] => Some((
                 selections.as_ptr() as usize,
@@ -106,7 +109,7 @@ impl<'a, 's> Shaper<'a, 's> {
         for selections in selection_sets {
             self.collect_fields(selections, type_name, &mut fields);
         }
-        let fields: Rc<[FieldGroup<'s>]> = fields.into();
+        let fields: Rc<[FieldGroup<'a, 's>]> = fields.into();
         if let Some(key) = key {
             self.field_lists.insert(key, fields.clone());
         }
@@ -117,13 +120,14 @@ impl<'a, 's> Shaper<'a, 's> {
         &mut self,
         data: &mut Object,
         type_name: &str,
-        fields: &[FieldGroup<'s>],
+        fields: &[FieldGroup<'a, 's>],
     ) -> Result<(), Bubble> {
         for (at, group) in fields.iter().enumerate() {
             let FieldGroup {
                 key,
                 first: field,
                 others,
+                named_type,
             } = group;
             let value = data.place(at, key);
             if field.name == "__typename" {
@@ -145,8 +149,14 @@ impl<'a, 's> Shaper<'a, 's> {
                 &merged
             };
             self.path.push(Step::Key(key));
-            let completed =
-                self.complete(&field.field_type, value, children, type_name, &field.name);
+            let completed = self.complete(
+                &field.field_type,
+                *named_type,
+                value,
+                children,
+                type_name,
+                &field.name,
+            );
             self.path.pop();
             completed?;
         }
@@ -158,7 +168,7 @@ impl<'a, 's> Shaper<'a, 's> {
         &self,
         selections: &'s [Selection],
         type_name: &str,
-        fields: &mut Vec<FieldGroup<'s>>,
+        fields: &mut Vec<FieldGroup<'a, 's>>,
     ) {
         for selection in selections {
             match selection {
@@ -175,6 +185,7 @@ impl<'a, 's> Shaper<'a, 's> {
                             key: &field.response_key,
                             first: field,
                             others: Vec::new(),
+                            named_type: self.schema.types.get(named_type(&field.field_type)),
                         }),
                     }
                 }
@@ -190,11 +201,13 @@ impl<'a, 's> Shaper<'a, 's> {
         }
     }
 
-    /// Completes `value`, of type `type_ref`, in place. `Err` means a null in a
-    /// non-null position (the caller's position becomes null).
+    /// Completes `value`, of type `type_ref` (`info`: the schema's entry for its
+    /// named type), in place. `Err` means a null in a non-null position (the
+    /// caller's position becomes null).
     fn complete(
         &mut self,
         type_ref: &TypeRef,
+        info: Option<&'a TypeInfo>,
         value: &mut Data,
         selection_sets: &[&'s [Selection]],
         parent_type: &str,
@@ -206,7 +219,7 @@ impl<'a, 's> Shaper<'a, 's> {
                     self.null_in_non_null(parent_type, field_name);
                     return Err(Bubble);
                 }
-                self.complete(inner, value, selection_sets, parent_type, field_name)?;
+                self.complete(inner, info, value, selection_sets, parent_type, field_name)?;
                 // A null here means a child already bubbled up (and was reported).
                 if value.is_null() {
                     return Err(Bubble);
@@ -218,8 +231,14 @@ impl<'a, 's> Shaper<'a, 's> {
                 Data::List(items) => {
                     for (index, item) in items.iter_mut().enumerate() {
                         self.path.push(Step::Index(index));
-                        let result =
-                            self.complete(inner, item, selection_sets, parent_type, field_name);
+                        let result = self.complete(
+                            inner,
+                            info,
+                            item,
+                            selection_sets,
+                            parent_type,
+                            field_name,
+                        );
                         self.path.pop();
                         if result.is_err() {
                             *value = Data::Null;
@@ -237,7 +256,6 @@ impl<'a, 's> Shaper<'a, 's> {
                 }
             },
             TypeRef::NamedType(name) => {
-                let info = self.schema.types.get(name.as_str());
                 let kind = info.map_or(TypeKind::Scalar, |info| info.kind);
                 match value {
                     Data::Null => Ok(()),
