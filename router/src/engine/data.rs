@@ -15,13 +15,12 @@
 //! Single lookups stay linear: the shaper looks up only the fields a client
 //! selected (bounded by the request limits) in objects answering that selection.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
-use std::thread::LocalKey;
 
 use compact_str::CompactString;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Number, Value};
 
@@ -514,13 +513,65 @@ fn write_json_string(text: &str, out: &mut Vec<u8>) {
 
 impl<'de> Deserialize<'de> for Data {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Data, D::Error> {
-        deserializer.deserialize_any(DataVisitor)
+        // The thread's stacks are taken for the whole parse and handed down to every
+        // nested value (not looked up per value), then given back emptied.
+        let mut stacks = PENDING.take();
+        let parsed = DataSeed {
+            stacks: &mut stacks,
+        }
+        .deserialize(deserializer);
+        stacks.clear_for_reuse();
+        PENDING.set(stacks);
+        parsed
     }
 }
 
-struct DataVisitor;
+// Parsing collects the items of every list and object being read on stacks (nested
+// ones above their parents), and each is then allocated once, at its exact size: no
+// growing `Vec` per node (a reallocation and copy for every object past four
+// entries), and no spare capacity left in the tree. The stacks are kept per thread
+// between parses.
+#[derive(Default)]
+struct PendingStacks {
+    items: Vec<Data>,
+    entries: Vec<(Key, Data)>,
+}
 
-impl<'de> Visitor<'de> for DataVisitor {
+thread_local! {
+    static PENDING: Cell<PendingStacks> = Cell::default();
+}
+
+/// A stack's capacity kept between parses; a larger one (left by a huge list) is given back.
+const PENDING_KEPT: usize = 4096;
+
+impl PendingStacks {
+    /// Empty (a failed parse leaves its partial values behind), and not oversized.
+    fn clear_for_reuse(&mut self) {
+        self.items.clear();
+        self.entries.clear();
+        if self.items.capacity() > PENDING_KEPT {
+            self.items = Vec::new();
+        }
+        if self.entries.capacity() > PENDING_KEPT {
+            self.entries = Vec::new();
+        }
+    }
+}
+
+/// Parses one value (and everything in it) on the parse's pending stacks.
+struct DataSeed<'s> {
+    stacks: &'s mut PendingStacks,
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed<'_> {
+    type Value = Data;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Data, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DataSeed<'_> {
     type Value = Data;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -536,7 +587,7 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Data, D::Error> {
-        Data::deserialize(deserializer)
+        self.deserialize(deserializer)
     }
 
     fn visit_bool<E>(self, flag: bool) -> Result<Data, E> {
@@ -565,73 +616,28 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
-        let pending = Pending::open(&PENDING_ITEMS);
-        while let Some(item) = seq.next_element()? {
-            pending.push(item);
+        let start = self.stacks.items.len();
+        while let Some(item) = seq.next_element_seed(DataSeed {
+            stacks: &mut *self.stacks,
+        })? {
+            self.stacks.items.push(item);
         }
-        Ok(Data::List(pending.finish()))
+        Ok(Data::List(self.stacks.items.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
-        let pending = Pending::open(&PENDING_ENTRIES);
+        let start = self.stacks.entries.len();
         while let Some(key) = map.next_key::<Key>()? {
-            let value = map.next_value()?;
-            pending.push((key, value));
+            let value = map.next_value_seed(DataSeed {
+                stacks: &mut *self.stacks,
+            })?;
+            self.stacks.entries.push((key, value));
         }
         let mut object = Object {
-            entries: pending.finish(),
+            entries: self.stacks.entries.drain(start..).collect(),
         };
         object.deduplicate();
         Ok(Data::Object(object))
-    }
-}
-
-// Parsing collects the items of every list and object being read on one stack per
-// thread (nested ones above their parents), and each is then allocated once, at its
-// exact size: no growing `Vec` per node (a reallocation and copy for every object
-// past four entries), and no spare capacity left in the tree.
-thread_local! {
-    static PENDING_ITEMS: RefCell<Vec<Data>> = const { RefCell::new(Vec::new()) };
-    static PENDING_ENTRIES: RefCell<Vec<(Key, Data)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A stack's capacity kept between parses; a larger one (left by a huge list) is given back.
-const PENDING_KEPT: usize = 4096;
-
-/// The part of a pending stack that one list or object being parsed owns. Dropped
-/// unfinished (a parse error), it removes what it pushed.
-struct Pending<T: 'static> {
-    stack: &'static LocalKey<RefCell<Vec<T>>>,
-    start: usize,
-}
-
-impl<T> Pending<T> {
-    fn open(stack: &'static LocalKey<RefCell<Vec<T>>>) -> Pending<T> {
-        let start = stack.with_borrow(Vec::len);
-        Pending { stack, start }
-    }
-
-    /// Borrowed only for the push: nested values are parsed between pushes.
-    fn push(&self, item: T) {
-        self.stack.with_borrow_mut(|stack| stack.push(item));
-    }
-
-    fn finish(self) -> Vec<T> {
-        self.stack.with_borrow_mut(|stack| {
-            let items: Vec<T> = stack.drain(self.start..).collect();
-            if self.start == 0 && stack.capacity() > PENDING_KEPT {
-                *stack = Vec::new();
-            }
-            items
-        })
-    }
-}
-
-impl<T> Drop for Pending<T> {
-    fn drop(&mut self) {
-        // After `finish` this is a no-op: the stack is already back at `start`.
-        self.stack
-            .with_borrow_mut(|stack| stack.truncate(self.start));
     }
 }
 
@@ -656,8 +662,8 @@ mod tests {
                 "after {broken}"
             );
         }
-        assert_eq!(PENDING_ITEMS.with_borrow(Vec::len), 0);
-        assert_eq!(PENDING_ENTRIES.with_borrow(Vec::len), 0);
+        let stacks = PENDING.take();
+        assert_eq!((stacks.items.len(), stacks.entries.len()), (0, 0));
     }
 
     #[test]
