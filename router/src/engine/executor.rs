@@ -32,7 +32,9 @@ use super::entities::{
 };
 use super::failure::{FailedFetch, FailureRecord, FetchFailure};
 use super::schema::ApiSchema;
-use super::transport::{Deduplicator, SubgraphRequest, SubgraphTransport};
+use super::transport::{
+    Deduplicator, SubgraphRequest, SubgraphResponse, SubgraphTransport, TransportError,
+};
 
 /// A subgraph as the executor calls it.
 #[derive(Debug, Clone)]
@@ -54,7 +56,7 @@ pub(crate) struct ExecutionState {
 pub(crate) struct Executor<'a> {
     pub subgraphs: &'a HashMap<String, Subgraph>,
     pub transport: &'a Arc<dyn SubgraphTransport>,
-    pub deduplicator: Option<&'a Deduplicator>,
+    pub deduplicator: Option<&'a Deduplicator<SharedAnswer>>,
     pub timeout: Duration,
     pub metrics: &'a crate::metrics::Metrics,
     pub schema: &'a ApiSchema,
@@ -64,15 +66,18 @@ pub(crate) struct Executor<'a> {
     pub state: Mutex<ExecutionState>,
 }
 
-#[derive(Deserialize)]
-struct SubgraphBody {
+/// A subgraph's answer as identical fetches in flight share it: read once.
+pub(crate) type SharedAnswer = Result<Arc<SubgraphBody>, FailedFetch>;
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct SubgraphBody {
     #[serde(default)]
     data: Option<Data>,
     #[serde(default)]
     errors: Vec<SubgraphError>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct SubgraphError {
     #[serde(default)]
     message: String,
@@ -490,41 +495,63 @@ impl<'a> Executor<'a> {
             // With the fetch span's `traceparent` (tracing on).
             headers: span.headers(self.headers),
         };
-        let pending = match self.deduplicator {
-            Some(deduplicator) if fetch.deduplicate => deduplicator.fetch(self.transport, request),
-            _ => self.transport.fetch(request),
+        let timeout = self.timeout;
+        let timed_out = || {
+            FailedFetch::new(
+                FetchFailure::Timeout,
+                format!("no response within {} ms", timeout.as_millis()),
+            )
         };
-        let response = tokio::time::timeout(self.timeout, pending)
-            .await
-            .map_err(|_| {
-                FailedFetch::new(
-                    FetchFailure::Timeout,
-                    format!("no response within {} ms", self.timeout.as_millis()),
-                )
-            })?
-            .map_err(|error| FailedFetch::new(error.kind, error.message.to_string()))?;
-        let success = (200..300).contains(&response.status);
-        // UTF-8 checked once for the whole body, not again for each string in it.
-        let parsed = std::str::from_utf8(&response.body)
-            .map_err(|error| error.to_string())
-            .and_then(|text| {
-                serde_json::from_str::<SubgraphBody>(text).map_err(|error| error.to_string())
-            });
-        match parsed {
-            Ok(body) if body.data.is_some() || !body.errors.is_empty() => Ok(body),
-            _ if !success => Err(FailedFetch::new(
-                FetchFailure::HttpError,
-                format!("HTTP status {}", response.status),
-            )),
-            Ok(_) => Err(FailedFetch::new(
-                FetchFailure::InvalidResponse,
-                "the response has neither data nor errors",
-            )),
-            Err(error) => Err(FailedFetch::new(
-                FetchFailure::InvalidResponse,
-                format!("the response is not GraphQL JSON: {error}"),
-            )),
+        match self.deduplicator {
+            Some(deduplicator) if fetch.deduplicate => {
+                let transport = self.transport.clone();
+                let shared = deduplicator.fetch(request, move |request| async move {
+                    read_answer(transport.fetch(request).await).map(Arc::new)
+                });
+                let answer = tokio::time::timeout(timeout, shared)
+                    .await
+                    .map_err(|_| timed_out())??;
+                // The last request to take a shared answer has it; the others copy it
+                // (cheaper than parsing it again).
+                Ok(Arc::try_unwrap(answer).unwrap_or_else(|shared| SubgraphBody::clone(&shared)))
+            }
+            _ => {
+                let response = tokio::time::timeout(timeout, self.transport.fetch(request))
+                    .await
+                    .map_err(|_| timed_out())?;
+                read_answer(response)
+            }
         }
+    }
+}
+
+/// A subgraph's HTTP answer read as a GraphQL response, or why it is not one.
+fn read_answer(
+    response: Result<SubgraphResponse, TransportError>,
+) -> Result<SubgraphBody, FailedFetch> {
+    let response =
+        response.map_err(|error| FailedFetch::new(error.kind, error.message.to_string()))?;
+    let success = (200..300).contains(&response.status);
+    // UTF-8 checked once for the whole body, not again for each string in it.
+    let parsed = std::str::from_utf8(&response.body)
+        .map_err(|error| error.to_string())
+        .and_then(|text| {
+            serde_json::from_str::<SubgraphBody>(text).map_err(|error| error.to_string())
+        });
+    match parsed {
+        Ok(body) if body.data.is_some() || !body.errors.is_empty() => Ok(body),
+        _ if !success => Err(FailedFetch::new(
+            FetchFailure::HttpError,
+            format!("HTTP status {}", response.status),
+        )),
+        Ok(_) => Err(FailedFetch::new(
+            FetchFailure::InvalidResponse,
+            "the response has neither data nor errors",
+        )),
+        Err(error) => Err(FailedFetch::new(
+            FetchFailure::InvalidResponse,
+            format!("the response is not GraphQL JSON: {error}"),
+        )),
     }
 }
 

@@ -157,7 +157,7 @@ pub struct Engine {
     introspection: Introspection,
     subgraphs: HashMap<String, Subgraph>,
     transport: Arc<dyn SubgraphTransport>,
-    deduplicator: Deduplicator,
+    deduplicator: Deduplicator<executor::SharedAnswer>,
     options: EngineOptions,
 }
 

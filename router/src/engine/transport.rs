@@ -3,6 +3,7 @@
 //! pooled HTTP implementation, and the wrapper that lets identical requests in
 //! flight at the same time share one fetch.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -148,23 +149,32 @@ struct FetchKey {
     headers: Vec<(String, Bytes)>,
 }
 
-/// Shares one fetch between identical requests in flight at the same time.
-pub(crate) struct Deduplicator {
-    in_flight: InFlight<FetchKey, Result<SubgraphResponse, TransportError>>,
+/// Shares one fetch between identical requests in flight at the same time. What is
+/// shared (`V`) is up to the caller: the executor shares the parsed answer, so that
+/// identical fetches are read once, not once per request waiting on them.
+pub(crate) struct Deduplicator<V: Clone> {
+    in_flight: InFlight<FetchKey, V>,
 }
 
-impl Deduplicator {
-    pub(crate) fn new() -> Deduplicator {
+impl<V> Deduplicator<V>
+where
+    V: Clone + Send + Sync + 'static,
+{
+    pub(crate) fn new() -> Self {
         Deduplicator {
             in_flight: InFlight::new(),
         }
     }
 
-    pub(crate) fn fetch(
+    /// Joins the fetch in flight identical to `request`, or makes `start(request)` it.
+    pub(crate) fn fetch<F>(
         &self,
-        transport: &Arc<dyn SubgraphTransport>,
         request: SubgraphRequest,
-    ) -> BoxFuture<'static, Result<SubgraphResponse, TransportError>> {
+        start: impl FnOnce(SubgraphRequest) -> F,
+    ) -> BoxFuture<'static, V>
+    where
+        F: Future<Output = V> + Send + 'static,
+    {
         let key = FetchKey {
             subgraph: request.subgraph.clone(),
             body: request.body.clone(),
@@ -185,9 +195,8 @@ impl Deduplicator {
                 })
                 .collect(),
         };
-        let transport = transport.clone();
         self.in_flight
-            .join(key, move || transport.fetch(request))
+            .join(key, move || start(request))
             .work
             .boxed()
     }
@@ -244,8 +253,9 @@ mod tests {
         let (started, dropped) = (held.started.clone(), held.dropped.clone());
         let transport: Arc<dyn SubgraphTransport> = Arc::new(held);
         let deduplicator = Deduplicator::new();
-        let mut first = deduplicator.fetch(&transport, request());
-        let mut second = deduplicator.fetch(&transport, request());
+        let fetch = |request| transport.fetch(request);
+        let mut first = deduplicator.fetch(request(), fetch);
+        let mut second = deduplicator.fetch(request(), fetch);
         assert!(futures::poll!(&mut first).is_pending());
         assert!(futures::poll!(&mut second).is_pending());
         assert_eq!(started.load(Ordering::SeqCst), 1, "one fetch for both");
@@ -253,7 +263,7 @@ mod tests {
         assert_eq!(dropped.load(Ordering::SeqCst), 0, "a waiter remains");
         assert_eq!(deduplicator.in_flight.len(), 1);
         // A third identical request joins the same fetch.
-        let mut third = deduplicator.fetch(&transport, request());
+        let mut third = deduplicator.fetch(request(), fetch);
         assert!(futures::poll!(&mut third).is_pending());
         assert_eq!(started.load(Ordering::SeqCst), 1);
         drop(second);
@@ -265,7 +275,7 @@ mod tests {
         );
         assert_eq!(deduplicator.in_flight.len(), 0, "and gone from the table");
         // The next identical request starts afresh.
-        let mut fourth = deduplicator.fetch(&transport, request());
+        let mut fourth = deduplicator.fetch(request(), fetch);
         assert!(futures::poll!(&mut fourth).is_pending());
         assert_eq!(started.load(Ordering::SeqCst), 2);
     }
