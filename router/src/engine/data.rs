@@ -105,14 +105,12 @@ impl Data {
         // Serialising to a `Value` cannot fail: every key is a string.
         serde_json::to_value(&self).unwrap_or_default()
     }
-}
 
-impl Data {
     /// Starts loading this list's items or this object's first entries into the
     /// cache, without waiting for them: walking the response tree down a flatten
     /// path touches objects last seen many requests ago, and the walk spent most of
-    /// its time waiting on those loads one after the other. Called on the next
-    /// sibling while the current one is worked on, the loads overlap the work.
+    /// its time waiting on those loads one after the other. Asked for a whole level
+    /// of the tree at once (`entities::prefetch_targets`), the loads overlap.
     #[inline]
     pub fn prefetch(&self) {
         match self {

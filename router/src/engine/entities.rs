@@ -138,11 +138,7 @@ pub(super) fn visit_targets<'p, 'd>(
 ) {
     match (path.split_first(), value) {
         (_, Data::List(items)) => {
-            // Lists are walked whether or not the path marks them with `@`.
-            let rest = match path.first() {
-                Some(FlattenNodePathSegment::List) => &path[1..],
-                _ => path,
-            };
+            let rest = path_inside_list(path);
             for (index, item) in items.iter().enumerate() {
                 steps.push(PathStep::Index(index));
                 visit_targets(schema, item, rest, steps, visit);
@@ -166,6 +162,15 @@ pub(super) fn visit_targets<'p, 'd>(
     }
 }
 
+/// The rest of `path` for the items of a list it reaches: lists are walked
+/// whether or not the path marks them with `@`.
+fn path_inside_list(path: &[FlattenNodePathSegment]) -> &[FlattenNodePathSegment] {
+    match path.split_first() {
+        Some((FlattenNodePathSegment::List, rest)) => rest,
+        _ => path,
+    }
+}
+
 /// Loads the objects a flatten path leads to into the cache, level by level, before
 /// [`visit_targets`] walks them depth first.
 ///
@@ -181,10 +186,7 @@ pub(super) fn prefetch_targets(data: &Data, path: &[FlattenNodePathSegment]) {
         for (value, path) in level.drain(..) {
             match (path.split_first(), value) {
                 (_, Data::List(items)) => {
-                    let rest = match path.first() {
-                        Some(FlattenNodePathSegment::List) => &path[1..],
-                        _ => path,
-                    };
+                    let rest = path_inside_list(path);
                     for item in items {
                         item.prefetch();
                         next.push((item, rest));

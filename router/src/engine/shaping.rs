@@ -67,7 +67,7 @@ struct FieldGroup<'a, 's> {
     others: Vec<&'s FieldSelection>,
     /// The schema's entry for the field's named type, looked up once per field
     /// list rather than once per value completed.
-    named_type: Option<&'a TypeInfo>,
+    type_info: Option<&'a TypeInfo>,
 }
 
 impl<'a, 's> Shaper<'a, 's> {
@@ -127,7 +127,7 @@ impl<'a, 's> Shaper<'a, 's> {
                 key,
                 first: field,
                 others,
-                named_type,
+                type_info,
             } = group;
             let value = data.place(at, key);
             if field.name == "__typename" {
@@ -151,7 +151,7 @@ impl<'a, 's> Shaper<'a, 's> {
             self.path.push(Step::Key(key));
             let completed = self.complete(
                 &field.field_type,
-                *named_type,
+                *type_info,
                 value,
                 children,
                 type_name,
@@ -185,7 +185,7 @@ impl<'a, 's> Shaper<'a, 's> {
                             key: &field.response_key,
                             first: field,
                             others: Vec::new(),
-                            named_type: self.schema.types.get(named_type(&field.field_type)),
+                            type_info: self.schema.types.get(named_type(&field.field_type)),
                         }),
                     }
                 }
@@ -402,9 +402,12 @@ fn coerce_leaf(info: &TypeInfo, value: Data) -> Result<Data, LeafError> {
         Data::String(text) if !text.trim().is_empty() => text.trim().parse::<f64>().ok(),
         _ => None,
     };
-    let scalar = match (info.kind, info.built_in) {
-        (TypeKind::Enum, _) | (_, None) => return Err(LeafError::Enum(value)),
-        (_, Some(scalar)) => scalar,
+    if info.kind == TypeKind::Enum {
+        return Err(LeafError::Enum(value));
+    }
+    // Custom scalars pass as they are (`is_valid_leaf` never refuses one).
+    let Some(scalar) = info.built_in else {
+        return Ok(value);
     };
     match scalar {
         BuiltInScalar::Int => match number(&value) {
